@@ -1,0 +1,3 @@
+from parcours.cli import app
+
+app(prog_name="parcours")

@@ -1,0 +1,1 @@
+"""The caseload view: persons per case manager with their status and count."""

@@ -1,0 +1,1 @@
+"""Parcours services. Each imports ``shared`` and never another service."""

@@ -1,0 +1,1 @@
+"""Case file: evaluations, service plan, hospital stays, closure, and the reads of a pathway."""

@@ -1,0 +1,1 @@
+"""Intake: referrals from professionals, admission decisions, case manager assignment."""

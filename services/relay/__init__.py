@@ -1,0 +1,1 @@
+"""The relay: the transactional outbox between the event store and Kafka."""

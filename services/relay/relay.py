@@ -1,0 +1,91 @@
+"""Publishes the store's global log to Kafka, in order, keyed by pathway id.
+
+The position is recorded in PostgreSQL only after Kafka acknowledged every record of the
+batch, so a crash can only cause a batch to be published again, never to be skipped.
+Consumers drop such copies by stream version (see ``shared.projecting``)."""
+
+import logging
+import threading
+import time
+
+from kafka import KafkaProducer
+
+from shared.events import EventEnvelope
+from shared.failpoints import failpoint
+from shared.pathway.application import Journal, read_log
+from shared.sqldb import Database
+
+log = logging.getLogger(__name__)
+
+POSITIONS_DDL = """CREATE TABLE IF NOT EXISTS relay_positions (
+    name TEXT PRIMARY KEY, position BIGINT NOT NULL)"""
+
+
+class Relay:
+    def __init__(
+        self,
+        journal: Journal,
+        db: Database,
+        producer: KafkaProducer,
+        topic: str,
+        batch_size: int = 500,
+    ) -> None:
+        self.journal = journal
+        self.db = db
+        self.producer = producer
+        self.topic = topic
+        self.batch_size = batch_size
+        self.name = f"relay:{topic}"
+        with db.transaction() as tx:
+            tx.execute(POSITIONS_DDL)
+
+    def position(self) -> int:
+        """The last global position known to be on Kafka."""
+        with self.db.transaction() as tx:
+            row = tx.one("SELECT position FROM relay_positions WHERE name = :name",
+                         {"name": self.name})
+        return int(row[0]) if row else 0
+
+    def publish_next_batch(self) -> int:
+        entries = read_log(self.journal, self.position() + 1, self.batch_size)
+        if not entries:
+            return 0
+        sent = [self._send(envelope) for _, envelope in entries if envelope is not None]
+        self.producer.flush()
+        for future in sent:
+            future.get(timeout=30)  # raises if Kafka refused: the position stays where it was
+        failpoint("relay.after_ack")
+        self._save_position(entries[-1][0])
+        return len(entries)
+
+    def run(self, stop: threading.Event, idle_wait_s: float = 0.1) -> None:
+        published = 0
+        last_report = time.monotonic()
+        while not stop.is_set():
+            count = self.publish_next_batch()
+            published += count
+            if time.monotonic() - last_report > 10 and published:
+                log.info("relay: %d events published, position %d", published, self.position())
+                last_report = time.monotonic()
+            if count == 0:
+                stop.wait(idle_wait_s)
+
+    def _send(self, envelope: EventEnvelope):  # type: ignore[no-untyped-def]
+        return self.producer.send(
+            self.topic,
+            key=str(envelope.pathway_id).encode(),
+            value=envelope.to_json(),
+            headers=[
+                ("event_id", str(envelope.event_id).encode()),
+                ("type", envelope.type.encode()),
+                ("schema_version", str(envelope.schema_version).encode()),
+            ],
+        )
+
+    def _save_position(self, position: int) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO relay_positions (name, position) VALUES (:name, :position) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                {"name": self.name, "position": position},
+            )

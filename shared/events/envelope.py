@@ -1,0 +1,62 @@
+"""The envelope every pathway event travels in, on Kafka and through the API."""
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from shared.events.payloads import PAYLOAD_TYPES, Payload
+from shared.events.values import Actor
+
+
+class UnknownEventTypeError(ValueError):
+    pass
+
+
+class EventEnvelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID
+    pathway_id: UUID
+    stream_version: int
+    global_position: int | None
+    type: str
+    schema_version: int
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+    actor: Actor
+    correlation_id: UUID
+    causation_id: UUID | None
+    data: dict[str, Any]
+
+    def payload(self) -> Payload:
+        """The data parsed into its typed payload model."""
+        return payload_class(self.type).model_validate(self.data)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> "EventEnvelope":
+        envelope = cls.model_validate_json(raw)
+        payload_class(envelope.type)  # an unknown type is an error, not a silent skip
+        return envelope
+
+
+def payload_class(type_name: str) -> type[Payload]:
+    try:
+        return PAYLOAD_TYPES[type_name]
+    except KeyError:
+        raise UnknownEventTypeError(f"unknown pathway event type {type_name!r}") from None
+
+
+def json_default(value: object) -> str:
+    if isinstance(value, UUID | datetime):
+        return str(value)
+    raise TypeError(type(value))
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, default=json_default, ensure_ascii=False)

@@ -1,0 +1,131 @@
+"""Kafka clients configured the one way Parcours uses them."""
+
+import logging
+import threading
+import time
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.events import EventEnvelope
+from shared.failpoints import failpoint
+from shared.projecting import Projection, Record, apply_batch, prepare, stored_offsets
+from shared.settings import Settings
+from shared.sqldb import Database
+
+log = logging.getLogger(__name__)
+
+
+def ensure_topic(settings: Settings, topic: str | None = None, timeout_s: float = 60) -> None:
+    """Creates the topic when it does not exist yet (partitions from the settings)."""
+    name = topic or settings.topic
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=settings.kafka_bootstrap, client_id="parcours-admin"
+            )
+            try:
+                admin.create_topics(
+                    {name: {"num_partitions": settings.topic_partitions,
+                            "replication_factor": 1}},
+                    wait_for_metadata=True,
+                )
+                log.info("created topic %s", name)
+            except TopicAlreadyExistsError:
+                pass
+            finally:
+                admin.close()
+            return
+        except KafkaError as error:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"Kafka at {settings.kafka_bootstrap} did not answer ({error}). "
+                    "Start it with `infra/kafka.sh start`."
+                ) from error
+            time.sleep(1)
+
+
+def producer(settings: Settings) -> KafkaProducer:
+    # Idempotent and acks=all: a retried batch is written once and in order per partition.
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id="parcours-relay",
+        acks="all",
+        enable_idempotence=True,
+        max_in_flight_requests_per_connection=5,
+        linger_ms=5,
+        batch_size=256 * 1024,
+        compression_type=None,
+    )
+
+
+def consumer(settings: Settings, group_id: str) -> KafkaConsumer:
+    # Offsets live in PostgreSQL with the view; Kafka's committed offsets are never used.
+    return KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group_id,
+        client_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=settings.consumer_max_poll_records,
+    )
+
+
+class _SeekToStoredOffsets(ConsumerRebalanceListener):
+    """On assignment, resume each partition where the view's own transaction left it."""
+
+    def __init__(self, projector: "KafkaProjector") -> None:
+        self.projector = projector
+
+    def on_partitions_revoked(self, revoked: object) -> None:
+        return None  # nothing to save: offsets are committed with each batch
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        p = self.projector
+        offsets = stored_offsets(p.db, p.projection.name, p.topic)
+        for tp in assigned:
+            if tp.partition in offsets:
+                p.consumer.seek(tp, offsets[tp.partition])
+            else:
+                p.consumer.seek_to_beginning(tp)
+        log.info("%s: assigned %s, resuming at %s", p.group_id,
+                 sorted(tp.partition for tp in assigned), offsets)
+
+
+class KafkaProjector:
+    """Runs a projection as a member of its own consumer group."""
+
+    def __init__(self, settings: Settings, db: Database, projection: Projection) -> None:
+        self.db = db
+        self.projection = projection
+        self.topic = settings.topic
+        self.group_id = f"parcours.projection.{projection.name}"
+        prepare(db, projection)
+        self.consumer = consumer(settings, self.group_id)
+        self.consumer.subscribe([self.topic], listener=_SeekToStoredOffsets(self))
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        batches = self.consumer.poll(timeout_ms=timeout_ms)
+        records = [
+            Record(tp.partition, message.offset, EventEnvelope.from_json(message.value))
+            for tp, messages in batches.items()
+            for message in messages
+        ]
+        applied = apply_batch(self.db, self.projection, self.topic, records)
+        if records:
+            failpoint("projection.after_commit")
+        return applied
+
+    def run(self, stop: threading.Event) -> None:
+        applied = 0
+        last_report = time.monotonic()
+        try:
+            while not stop.is_set():
+                applied += self.poll_once()
+                if applied and time.monotonic() - last_report > 10:
+                    log.info("%s: %d events applied", self.group_id, applied)
+                    last_report = time.monotonic()
+        finally:
+            self.consumer.close()

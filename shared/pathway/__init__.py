@@ -1,0 +1,1 @@
+"""The pathway journal: one append-only event stream per person followed."""

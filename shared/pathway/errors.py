@@ -1,0 +1,26 @@
+"""Domain errors. Each carries a stable code for clients and a French message for people."""
+
+
+class PathwayError(Exception):
+    code = "pathway.error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class RuleBrokenError(PathwayError):
+    """A rule of the practice forbids the command in the pathway's current state."""
+
+    def __init__(self, code: str, message: str, **details: object) -> None:
+        super().__init__(message, **details)
+        self.code = code
+
+
+class PathwayNotFoundError(PathwayError):
+    code = "pathway.not_found"
+
+
+class ConcurrentChangeError(PathwayError):
+    code = "pathway.concurrent_change"

@@ -1,0 +1,137 @@
+"""Applying events to a projection exactly once in effect.
+
+Each batch is one transaction holding the view's changes **and** the consumed positions
+(Kafka offsets, or log positions in the embedded mode). The last applied stream version of
+each pathway is kept too: the relay may publish an event twice after a crash (at-least-once
+between the store and Kafka), and the copy arrives at a new offset."""
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.events import EventEnvelope
+from shared.sqldb import Database, Tx
+
+BOOKKEEPING_DDL = (
+    """CREATE TABLE IF NOT EXISTS projection_offsets (
+        projection TEXT NOT NULL, source TEXT NOT NULL, partition INTEGER NOT NULL,
+        next_offset BIGINT NOT NULL, PRIMARY KEY (projection, source, partition))""",
+    """CREATE TABLE IF NOT EXISTS projection_streams (
+        projection TEXT NOT NULL, pathway_id TEXT NOT NULL, version INTEGER NOT NULL,
+        PRIMARY KEY (projection, pathway_id))""",
+)
+
+
+LogReader = Callable[[int, int], Sequence[tuple[int, EventEnvelope | None]]]
+"""Reads (position, event) pairs from a start position, at most a limit of them."""
+
+
+class Projection(Protocol):
+    name: str
+
+    def create_tables(self, tx: Tx) -> None: ...
+
+    def apply(self, tx: Tx, event: EventEnvelope) -> None: ...
+
+
+@dataclass(frozen=True)
+class Record:
+    """One consumed record; ``event`` is None for log entries that are not pathway events."""
+
+    partition: int
+    offset: int
+    event: EventEnvelope | None
+
+
+def prepare(db: Database, projection: Projection) -> None:
+    with db.transaction() as tx:
+        for ddl in BOOKKEEPING_DDL:
+            tx.execute(ddl)
+        projection.create_tables(tx)
+
+
+def stored_offsets(db: Database, projection: str, source: str) -> dict[int, int]:
+    with db.transaction() as tx:
+        rows = tx.execute(
+            "SELECT partition, next_offset FROM projection_offsets "
+            "WHERE projection = :projection AND source = :source",
+            {"projection": projection, "source": source},
+        )
+    return {int(partition): int(offset) for partition, offset in rows}
+
+
+def apply_batch(
+    db: Database, projection: Projection, source: str, records: Sequence[Record]
+) -> int:
+    """Applies a batch in one transaction; returns how many events changed the view."""
+    if not records:
+        return 0
+    applied = 0
+    with db.transaction() as tx:
+        for record in records:
+            if record.event is not None and _is_new(tx, projection.name, record.event):
+                projection.apply(tx, record.event)
+                applied += 1
+        for partition, next_offset in _next_offsets(records):
+            tx.execute(
+                "INSERT INTO projection_offsets (projection, source, partition, next_offset) "
+                "VALUES (:projection, :source, :partition, :next_offset) "
+                "ON CONFLICT (projection, source, partition) "
+                "DO UPDATE SET next_offset = excluded.next_offset",
+                {"projection": projection.name, "source": source, "partition": partition,
+                 "next_offset": next_offset},
+            )
+    return applied
+
+
+def _is_new(tx: Tx, projection: str, event: EventEnvelope) -> bool:
+    key = {"projection": projection, "pathway_id": str(event.pathway_id)}
+    row = tx.one(
+        "SELECT version FROM projection_streams "
+        "WHERE projection = :projection AND pathway_id = :pathway_id",
+        key,
+    )
+    if row is not None and int(row[0]) >= event.stream_version:
+        return False
+    tx.execute(
+        "INSERT INTO projection_streams (projection, pathway_id, version) "
+        "VALUES (:projection, :pathway_id, :version) "
+        "ON CONFLICT (projection, pathway_id) DO UPDATE SET version = excluded.version",
+        {**key, "version": event.stream_version},
+    )
+    return True
+
+
+def _next_offsets(records: Iterable[Record]) -> list[tuple[int, int]]:
+    latest: dict[int, int] = {}
+    for record in records:
+        latest[record.partition] = max(latest.get(record.partition, -1), record.offset + 1)
+    return sorted(latest.items())
+
+
+class LogProjector:
+    """Feeds a projection straight from the event store's global log (embedded mode)."""
+
+    SOURCE = "journal"
+
+    def __init__(self, read_log: LogReader, db: Database, projection: Projection,
+                 batch_size: int = 500) -> None:
+        self.read_log = read_log
+        self.db = db
+        self.projection = projection
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        prepare(db, projection)
+
+    def catch_up(self) -> int:
+        """Applies everything recorded so far; returns the number of events applied."""
+        applied = 0
+        with self._lock:
+            while True:
+                start = stored_offsets(self.db, self.projection.name, self.SOURCE).get(0, 1)
+                entries = self.read_log(start, self.batch_size)
+                if not entries:
+                    return applied
+                records = [Record(0, position, event) for position, event in entries]
+                applied += apply_batch(self.db, self.projection, self.SOURCE, records)

@@ -1,0 +1,54 @@
+"""Settings, from environment variables prefixed ``PARCOURS_`` (``PORT`` for the HTTP port)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARCOURS_", extra="ignore")
+
+    mode: Literal["embedded", "distributed"] = "embedded"
+    data_dir: Path = Path("var")
+    database_url: str = "postgresql://parcours@127.0.0.1:55432/parcours"
+    kafka_bootstrap: str = "127.0.0.1:59092"
+    topic: str = "parcours.pathway-events.v1"
+    topic_partitions: int = 6
+    relay_batch_size: int = 500
+    consumer_max_poll_records: int = 500
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARCOURS_PORT"))
+
+    def journal_env(self) -> dict[str, str]:
+        """The eventsourcing library's own settings for the chosen persistence."""
+        if self.mode == "embedded":
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "journal.sqlite"),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        url = urlsplit(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/"),
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": url.username or "parcours",
+            "POSTGRES_PASSWORD": url.password or "",
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+        }
+
+    @property
+    def views_sqlite_path(self) -> Path:
+        return self.data_dir / "views.sqlite"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

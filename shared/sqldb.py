@@ -1,0 +1,97 @@
+"""A very small SQL adapter so that projection code runs unchanged on SQLite (embedded mode)
+and PostgreSQL (distributed mode). SQL is written once with ``:name`` parameters and the
+subset both databases share (ON CONFLICT upserts, TEXT/INTEGER/BIGINT columns)."""
+
+import re
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+Row = tuple[Any, ...]
+Params = Mapping[str, Any]
+
+
+class Tx(ABC):
+    """One open transaction."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+    def one(self, sql: str, params: Params | None = None) -> Row | None:
+        rows = self.execute(sql, params)
+        return rows[0] if rows else None
+
+
+class Database(ABC):
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]: ...
+
+    def close(self) -> None:
+        return None
+
+
+class _SqliteTx(Tx):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Params | None = None) -> list[Row]:
+        return self.conn.execute(sql, params or {}).fetchall()
+
+
+class SqliteDatabase(Database):
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SqliteTx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+_NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+class _PostgresTx(Tx):
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def execute(self, sql: str, params: Params | None = None) -> list[Row]:
+        self.cursor.execute(_NAMED.sub(r"%(\1)s", sql), params or {})
+        return self.cursor.fetchall() if self.cursor.description else []
+
+
+class PostgresDatabase(Database):
+    def __init__(self, url: str, max_size: int = 5) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True)
+        self.pool.wait(timeout=30)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield _PostgresTx(cursor)
+
+    def close(self) -> None:
+        self.pool.close()
