@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the settings below are used by the scripts that source this file
 # Shared settings and helpers for infra/postgres.sh and infra/kafka.sh.
 # Sourced, never run: the caller has already done `set -euo pipefail`.
 #

@@ -187,7 +187,7 @@ heap_flags() {
 ensure_python() {
     [[ -x "$PYTHON" ]] ||
         die "No Python at $PYTHON to check that Kafka is ready." \
-            "Create the project venv (python3 -m venv .venv && .venv/bin/pip install -e .)" \
+            "Create the project venv at .venv (it has kafka-python) as the README says," \
             "or point PYTHON at an interpreter that has kafka-python installed."
     "$PYTHON" -c 'import kafka' 2>/dev/null ||
         die "$PYTHON cannot import kafka (kafka-python), which the readiness check uses." \
@@ -234,9 +234,10 @@ format_storage() {
     fi
     local cluster_id out
     cluster_id="$(kafka_tool random-uuid 2>>"$LOG_FILE" | tail -n1)"
-    [[ -n "$cluster_id" ]] || {
+    # A Kafka cluster id is a UUID in 22 characters of URL-safe base64.
+    [[ "$cluster_id" =~ ^[A-Za-z0-9_-]{22}$ ]] || {
         show_log_tail "$LOG_FILE" 40
-        die "kafka.tools.StorageTool random-uuid produced no cluster id." \
+        die "kafka.tools.StorageTool random-uuid gave no cluster id (got '$cluster_id')." \
             "See the log above; re-running infra/kafka.sh install may help if jars are damaged."
     }
     info "Formatting $DATA_DIR (cluster id $cluster_id)..."

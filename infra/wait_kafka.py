@@ -17,6 +17,7 @@ kafka-python missing; 3 the process given with --pid died while waiting
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -56,13 +57,12 @@ def try_once(kafka, bootstrap: str, step_timeout_ms: int) -> None:
         reconnect_backoff_max_ms=1000,
     )
     try:
-        try:
+        # A topic left over from an interrupted earlier check is fine.
+        with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics(
                 {HEALTHCHECK_TOPIC: {"num_partitions": 1, "replication_factor": 1}},
                 timeout_ms=step_timeout_ms,
             )
-        except TopicAlreadyExistsError:
-            pass  # left over from an interrupted earlier check: fine
         # Creation is acknowledged by the controller; wait until the broker
         # side also serves the topic with a leader.
         admin.wait_for_topics([HEALTHCHECK_TOPIC], timeout_ms=step_timeout_ms)
@@ -74,9 +74,13 @@ def try_once(kafka, bootstrap: str, step_timeout_ms: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bootstrap", help="bootstrap servers, e.g. 127.0.0.1:59092")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait (default 120)")
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait (default 120)"
+    )
     parser.add_argument("--pid", type=int, help="give up at once if this process dies")
-    parser.add_argument("--verbose", action="store_true", help="show kafka-python's log and every error")
+    parser.add_argument(
+        "--verbose", action="store_true", help="show kafka-python's log and every error"
+    )
     args = parser.parse_args()
 
     try:
@@ -107,7 +111,10 @@ def main() -> int:
         if args.pid is not None and not process_alive(args.pid):
             if dots:
                 print(file=sys.stderr)
-            print(f"wait_kafka.py: process {args.pid} exited before Kafka became ready.", file=sys.stderr)
+            print(
+                f"wait_kafka.py: process {args.pid} exited before Kafka became ready.",
+                file=sys.stderr,
+            )
             return 3
         remaining = deadline - time.monotonic()
         if remaining <= 0:

@@ -17,7 +17,8 @@ app.add_typer(schema_app, name="schema")
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
 
 
@@ -40,9 +41,9 @@ def serve(
 
     settings = get_settings()
     _logging()
-    typer.echo(f"Parcours ({settings.mode}) on http://{host or settings.host}:{port or settings.port}"
-               " — API documentation at /docs")
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    host, port = host or settings.host, port or settings.port
+    typer.echo(f"Parcours ({settings.mode}) on http://{host}:{port} — API documentation at /docs")
+    uvicorn.run(create_app(settings), host=host, port=port)
 
 
 @app.command()

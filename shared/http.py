@@ -85,7 +85,10 @@ def command_result(pathway: Pathway, response: Response) -> CommandResult:
 
 
 def error_body(code: str, message: str, **details: object) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, **({"details": details} if details else {})}}
+    error: dict[str, object] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
 
 
 def install_error_handlers(app: FastAPI) -> None:

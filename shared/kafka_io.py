@@ -70,6 +70,9 @@ def consumer(settings: Settings, group_id: str) -> KafkaConsumer:
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=settings.consumer_max_poll_records,
+        # A member killed with -9 holds its partitions until this expires.
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+        heartbeat_interval_ms=max(1000, settings.consumer_session_timeout_ms // 4),
     )
 
 

@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     topic_partitions: int = 6
     relay_batch_size: int = 500
     consumer_max_poll_records: int = 500
+    consumer_session_timeout_ms: int = 10_000
     host: str = "127.0.0.1"
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARCOURS_PORT"))
 

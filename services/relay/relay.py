@@ -9,6 +9,7 @@ import threading
 import time
 
 from kafka import KafkaProducer
+from kafka.producer.future import FutureRecordMetadata
 
 from shared.events import EventEnvelope
 from shared.failpoints import failpoint
@@ -70,7 +71,7 @@ class Relay:
             if count == 0:
                 stop.wait(idle_wait_s)
 
-    def _send(self, envelope: EventEnvelope):  # type: ignore[no-untyped-def]
+    def _send(self, envelope: EventEnvelope) -> FutureRecordMetadata:
         return self.producer.send(
             self.topic,
             key=str(envelope.pathway_id).encode(),

@@ -2,7 +2,7 @@
 infrastructure's errors into domain ones."""
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -11,12 +11,12 @@ from eventsourcing.persistence import IntegrityError, Mapper
 from shared import events as ev
 from shared.events import EventEnvelope
 from shared.pathway.domain import Meta, Pathway, PathwayEvent, PersonIndex
-from shared.pathway.errors import ConcurrentChangeError, PathwayNotFoundError, RuleBrokenError
+from shared.pathway.errors import ConcurrentChangeError, PathwayNotFoundError
 from shared.pathway.persistence import JsonTranscoder, PydanticMapper, to_envelope
 
 
 class Journal(Application[UUID]):
-    env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper(transcoder=JsonTranscoder())
@@ -27,7 +27,7 @@ class Journal(Application[UUID]):
         """Opens a stream for a new person, or the next episode of a known one."""
         index_id = PersonIndex.id_for(referral.person.ins)
         try:
-            index = self.repository.get(index_id)
+            index: PersonIndex = self.repository.get(index_id)
         except AggregateNotFoundError:
             pathway = Pathway.open(referral, meta)
             self._save(pathway, PersonIndex.create(referral.person.ins, pathway.id))
@@ -60,9 +60,9 @@ class Journal(Application[UUID]):
 
     def pathway(self, pathway_id: UUID, version: int | None = None) -> Pathway:
         try:
-            pathway = self.repository.get(pathway_id, version=version)
+            pathway: Any = self.repository.get(pathway_id, version=version)
         except AggregateNotFoundError:
-            raise PathwayNotFoundError("Parcours introuvable.", pathway_id=str(pathway_id)) from None
+            pathway = None
         if not isinstance(pathway, Pathway):
             raise PathwayNotFoundError("Parcours introuvable.", pathway_id=str(pathway_id))
         return pathway

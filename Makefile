@@ -1,0 +1,38 @@
+# Two commands for a newcomer: `make run` (embedded, nothing to install) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint services-up services-down bench clean
+
+$(INSTALLED): pyproject.toml
+	@echo "Installing Parcours and its Python packages into $(VENV) …"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+## Run the embedded platform (SQLite, projections in process, no Kafka) on $$PORT or 8000.
+run: $(INSTALLED)
+	@$(BIN)/parcours serve
+
+## Install what is missing, start PostgreSQL and Kafka, run every suite, stop the services.
+test: $(INSTALLED)
+	@bash infra/run-tests.sh
+
+## Static checks only.
+lint: $(INSTALLED)
+	@$(BIN)/ruff check .
+	@$(BIN)/mypy
+
+services-up: $(INSTALLED)
+	@bash infra/postgres.sh start
+	@PYTHON=$(BIN)/python bash infra/kafka.sh start
+
+services-down:
+	@bash infra/kafka.sh stop
+	@bash infra/postgres.sh stop
+
+clean: services-down
+	rm -rf .run var

@@ -1,0 +1,24 @@
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from parcours.web import create_app
+from shared import fictitious
+from shared.settings import Settings
+
+HEADERS = {"X-Actor-Id": "coord-1", "X-Actor-Role": "coordinator"}
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(Settings(mode="embedded", data_dir=tmp_path / "var"))
+    with TestClient(app, headers=HEADERS) as test_client:
+        yield test_client
+
+
+def referral_json(seed: int = 1) -> dict[str, Any]:
+    return fictitious.referral(random.Random(seed)).model_dump(mode="json")

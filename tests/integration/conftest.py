@@ -1,0 +1,84 @@
+"""Integration tests run on the real PostgreSQL and Kafka that `make test` starts.
+
+When either cannot be reached, every test here fails with the reason: never a skip."""
+
+import random
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from kafka import KafkaAdminClient
+
+from shared import fictitious as f
+from shared import kafka_io
+from shared.events import Actor
+from shared.pathway.application import Journal
+from shared.pathway.domain import Meta
+from shared.settings import Settings
+
+META = Meta(actor=Actor(id="gc-1", role="case_manager"))
+EVENTS_PER_PATHWAY = 10
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    settings = Settings(mode="distributed")
+    problems = []
+    try:
+        psycopg.connect(settings.database_url, connect_timeout=5).close()
+    except psycopg.Error as error:
+        problems.append(
+            f"PostgreSQL at {settings.database_url} cannot be reached: {error}".strip()
+            + "\n  → start it with `infra/postgres.sh start`, or run `make test`."
+        )
+    try:
+        KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
+                         request_timeout_ms=5000).close()
+    except Exception as error:
+        problems.append(
+            f"Kafka at {settings.kafka_bootstrap} cannot be reached: {error!r}"
+            "\n  → start it with `infra/kafka.sh start`, or run `make test`."
+        )
+    if problems:
+        pytest.fail("Integration services missing:\n" + "\n".join(problems), pytrace=False)
+    return settings
+
+
+@pytest.fixture
+def settings(base_settings: Settings) -> Iterator[Settings]:
+    """A fresh database and a fresh topic for each test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base_settings.database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    database_url = base_settings.database_url.rsplit("/", 1)[0] + f"/{name}"
+    settings = base_settings.model_copy(
+        update={"database_url": database_url, "topic": f"parcours.test-{name}"}
+    )
+    kafka_io.ensure_topic(settings)
+    yield settings
+    with psycopg.connect(base_settings.database_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def journal(settings: Settings) -> Iterator[Journal]:
+    journal = Journal(env=settings.journal_env())
+    yield journal
+    journal.close()
+
+
+def fill(journal: Journal, pathways: int, seed: int = 0) -> dict[str, int]:
+    """Appends EVENTS_PER_PATHWAY events to each of ``pathways`` new pathways."""
+    rng = random.Random(seed)
+    versions = {}
+    for _ in range(pathways):
+        pathway_id = journal.refer(f.referral(rng), META)
+        journal.execute(pathway_id, lambda p: p.admit(f.admission(), f.assignment(), META))
+        for _ in range(3):
+            journal.execute(pathway_id, lambda p: p.hospitalise(f.stay(), META))
+            journal.execute(pathway_id, lambda p: p.discharge(f.discharge(), META))
+        pathway = journal.execute(pathway_id, lambda p: p.evaluate(f.evaluation(), META))
+        versions[str(pathway_id)] = pathway.version
+    assert set(versions.values()) == {EVENTS_PER_PATHWAY}
+    return versions

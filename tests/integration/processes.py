@@ -1,0 +1,34 @@
+"""Starting the real `parcours` processes, to kill them at bad moments."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from shared.settings import Settings
+
+
+def start(args: list[str], settings: Settings, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ,
+        "PARCOURS_MODE": "distributed",
+        "PARCOURS_DATABASE_URL": settings.database_url,
+        "PARCOURS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "PARCOURS_TOPIC": settings.topic,
+        "PARCOURS_FAILPOINTS": "",
+        **env,
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "parcours", *args], env=environment,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def kill9(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=30)

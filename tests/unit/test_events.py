@@ -1,0 +1,85 @@
+import json
+import random
+from datetime import UTC, date, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import jsonschema
+import pytest
+from pydantic import ValidationError
+
+from shared import events as ev
+from shared import fictitious
+from shared.events import EventEnvelope, UnknownEventTypeError
+from shared.events.schema import export
+
+
+def envelope_for(payload: ev.Payload) -> EventEnvelope:
+    return EventEnvelope(
+        event_id=uuid4(), pathway_id=uuid4(), stream_version=3, global_position=42,
+        type=payload.type_name(), schema_version=payload.schema_version,
+        occurred_at=datetime(2026, 3, 1, 10, tzinfo=UTC),
+        recorded_at=datetime(2026, 3, 4, 9, tzinfo=UTC),
+        actor=ev.Actor(id="gc-1", role="case_manager"), correlation_id=uuid4(),
+        causation_id=None, data=payload.model_dump(mode="json"),
+    )
+
+
+PAYLOADS = [
+    fictitious.referral(random.Random(7)), fictitious.admission(), fictitious.assignment(),
+    fictitious.evaluation(), fictitious.plan(), fictitious.stay(), fictitious.discharge(),
+    fictitious.closure(),
+    ev.AdmissionRefused(
+        decided_on=date(2026, 1, 20), reason_code="other_service_better_suited",
+        reason="Relève du SSIAD", orientation={"to": "SSIAD fictif", "kind": "service"},
+    ),
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=lambda p: p.type_name())
+def test_every_event_type_round_trips_through_json(payload: ev.Payload) -> None:
+    envelope = envelope_for(payload)
+    decoded = EventEnvelope.from_json(envelope.to_json())
+    assert decoded == envelope
+    assert decoded.payload() == payload
+
+
+def test_every_contract_type_is_covered_here() -> None:
+    assert {p.type_name() for p in PAYLOADS} == set(ev.PAYLOAD_TYPES)
+
+
+def test_an_unknown_type_is_an_error() -> None:
+    raw = json.loads(envelope_for(fictitious.closure()).to_json())
+    raw["type"] = "Teleported"
+    with pytest.raises(UnknownEventTypeError):
+        EventEnvelope.from_json(json.dumps(raw))
+
+
+def test_instrument_scales_out_of_range_are_refused() -> None:
+    with pytest.raises(ValidationError, match="adl_hierarchy"):
+        fictitious.evaluation().model_validate(
+            {**fictitious.evaluation().model_dump(), "scales": {"adl_hierarchy": 7}}
+        )
+
+
+def test_the_public_rule_refuses_under_60_without_neuro_evolutive_disease() -> None:
+    referral = fictitious.referral(random.Random(3)).model_dump()
+    referral["person"]["birth_date"] = date(1990, 1, 1)
+    with pytest.raises(ValidationError, match="moins de 60 ans"):
+        ev.Referred.model_validate(referral)
+    referral["neuro_evolutive_disease"] = True
+    assert ev.Referred.model_validate(referral).neuro_evolutive_disease
+
+
+def test_schema_export_writes_one_valid_schema_per_type_and_version(tmp_path: Path) -> None:
+    written = export(tmp_path)
+    assert sorted(p.name for p in written) == sorted(
+        f"{name}.v{cls.schema_version}.schema.json" for name, cls in ev.PAYLOAD_TYPES.items()
+    )
+    for payload in PAYLOADS:
+        schema = json.loads((tmp_path / f"{payload.type_name()}.v1.schema.json").read_text())
+        instance = json.loads(envelope_for(payload).to_json())
+        jsonschema.validate(instance, schema)
+        instance["data"] = {}
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(instance, schema)
