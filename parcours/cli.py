@@ -57,10 +57,11 @@ def relay() -> None:
     settings = get_settings()
     _logging()
     kafka_io.ensure_topic(settings)
+    kafka_io.ensure_topic(settings, settings.alerts_topic)
     journal = Journal(env=settings.journal_env())
     db = PostgresDatabase(settings.database_url, max_size=2)
     the_relay = Relay(journal, db, kafka_io.producer(settings), settings.topic,
-                      settings.relay_batch_size)
+                      settings.alerts_topic, settings.relay_batch_size)
     typer.echo(f"relay: {settings.topic} from position {the_relay.position()}")
     the_relay.run(_stop_on_signals())
     the_relay.producer.close()

@@ -29,12 +29,12 @@ def build_platform(settings: Settings) -> Platform:
         # The projection processes fill these tables; the API only reads them.
         for projection in PROJECTIONS.values():
             prepare(views, projection())
-        return Platform(journal=journal, views=views)
+        return Platform(settings=settings, journal=journal, views=views)
     projectors = [
         LogProjector(partial(read_log, journal), views, projection())
         for projection in PROJECTIONS.values()
     ]
-    return Platform(journal=journal, views=views,
+    return Platform(settings=settings, journal=journal, views=views,
                     catch_up=lambda: [p.catch_up() for p in projectors])
 
 

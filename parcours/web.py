@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from parcours.platform import BackgroundCatchUp, build_platform
 from projections.caseload.api import router as caseload_router
 from services.casefile.api import router as casefile_router
+from services.casefile.reads import router as casefile_reads
 from services.intake.api import router as intake_router
 from shared.http import install_error_handlers
 from shared.settings import Settings, get_settings
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(intake_router)
     app.include_router(casefile_router)
+    app.include_router(casefile_reads)
     app.include_router(caseload_router)
 
     @app.get("/health", tags=["exploitation"])

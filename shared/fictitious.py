@@ -5,6 +5,7 @@ generated with a valid key in a department range nobody is born in (99)."""
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from uuid import NAMESPACE_URL, uuid5
 
 from shared import events as ev
 from shared import ins
@@ -12,6 +13,7 @@ from shared.events import values
 
 FAMILY_NAMES = ["Fictif", "Exemple", "Modèle", "Témoin", "Essai", "Maquette", "Prototype"]
 GIVEN_NAMES = ["Alice", "Bernard", "Colette", "Denis", "Eugénie", "Fernand", "Ginette", "Henri"]
+TERRITORY = "dac-val-fictif"
 COMMUNES = ["Villefictive", "Saint-Exemple", "Bourg-Témoin", "Val-d'Essai"]
 
 
@@ -43,6 +45,7 @@ def referral(rng: random.Random | None = None, referred_on: date | None = None) 
     referred_on = referred_on or date(2026, 1, 15)
     return ev.Referred(
         referred_on=referred_on,
+        territory=TERRITORY,
         referrer=professional(rng),
         person=values.Person(
             ins=fictitious_ins(rng),
@@ -133,3 +136,33 @@ def discharge(discharged_at: datetime | None = None) -> ev.Discharged:
 
 def closure() -> ev.Closed:
     return ev.Closed(closed_on=date(2026, 6, 30), reason_code="moved_out")
+
+
+def member(member_id: str = "gp-1", role: values.CareRole = "attending_gp") -> ev.MemberJoined:
+    return ev.MemberJoined(
+        member=values.CareCircleMember(
+            member_id=member_id, name=f"Dr {member_id.upper()} Fictif", role=role,
+            organisation="Cabinet fictif", contact=f"{member_id}@exemple.invalid",
+        ),
+        joined_on=date(2026, 1, 25),
+    )
+
+
+def note() -> ev.FollowUpNoted:
+    return ev.FollowUpNoted(kind="visit", with_whom="person", contact_on=date(2026, 2, 10),
+                            summary="Visite à domicile, situation stable (fictif).")
+
+
+def dysfunction() -> ev.DysfunctionReported:
+    return ev.DysfunctionReported(category="missing_resource", territory=TERRITORY,
+                                  description="Pas de SSIAD disponible sur la commune (fictif).")
+
+
+def alert(rule: ev.payloads.RuleCode = "R1", key: str = "R1:stay-1") -> ev.AlertRaised:
+    return ev.AlertRaised(
+        alert_id=uuid5(NAMESPACE_URL, key), dedup_key=key, rule=rule, severity="warning",
+        title="Hospitalisation", message="La personne est hospitalisée (fictif).",
+        recipients=[values.Recipient(professional_id="gc-1", name="Gestionnaire gc-1",
+                                     role="case_manager")],
+        due_at=datetime(2026, 3, 1, 10, tzinfo=UTC),
+    )

@@ -12,8 +12,10 @@ from pydantic import BaseModel
 
 from shared.events import Actor
 from shared.pathway.application import Journal
-from shared.pathway.domain import Meta, Pathway
+from shared.pathway.commands import Meta
+from shared.pathway.domain import Pathway
 from shared.pathway.errors import ConcurrentChangeError, PathwayError, PathwayNotFoundError
+from shared.settings import Settings
 from shared.sqldb import Database
 
 
@@ -21,6 +23,7 @@ from shared.sqldb import Database
 class Platform:
     """The parts an entrypoint needs, built once by the composition root."""
 
+    settings: Settings
     journal: Journal
     views: Database
     catch_up: Callable[[], object] = lambda: None
@@ -33,6 +36,10 @@ def _platform(request: Request) -> Platform:
 
 def _journal(request: Request) -> Journal:
     return _platform(request).journal
+
+
+def _settings(request: Request) -> Settings:
+    return _platform(request).settings
 
 
 def _views(request: Request) -> Database:
@@ -68,6 +75,7 @@ def _expected_version(
 
 
 JournalDep = Annotated[Journal, Depends(_journal)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
 ViewsDep = Annotated[Database, Depends(_views)]
 MetaDep = Annotated[Meta, Depends(_meta)]
 ExpectedVersionDep = Annotated[int | None, Depends(_expected_version)]

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.pathway.commands import Policy
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARCOURS_", extra="ignore")
@@ -17,10 +19,16 @@ class Settings(BaseSettings):
     database_url: str = "postgresql://parcours@127.0.0.1:55432/parcours"
     kafka_bootstrap: str = "127.0.0.1:59092"
     topic: str = "parcours.pathway-events.v1"
+    alerts_topic: str = "parcours.alerts.v1"
     topic_partitions: int = 6
     relay_batch_size: int = 500
     consumer_max_poll_records: int = 500
     consumer_session_timeout_ms: int = 10_000
+    default_capacity: int = 35
+    evaluation_interval_days: int = 180
+    initial_evaluation_days: int = 30
+    return_evaluation_days: int = 7
+    demo_on_empty: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARCOURS_PORT"))
 
@@ -44,6 +52,13 @@ class Settings(BaseSettings):
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_LOCK_TIMEOUT": "10",
         }
+
+    def policy(self) -> Policy:
+        return Policy(
+            evaluation_interval_days=self.evaluation_interval_days,
+            initial_evaluation_days=self.initial_evaluation_days,
+            return_evaluation_days=self.return_evaluation_days,
+        )
 
     @property
     def views_sqlite_path(self) -> Path:

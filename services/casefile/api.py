@@ -1,14 +1,14 @@
-"""The case manager's side of a pathway."""
+"""The case manager's commands on a pathway."""
 
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Response
+from pydantic import BaseModel, ConfigDict
 
 from shared import events as ev
-from shared.events import EventEnvelope
-from shared.events.values import Person
+from shared.events.values import NonEmpty, Text
 from shared.http import (
     CommandResult,
     ExpectedVersionDep,
@@ -17,76 +17,135 @@ from shared.http import (
     command_result,
 )
 
-router = APIRouter(prefix="/pathways", tags=["dossier"])
+router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"])
+PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
 
 
-@router.post("/{pathway_id}/evaluations")
-def evaluate(pathway_id: UUID, evaluation: ev.Evaluated, journal: JournalDep, meta: MetaDep,
-             expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """Record a multidimensional evaluation."""
+class Validation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    validated_on: date
+
+
+class Departure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    left_on: date
+    reason: Text = ""
+
+
+class AlertNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: Text = ""
+
+
+@router.post("/evaluations")
+def evaluate(pathway_id: PathwayId, evaluation: ev.Evaluated, journal: JournalDep,
+             meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
+    """Record a multidimensional evaluation (scale results as numbers only)."""
     pathway = journal.execute(pathway_id, lambda p: p.evaluate(evaluation, meta), expected)
     return command_result(pathway, response)
 
 
-@router.post("/{pathway_id}/plan-revisions")
-def revise_plan(pathway_id: UUID, plan: ev.PlanRevised, journal: JournalDep, meta: MetaDep,
-                expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """Record a new revision of the service plan (PSI)."""
+@router.post("/plan-revisions")
+def revise_plan(pathway_id: PathwayId, plan: ev.PlanRevised, journal: JournalDep,
+                meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
+    """Record a new revision of the service plan (PSI); earlier revisions are kept."""
     pathway = journal.execute(pathway_id, lambda p: p.revise_plan(plan, meta), expected)
     return command_result(pathway, response)
 
 
-@router.post("/{pathway_id}/hospitalisations")
-def hospitalise(pathway_id: UUID, stay: ev.Hospitalised, journal: JournalDep, meta: MetaDep,
-                expected: ExpectedVersionDep, response: Response) -> CommandResult:
+@router.post("/plan-revisions/{revision}/validation")
+def validate_plan(pathway_id: PathwayId, revision: int, body: Validation, journal: JournalDep,
+                  meta: MetaDep, expected: ExpectedVersionDep,
+                  response: Response) -> CommandResult:
+    """Record the médecin traitant's validation of a plan revision."""
+    pathway = journal.execute(
+        pathway_id, lambda p: p.validate_plan(revision, body.validated_on, meta), expected
+    )
+    return command_result(pathway, response)
+
+
+@router.post("/care-circle")
+def join(pathway_id: PathwayId, joined: ev.MemberJoined, journal: JournalDep, meta: MetaDep,
+         expected: ExpectedVersionDep, response: Response) -> CommandResult:
+    """A professional or relative joins the care circle with a role."""
+    pathway = journal.execute(pathway_id, lambda p: p.join(joined, meta), expected)
+    return command_result(pathway, response)
+
+
+@router.post("/care-circle/{member_id}/departure")
+def leave(pathway_id: PathwayId, member_id: NonEmpty, body: Departure, journal: JournalDep,
+          meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
+    """A member leaves the care circle."""
+    left = ev.MemberLeft(member_id=member_id, left_on=body.left_on, reason=body.reason)
+    pathway = journal.execute(pathway_id, lambda p: p.leave(left, meta), expected)
+    return command_result(pathway, response)
+
+
+@router.post("/hospitalisations")
+def hospitalise(pathway_id: PathwayId, stay: ev.Hospitalised, journal: JournalDep,
+                meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Record a hospital admission (possibly late: its date is the real admission date)."""
     pathway = journal.execute(pathway_id, lambda p: p.hospitalise(stay, meta), expected)
     return command_result(pathway, response)
 
 
-@router.post("/{pathway_id}/discharges")
-def discharge(pathway_id: UUID, discharge: ev.Discharged, journal: JournalDep, meta: MetaDep,
-              expected: ExpectedVersionDep, response: Response) -> CommandResult:
+@router.post("/hospitalisations/transfer")
+def transfer_stay(pathway_id: PathwayId, transfer: ev.StayTransferred, journal: JournalDep,
+                  meta: MetaDep, expected: ExpectedVersionDep,
+                  response: Response) -> CommandResult:
+    """Record a transfer of the open stay to another establishment."""
+    pathway = journal.execute(pathway_id, lambda p: p.transfer_stay(transfer, meta), expected)
+    return command_result(pathway, response)
+
+
+@router.post("/discharges")
+def discharge(pathway_id: PathwayId, discharge: ev.Discharged, journal: JournalDep,
+              meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Record the discharge that ends the open hospital stay."""
     pathway = journal.execute(pathway_id, lambda p: p.discharge(discharge, meta), expected)
     return command_result(pathway, response)
 
 
-@router.post("/{pathway_id}/closure")
-def close(pathway_id: UUID, closure: ev.Closed, journal: JournalDep, meta: MetaDep,
-          expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """Close the episode; it accepts no more events afterwards."""
-    pathway = journal.execute(pathway_id, lambda p: p.close(closure, meta), expected)
+@router.post("/notes")
+def note(pathway_id: PathwayId, note: ev.FollowUpNoted, journal: JournalDep, meta: MetaDep,
+         expected: ExpectedVersionDep, response: Response) -> CommandResult:
+    """Record a contact with the person, the family or a professional."""
+    pathway = journal.execute(pathway_id, lambda p: p.note(note, meta), expected)
     return command_result(pathway, response)
 
 
-class PathwayView(BaseModel):
-    pathway_id: UUID
-    version: int
-    status: str
-    episode: int
-    person: Person | None
-    case_manager_id: str | None
-    open_stay: ev.Hospitalised | None
-    plan_revision: int
-    last_evaluation: ev.Evaluated | None
+@router.post("/dysfunctions")
+def report(pathway_id: PathwayId, report: ev.DysfunctionReported, journal: JournalDep,
+           meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
+    """Report a dysfunction met while following this person."""
+    pathway = journal.execute(pathway_id, lambda p: p.report_dysfunction(report, meta),
+                              expected)
+    return command_result(pathway, response)
 
 
-@router.get("/{pathway_id}")
-def read(pathway_id: UUID, journal: JournalDep, response: Response,
-         version: Annotated[int | None, Query(ge=1)] = None) -> PathwayView:
-    """The pathway's state now, or as it was at a given stream version."""
-    pathway = journal.pathway(pathway_id, version=version)
-    response.headers["ETag"] = f'"{pathway.version}"'
-    return PathwayView(
-        pathway_id=pathway.id, version=pathway.version, status=pathway.status,
-        episode=pathway.episode, person=pathway.person, case_manager_id=pathway.case_manager_id,
-        open_stay=pathway.open_stay, plan_revision=pathway.plan_revision,
-        last_evaluation=pathway.last_evaluation,
-    )
+@router.post("/closure")
+def close(pathway_id: PathwayId, closure: ev.Closed, journal: JournalDep, meta: MetaDep,
+          expected: ExpectedVersionDep, response: Response) -> CommandResult:
+    """Close the episode; it accepts no more events and its place goes to the waiting list."""
+    return command_result(journal.close_episode(pathway_id, closure, meta, expected), response)
 
 
-@router.get("/{pathway_id}/journal")
-def journal_of(pathway_id: UUID, journal: JournalDep) -> list[EventEnvelope]:
-    """Every event of the pathway in order, with its actor and both timestamps."""
-    return list(journal.journal(pathway_id))
+@router.post("/alerts/{alert_id}/acknowledgement")
+def acknowledge(pathway_id: PathwayId, alert_id: UUID, body: AlertNote, journal: JournalDep,
+                meta: MetaDep, response: Response) -> CommandResult:
+    """Acknowledge an alert: you have seen it and take it in hand."""
+    ack = ev.AlertAcknowledged(alert_id=alert_id, comment=body.comment)
+    return command_result(journal.execute(pathway_id, lambda p: p.acknowledge_alert(ack, meta)),
+                          response)
+
+
+@router.post("/alerts/{alert_id}/resolution")
+def resolve(pathway_id: PathwayId, alert_id: UUID, body: AlertNote, journal: JournalDep,
+            meta: MetaDep, response: Response) -> CommandResult:
+    """Mark an alert as resolved."""
+    done = ev.AlertResolved(alert_id=alert_id, resolution=body.comment)
+    return command_result(journal.execute(pathway_id, lambda p: p.resolve_alert(done, meta)),
+                          response)

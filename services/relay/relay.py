@@ -18,6 +18,8 @@ from shared.sqldb import Database
 
 log = logging.getLogger(__name__)
 
+ALERT_TYPES = {"AlertRaised", "AlertAcknowledged", "AlertResolved"}
+
 POSITIONS_DDL = """CREATE TABLE IF NOT EXISTS relay_positions (
     name TEXT PRIMARY KEY, position BIGINT NOT NULL)"""
 
@@ -29,12 +31,14 @@ class Relay:
         db: Database,
         producer: KafkaProducer,
         topic: str,
+        alerts_topic: str | None = None,
         batch_size: int = 500,
     ) -> None:
         self.journal = journal
         self.db = db
         self.producer = producer
         self.topic = topic
+        self.alerts_topic = alerts_topic
         self.batch_size = batch_size
         self.name = f"relay:{topic}"
         with db.transaction() as tx:
@@ -51,7 +55,12 @@ class Relay:
         entries = read_log(self.journal, self.position() + 1, self.batch_size)
         if not entries:
             return 0
-        sent = [self._send(envelope) for _, envelope in entries if envelope is not None]
+        sent = [
+            future
+            for _, envelope in entries
+            if envelope is not None
+            for future in self._send(envelope)
+        ]
         self.producer.flush()
         for future in sent:
             future.get(timeout=30)  # raises if Kafka refused: the position stays where it was
@@ -71,17 +80,18 @@ class Relay:
             if count == 0:
                 stop.wait(idle_wait_s)
 
-    def _send(self, envelope: EventEnvelope) -> FutureRecordMetadata:
-        return self.producer.send(
-            self.topic,
-            key=str(envelope.pathway_id).encode(),
-            value=envelope.to_json(),
-            headers=[
-                ("event_id", str(envelope.event_id).encode()),
-                ("type", envelope.type.encode()),
-                ("schema_version", str(envelope.schema_version).encode()),
-            ],
-        )
+    def _send(self, envelope: EventEnvelope) -> list[FutureRecordMetadata]:
+        """Every event goes to the pathway topic; alert events go to the alerts topic too."""
+        topics = [self.topic]
+        if self.alerts_topic and envelope.type in ALERT_TYPES:
+            topics.append(self.alerts_topic)
+        key, value = str(envelope.pathway_id).encode(), envelope.to_json()
+        headers = [
+            ("event_id", str(envelope.event_id).encode()),
+            ("type", envelope.type.encode()),
+            ("schema_version", str(envelope.schema_version).encode()),
+        ]
+        return [self.producer.send(t, key=key, value=value, headers=headers) for t in topics]
 
     def _save_position(self, position: int) -> None:
         with self.db.transaction() as tx:

@@ -5,10 +5,12 @@ upcaster for what was stored before; the name stays the same."""
 
 from datetime import date, datetime
 from typing import ClassVar, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, Field, model_validator
 
 from shared.events.values import (
+    CareCircleMember,
     Consent,
     Domains,
     NationalCriteria,
@@ -17,6 +19,7 @@ from shared.events.values import (
     Person,
     Problem,
     Professional,
+    Recipient,
     Scales,
     Text,
     Value,
@@ -39,6 +42,7 @@ class Referred(Payload):
     """A professional sent a referral form (fiche d'orientation / FAMO)."""
 
     referred_on: date
+    territory: NonEmpty
     referrer: Professional
     person: Person
     neuro_evolutive_disease: bool = False
@@ -148,10 +152,98 @@ class Closed(Payload):
         return self
 
 
+class Waitlisted(Payload):
+    """Every case manager of the territory is full: the person waits for a place."""
+
+    rank: int = Field(ge=1)
+    since: date
+
+
+class PlanValidated(Payload):
+    """The médecin traitant validated a revision of the service plan."""
+
+    revision: int = Field(ge=1)
+    validated_by: NonEmpty
+    validated_on: date
+
+
+class MemberJoined(Payload):
+    member: CareCircleMember
+    joined_on: date
+
+
+class MemberLeft(Payload):
+    member_id: NonEmpty
+    left_on: date
+    reason: Text = ""
+
+
+class StayTransferred(Payload):
+    """The person moved from one establishment to another within the same stay."""
+
+    establishment: NonEmpty
+    ward: NonEmpty
+    transferred_at: AwareDatetime
+
+    def occurred_at_hint(self) -> datetime | None:
+        return self.transferred_at
+
+
+ContactKind = Literal["visit", "phone", "email", "meeting", "other"]
+ContactWith = Literal["person", "family", "professional"]
+
+
+class FollowUpNoted(Payload):
+    kind: ContactKind
+    with_whom: ContactWith
+    contact_on: date
+    summary: NonEmpty
+
+
+DysfunctionCategory = Literal[
+    "missing_resource", "poor_articulation", "unknown_services", "other"
+]
+
+
+class DysfunctionReported(Payload):
+    category: DysfunctionCategory
+    description: NonEmpty
+    territory: NonEmpty
+
+
+RuleCode = Literal["R1", "R2", "R3", "R4", "R5", "R6", "R7"]
+Severity = Literal["info", "warning", "critical"]
+
+
+class AlertRaised(Payload):
+    """A rupture rule fired. ``dedup_key`` names the occurrence: it fires once."""
+
+    alert_id: UUID
+    dedup_key: NonEmpty
+    rule: RuleCode
+    severity: Severity
+    title: NonEmpty
+    message: Text
+    recipients: list[Recipient] = Field(min_length=1)
+    due_at: AwareDatetime
+
+
+class AlertAcknowledged(Payload):
+    alert_id: UUID
+    comment: Text = ""
+
+
+class AlertResolved(Payload):
+    alert_id: UUID
+    resolution: Text = ""
+
+
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
     cls.type_name(): cls
     for cls in (
-        Referred, Admitted, AdmissionRefused, CaseManagerAssigned, Evaluated, PlanRevised,
-        Hospitalised, Discharged, Closed,
+        Referred, Admitted, AdmissionRefused, CaseManagerAssigned, Waitlisted, Evaluated,
+        PlanRevised, PlanValidated, MemberJoined, MemberLeft, Hospitalised, StayTransferred,
+        Discharged, FollowUpNoted, DysfunctionReported, AlertRaised, AlertAcknowledged,
+        AlertResolved, Closed,
     )
 }

@@ -135,3 +135,27 @@ class Objective(Value):
 class Problem(Value):
     description: NonEmpty
     objectives: list[Objective] = Field(min_length=1)
+
+
+CareRole = Literal[
+    "attending_gp", "nurse", "ssiad", "saad", "physiotherapist", "pharmacist",
+    "social_worker", "family_carer", "trusted_person", "hospital_team", "other",
+]
+
+
+class CareCircleMember(Value):
+    """A professional, service or relative who intervenes around the person."""
+
+    member_id: NonEmpty
+    name: NonEmpty
+    role: CareRole
+    organisation: NonEmpty | None = None
+    contact: NonEmpty
+
+
+class Recipient(Value):
+    """Who an alert is for: a professional id, with the role that makes them concerned."""
+
+    professional_id: NonEmpty
+    name: NonEmpty
+    role: NonEmpty

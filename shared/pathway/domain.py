@@ -1,20 +1,23 @@
 """The Pathway aggregate: the rules of the practice over one person's stream of events.
 
-No I/O here. Events are pydantic models so that the stored JSON and the public contract are
-the same shapes; the envelope type of an event is the name of its payload class."""
+A stream holds successive episodes: referral → decision → (admitted → … → closed). A new
+referral after a refusal or a closure opens the next episode in the same stream.
+No I/O here; rules that depend on dates use the facts' own dates, not when they were typed."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
+from eventsourcing.domain import BaseAggregate, CanInitAggregate
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared import events as ev
-from shared.events.values import Person
+from shared.events.values import CareCircleMember, Person
+from shared.pathway.commands import Meta, Policy
 from shared.pathway.errors import RuleBrokenError
+from shared.pathway.events import EVENT_CLASSES, PathwayEvent, PathwayOpened, event_fields
 
 
 class Status(StrEnum):
@@ -27,102 +30,97 @@ class Status(StrEnum):
 ENDED = (Status.REFUSED, Status.CLOSED)
 
 
-@dataclass(frozen=True)
-class Meta:
-    """What every command carries besides its payload."""
-
-    actor: ev.Actor
-    occurred_at: datetime | None = None
-    correlation_id: UUID = field(default_factory=uuid4)
-    causation_id: UUID | None = None
-
-
-class PathwayEvent(BaseModel, CanMutateAggregate[UUID]):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    originator_id: UUID
-    originator_version: int
-    timestamp: AwareDatetime
-    event_id: UUID
-    occurred_at: AwareDatetime
-    actor: ev.Actor
-    correlation_id: UUID
-    causation_id: UUID | None
-    data: ev.Payload
-
-    def apply(self, aggregate: Any) -> None:
-        aggregate.when(self.data, self)
+@dataclass
+class Episode:
+    number: int
+    referred_on: date
+    referrer: str
+    decision: str | None = None
+    decided_on: date | None = None
+    closed_on: date | None = None
+    closure_reason: str | None = None
 
 
-class PathwayOpened(PathwayEvent, CanInitAggregate[UUID]):
-    """The first referral of a person: it creates the stream."""
+@dataclass
+class Membership:
+    member: CareCircleMember
+    joined_on: date
+    left_on: date | None = None
 
-    originator_topic: str
-    data: ev.Referred
-
-
-class Referred(PathwayEvent):
-    """A new referral in an existing stream: it opens the next episode."""
-
-    data: ev.Referred
+    def active_on(self, day: date) -> bool:
+        return self.joined_on <= day and (self.left_on is None or day < self.left_on)
 
 
-class Admitted(PathwayEvent):
-    data: ev.Admitted
+@dataclass
+class Alert:
+    raised: ev.AlertRaised
+    state: str = "open"
+    acknowledged_by: str | None = None
 
 
-class AdmissionRefused(PathwayEvent):
-    data: ev.AdmissionRefused
+@dataclass
+class Stay:
+    establishment: str
+    ward: str
+    admitted_at: AwareDatetime
 
 
-class CaseManagerAssigned(PathwayEvent):
-    data: ev.CaseManagerAssigned
-
-
-class Evaluated(PathwayEvent):
-    data: ev.Evaluated
-
-
-class PlanRevised(PathwayEvent):
-    data: ev.PlanRevised
-
-
-class Hospitalised(PathwayEvent):
-    data: ev.Hospitalised
-
-
-class Discharged(PathwayEvent):
-    data: ev.Discharged
-
-
-class Closed(PathwayEvent):
-    data: ev.Closed
-
-
-EVENT_CLASSES: dict[str, type[PathwayEvent]] = {
-    cls.__name__: cls
-    for cls in (
-        Referred, Admitted, AdmissionRefused, CaseManagerAssigned, Evaluated, PlanRevised,
-        Hospitalised, Discharged, Closed,
-    )
-}
+@dataclass
+class FollowUp:
+    last_evaluation: ev.Evaluated | None = None
+    last_discharge: ev.Discharged | None = None
+    last_contact_on: date | None = None
+    plans: dict[int, ev.PlanRevised] = field(default_factory=dict)
+    validations: dict[int, ev.PlanValidated] = field(default_factory=dict)
 
 
 class Pathway(BaseAggregate[UUID]):
     def __init__(self) -> None:
         self.person: Person | None = None
+        self.territory = ""
         self.status = Status.AWAITING_DECISION
-        self.episode = 0
+        self.episodes: list[Episode] = []
+        self.admitted_on: date | None = None
         self.case_manager_id: str | None = None
-        self.open_stay: ev.Hospitalised | None = None
-        self.plan_revision = 0
-        self.last_evaluation: ev.Evaluated | None = None
+        self.waiting_rank: int | None = None
+        self.open_stay: Stay | None = None
+        self.care_circle: list[Membership] = []
+        self.follow_up = FollowUp()
+        self.alerts: dict[UUID, Alert] = {}
+        self.fired_keys: set[str] = set()
 
-    # -- commands ---------------------------------------------------------------------------
+    @property
+    def episode(self) -> int:
+        return len(self.episodes)
+
+    @property
+    def plan_revision(self) -> int:
+        return max(self.follow_up.plans, default=0)
+
+    def active_members(self, day: date) -> list[Membership]:
+        return [m for m in self.care_circle if m.active_on(day)]
+
+    def attending_gp(self, day: date) -> Membership | None:
+        gps = [m for m in self.active_members(day) if m.member.role == "attending_gp"]
+        return gps[0] if gps else None
+
+    def next_evaluation_due(self, policy: Policy) -> date | None:
+        if self.status is not Status.ACTIVE or self.admitted_on is None:
+            return None
+        last, discharge = self.follow_up.last_evaluation, self.follow_up.last_discharge
+        due = (last.evaluated_on + timedelta(days=policy.evaluation_interval_days) if last
+               else self.admitted_on + timedelta(days=policy.initial_evaluation_days))
+        if discharge is not None and discharge.destination == "home":
+            discharged_on = discharge.discharged_at.date()
+            if last is None or last.evaluated_on < discharged_on:
+                due = min(due, discharged_on + timedelta(days=policy.return_evaluation_days))
+        return due
+
+    # -- intake -----------------------------------------------------------------------------
 
     @classmethod
     def open(cls, referral: ev.Referred, meta: Meta) -> "Pathway":
-        return cls._create(PathwayOpened, id=uuid4(), **_event_fields(referral, meta))
+        return cls._create(PathwayOpened, id=uuid4(), **event_fields(referral, meta))
 
     def refer(self, referral: ev.Referred, meta: Meta) -> None:
         if self.status not in ENDED:
@@ -134,10 +132,9 @@ class Pathway(BaseAggregate[UUID]):
             )
         self._record(referral, meta)
 
-    def admit(self, decision: ev.Admitted, assignment: ev.CaseManagerAssigned, meta: Meta) -> None:
+    def admit(self, decision: ev.Admitted, meta: Meta) -> None:
         self._require_awaiting_decision()
         self._record(decision, meta)
-        self._record(assignment, meta)
 
     def refuse(self, decision: ev.AdmissionRefused, meta: Meta) -> None:
         self._require_awaiting_decision()
@@ -150,6 +147,12 @@ class Pathway(BaseAggregate[UUID]):
                 "assignment.unchanged", "Ce gestionnaire de cas suit déjà cette personne."
             )
         self._record(assignment, meta)
+
+    def wait_for_place(self, waiting: ev.Waitlisted, meta: Meta) -> None:
+        self._require_active()
+        self._record(waiting, meta)
+
+    # -- case file --------------------------------------------------------------------------
 
     def evaluate(self, evaluation: ev.Evaluated, meta: Meta) -> None:
         self._require_active()
@@ -165,6 +168,49 @@ class Pathway(BaseAggregate[UUID]):
             )
         self._record(plan, meta)
 
+    def validate_plan(self, revision: int, validated_on: date, meta: Meta) -> None:
+        self._require_active()
+        if revision not in self.follow_up.plans:
+            raise RuleBrokenError("plan.unknown_revision",
+                                  f"Le PSI n'a pas de révision n° {revision}.")
+        if revision in self.follow_up.validations:
+            raise RuleBrokenError("plan.already_validated",
+                                  f"La révision n° {revision} du PSI est déjà validée.")
+        gp = self.attending_gp(validated_on)
+        if gp is None:
+            raise RuleBrokenError(
+                "plan.no_attending_gp",
+                "Le PSI est validé par le médecin traitant : ajoutez-le d'abord au cercle de "
+                "soins.",
+            )
+        self._record(ev.PlanValidated(revision=revision, validated_by=gp.member.name,
+                                      validated_on=validated_on), meta)
+
+    def join(self, joined: ev.MemberJoined, meta: Meta) -> None:
+        self._require_not_ended()
+        if any(m.member.member_id == joined.member.member_id
+               for m in self.active_members(joined.joined_on)):
+            raise RuleBrokenError("care_circle.already_member",
+                                  "Ce professionnel fait déjà partie du cercle de soins.")
+        if joined.member.role == "attending_gp" and self.attending_gp(joined.joined_on):
+            raise RuleBrokenError(
+                "care_circle.attending_gp_present",
+                "Le cercle de soins a déjà un médecin traitant : enregistrez d'abord son départ.",
+            )
+        self._record(joined, meta)
+
+    def leave(self, left: ev.MemberLeft, meta: Meta) -> None:
+        self._require_not_ended()
+        current = [m for m in self.care_circle
+                   if m.member.member_id == left.member_id and m.left_on is None]
+        if not current:
+            raise RuleBrokenError("care_circle.not_member",
+                                  "Ce professionnel ne fait pas partie du cercle de soins.")
+        if left.left_on < current[0].joined_on:
+            raise RuleBrokenError("care_circle.leave_before_join",
+                                  "La date de départ précède la date d'arrivée.")
+        self._record(left, meta)
+
     def hospitalise(self, stay: ev.Hospitalised, meta: Meta) -> None:
         self._require_active()
         if self.open_stay is not None:
@@ -174,22 +220,52 @@ class Pathway(BaseAggregate[UUID]):
             )
         self._record(stay, meta)
 
+    def transfer_stay(self, transfer: ev.StayTransferred, meta: Meta) -> None:
+        stay = self._require_open_stay()
+        if transfer.transferred_at < stay.admitted_at:
+            raise RuleBrokenError("stay.dates_inconsistent",
+                                  "Le transfert précède l'entrée à l'hôpital.")
+        self._record(transfer, meta)
+
     def discharge(self, discharge: ev.Discharged, meta: Meta) -> None:
-        self._require_active()
-        if self.open_stay is None:
-            raise RuleBrokenError(
-                "stay.not_open", "Aucune hospitalisation en cours pour cette personne."
-            )
-        if discharge.discharged_at < self.open_stay.admitted_at:
+        stay = self._require_open_stay()
+        if discharge.discharged_at < stay.admitted_at:
             raise RuleBrokenError(
                 "stay.discharge_before_admission",
                 "La date de sortie précède la date d'entrée à l'hôpital.",
             )
         self._record(discharge, meta)
 
+    def note(self, note: ev.FollowUpNoted, meta: Meta) -> None:
+        self._require_active()
+        self._record(note, meta)
+
+    def report_dysfunction(self, report: ev.DysfunctionReported, meta: Meta) -> None:
+        self._require_active()
+        self._record(report, meta)
+
     def close(self, closure: ev.Closed, meta: Meta) -> None:
         self._require_active()
         self._record(closure, meta)
+
+    # -- alerts -----------------------------------------------------------------------------
+
+    def raise_alert(self, alert: ev.AlertRaised, meta: Meta) -> bool:
+        """Records the alert unless this occurrence already fired; says whether it did."""
+        if alert.dedup_key in self.fired_keys or self.status in ENDED:
+            return False
+        self._record(alert, meta)
+        return True
+
+    def acknowledge_alert(self, ack: ev.AlertAcknowledged, meta: Meta) -> None:
+        if self._require_alert(ack.alert_id).state != "open":
+            raise RuleBrokenError("alert.not_open", "Cette alerte n'est plus ouverte.")
+        self._record(ack, meta)
+
+    def resolve_alert(self, resolution: ev.AlertResolved, meta: Meta) -> None:
+        if self._require_alert(resolution.alert_id).state == "resolved":
+            raise RuleBrokenError("alert.already_resolved", "Cette alerte est déjà résolue.")
+        self._record(resolution, meta)
 
     # -- rules ------------------------------------------------------------------------------
 
@@ -222,50 +298,83 @@ class Pathway(BaseAggregate[UUID]):
                 "nécessaire.",
             )
 
+    def _require_open_stay(self) -> Stay:
+        self._require_active()
+        if self.open_stay is None:
+            raise RuleBrokenError(
+                "stay.not_open", "Aucune hospitalisation en cours pour cette personne."
+            )
+        return self.open_stay
+
+    def _require_alert(self, alert_id: UUID) -> Alert:
+        if alert_id not in self.alerts:
+            raise RuleBrokenError("alert.unknown", "Alerte inconnue pour ce parcours.")
+        return self.alerts[alert_id]
+
     def _record(self, payload: ev.Payload, meta: Meta) -> None:
-        self.trigger_event(EVENT_CLASSES[payload.type_name()], **_event_fields(payload, meta))
+        self.trigger_event(EVENT_CLASSES[payload.type_name()], **event_fields(payload, meta))
 
     # -- state changes ----------------------------------------------------------------------
 
-    def when(self, payload: ev.Payload, event: PathwayEvent) -> None:
+    def when(self, event: PathwayEvent) -> None:
+        payload = event.data
         match payload:
             case ev.Referred():
-                self.person = payload.person
+                self.person, self.territory = payload.person, payload.territory
                 self.status = Status.AWAITING_DECISION
-                self.episode += 1
-                self.case_manager_id = None
+                self.episodes.append(Episode(len(self.episodes) + 1, payload.referred_on,
+                                             payload.referrer.name))
+                self.admitted_on = self.case_manager_id = self.waiting_rank = None
                 self.open_stay = None
-                self.plan_revision = 0
-                self.last_evaluation = None
+                self.care_circle, self.follow_up, self.alerts = [], FollowUp(), {}
             case ev.Admitted():
-                self.status = Status.ACTIVE
+                self.status, self.admitted_on = Status.ACTIVE, payload.decided_on
+                self._decide("admitted", payload.decided_on)
             case ev.AdmissionRefused():
                 self.status = Status.REFUSED
+                self._decide("refused", payload.decided_on)
             case ev.CaseManagerAssigned():
-                self.case_manager_id = payload.case_manager_id
+                self.case_manager_id, self.waiting_rank = payload.case_manager_id, None
+            case ev.Waitlisted():
+                self.waiting_rank = payload.rank
             case ev.Evaluated():
-                self.last_evaluation = payload
+                self.follow_up.last_evaluation = payload
             case ev.PlanRevised():
-                self.plan_revision = payload.revision
+                self.follow_up.plans[payload.revision] = payload
+            case ev.PlanValidated():
+                self.follow_up.validations[payload.revision] = payload
+            case ev.MemberJoined():
+                self.care_circle.append(Membership(payload.member, payload.joined_on))
+            case ev.MemberLeft():
+                for membership in self.care_circle:
+                    if membership.member.member_id == payload.member_id and not membership.left_on:
+                        membership.left_on = payload.left_on
             case ev.Hospitalised():
-                self.open_stay = payload
+                self.open_stay = Stay(payload.establishment, payload.ward, payload.admitted_at)
+            case ev.StayTransferred() if self.open_stay:
+                self.open_stay.establishment, self.open_stay.ward = (payload.establishment,
+                                                                     payload.ward)
             case ev.Discharged():
-                self.open_stay = None
+                self.open_stay, self.follow_up.last_discharge = None, payload
+            case ev.FollowUpNoted():
+                last = self.follow_up.last_contact_on
+                self.follow_up.last_contact_on = max(last or payload.contact_on,
+                                                     payload.contact_on)
+            case ev.AlertRaised():
+                self.alerts[payload.alert_id] = Alert(payload)
+                self.fired_keys.add(payload.dedup_key)
+            case ev.AlertAcknowledged():
+                self.alerts[payload.alert_id].state = "acknowledged"
+                self.alerts[payload.alert_id].acknowledged_by = event.actor.id
+            case ev.AlertResolved():
+                self.alerts[payload.alert_id].state = "resolved"
             case ev.Closed():
-                self.status = Status.CLOSED
-                self.open_stay = None
+                self.status, self.open_stay = Status.CLOSED, None
+                self.episodes[-1].closed_on = payload.closed_on
+                self.episodes[-1].closure_reason = payload.reason_code
 
-
-def _event_fields(payload: ev.Payload, meta: Meta) -> dict[str, object]:
-    occurred_at = meta.occurred_at or payload.occurred_at_hint() or datetime.now(UTC)
-    return {
-        "event_id": uuid4(),
-        "occurred_at": occurred_at,
-        "actor": meta.actor,
-        "correlation_id": meta.correlation_id,
-        "causation_id": meta.causation_id,
-        "data": payload,
-    }
+    def _decide(self, decision: str, decided_on: date) -> None:
+        self.episodes[-1].decision, self.episodes[-1].decided_on = decision, decided_on
 
 
 class PersonIndexed(BaseModel, CanInitAggregate[UUID]):

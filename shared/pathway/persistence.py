@@ -9,7 +9,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
 from shared.events import EventEnvelope
-from shared.pathway.domain import PathwayEvent
+from shared.pathway.events import PathwayEvent
 
 
 class JsonTranscoder(Transcoder):

@@ -7,8 +7,7 @@ from fastapi.testclient import TestClient
 from shared import fictitious as f
 from tests.e2e.conftest import referral_json
 
-ADMISSION = {"decided_on": "2026-01-20", "case_manager_id": "gc-1",
-             "case_manager_name": "Gestionnaire Un"}
+ADMISSION = {"decided_on": "2026-01-20", "case_manager_id": "gc-1"}
 
 
 def post(client: TestClient, path: str, body: Any, status: int = 200, **headers: str) -> Any:
@@ -18,6 +17,8 @@ def post(client: TestClient, path: str, body: Any, status: int = 200, **headers:
 
 
 def admitted(client: TestClient, seed: int = 1) -> str:
+    client.put(f"/territories/{f.TERRITORY}/case-managers/gc-1",
+               json={"name": "Gestionnaire Un"}).raise_for_status()
     pathway_id: str = post(client, "/pathways", referral_json(seed), 201)["pathway_id"]
     post(client, f"/pathways/{pathway_id}/admission", ADMISSION)
     return pathway_id

@@ -14,7 +14,7 @@ from shared import fictitious as f
 from shared import kafka_io
 from shared.events import Actor
 from shared.pathway.application import Journal
-from shared.pathway.domain import Meta
+from shared.pathway.commands import Meta
 from shared.settings import Settings
 
 META = Meta(actor=Actor(id="gc-1", role="case_manager"))
@@ -71,10 +71,11 @@ def journal(settings: Settings) -> Iterator[Journal]:
 def fill(journal: Journal, pathways: int, seed: int = 0) -> dict[str, int]:
     """Appends EVENTS_PER_PATHWAY events to each of ``pathways`` new pathways."""
     rng = random.Random(seed)
+    journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", pathways, META)
     versions = {}
     for _ in range(pathways):
         pathway_id = journal.refer(f.referral(rng), META)
-        journal.execute(pathway_id, lambda p: p.admit(f.admission(), f.assignment(), META))
+        journal.admit(pathway_id, f.admission(), "gc-1", META)
         for _ in range(3):
             journal.execute(pathway_id, lambda p: p.hospitalise(f.stay(), META))
             journal.execute(pathway_id, lambda p: p.discharge(f.discharge(), META))

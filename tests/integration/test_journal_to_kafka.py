@@ -31,12 +31,15 @@ def test_api_events_reach_the_topic_and_the_caseload_view(
 ) -> None:
     expected: dict[str, list[str]] = {}
     with TestClient(create_app(settings), headers=HEADERS) as client:
+        for manager in ("gc-0", "gc-1"):
+            client.put(f"/territories/{f.TERRITORY}/case-managers/{manager}",
+                       json={"name": "Gestionnaire"}).raise_for_status()
         for seed in range(3):
             body = f.referral(random.Random(seed)).model_dump(mode="json")
             pathway_id = client.post("/pathways", json=body).json()["pathway_id"]
             client.post(f"/pathways/{pathway_id}/admission", json={
                 "decided_on": "2026-01-20", "case_manager_id": f"gc-{seed % 2}",
-                "case_manager_name": "Gestionnaire"}).raise_for_status()
+            }).raise_for_status()
             client.post(f"/pathways/{pathway_id}/hospitalisations",
                         json=f.stay().model_dump(mode="json")).raise_for_status()
             expected[pathway_id] = ["Referred", "Admitted", "CaseManagerAssigned", "Hospitalised"]

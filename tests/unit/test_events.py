@@ -28,7 +28,15 @@ def envelope_for(payload: ev.Payload) -> EventEnvelope:
 PAYLOADS = [
     fictitious.referral(random.Random(7)), fictitious.admission(), fictitious.assignment(),
     fictitious.evaluation(), fictitious.plan(), fictitious.stay(), fictitious.discharge(),
-    fictitious.closure(),
+    fictitious.closure(), fictitious.member(), fictitious.note(), fictitious.dysfunction(),
+    fictitious.alert(),
+    ev.Waitlisted(rank=2, since=date(2026, 1, 20)),
+    ev.PlanValidated(revision=1, validated_by="Dr Fictif", validated_on=date(2026, 2, 3)),
+    ev.MemberLeft(member_id="gp-1", left_on=date(2026, 4, 1)),
+    ev.StayTransferred(establishment="SSR fictif", ward="SSR",
+                       transferred_at=datetime(2026, 3, 4, 9, tzinfo=UTC)),
+    ev.AlertAcknowledged(alert_id=uuid4(), comment="Vu"),
+    ev.AlertResolved(alert_id=uuid4()),
     ev.AdmissionRefused(
         decided_on=date(2026, 1, 20), reason_code="other_service_better_suited",
         reason="Relève du SSIAD", orientation={"to": "SSIAD fictif", "kind": "service"},

@@ -8,8 +8,10 @@ import pytest
 
 from shared import fictitious as f
 from shared.events import Actor, AdmissionRefused
-from shared.pathway.domain import Meta, Pathway, PathwayEvent, Status
+from shared.pathway.commands import Meta
+from shared.pathway.domain import Pathway, Status
 from shared.pathway.errors import RuleBrokenError
+from shared.pathway.events import PathwayEvent
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))
 
@@ -20,7 +22,8 @@ def referred() -> Pathway:
 
 def admitted() -> Pathway:
     pathway = referred()
-    pathway.admit(f.admission(), f.assignment(), META)
+    pathway.admit(f.admission(), META)
+    pathway.assign(f.assignment(), META)
     return pathway
 
 
@@ -62,10 +65,10 @@ def test_admission_assigns_a_case_manager() -> None:
 
 def test_decision_is_final_for_the_episode() -> None:
     pathway = admitted()
-    broken("decision.already_made", lambda: pathway.admit(f.admission(), f.assignment(), META))
+    broken("decision.already_made", lambda: pathway.admit(f.admission(), META))
     refused = referred()
     refused.refuse(refusal(), META)
-    broken("episode.refused", lambda: refused.admit(f.admission(), f.assignment(), META))
+    broken("episode.refused", lambda: refused.admit(f.admission(), META))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,146 @@
+"""Reads of a pathway: now, at a date, at a version; its journal, episodes and plan."""
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import AwareDatetime, BaseModel
+
+from shared import events as ev
+from shared.events import EventEnvelope
+from shared.events.values import CareCircleMember, Person
+from shared.http import JournalDep, SettingsDep
+from shared.pathway.domain import Pathway
+from shared.pathway.errors import RuleBrokenError
+from shared.pathway.plans import PlanDiff, diff
+
+router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"])
+PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
+
+
+class Member(BaseModel):
+    member: CareCircleMember
+    joined_on: date
+    left_on: date | None
+
+
+class Stay(BaseModel):
+    establishment: str
+    ward: str
+    admitted_at: datetime
+
+
+class Episode(BaseModel):
+    number: int
+    referred_on: date
+    referrer: str
+    decision: str | None
+    decided_on: date | None
+    closed_on: date | None
+    closure_reason: str | None
+
+
+class AlertView(BaseModel):
+    alert: ev.AlertRaised
+    state: str
+    acknowledged_by: str | None
+
+
+class PathwayView(BaseModel):
+    pathway_id: UUID
+    version: int
+    status: str
+    territory: str
+    episode: int
+    person: Person | None
+    admitted_on: date | None
+    case_manager_id: str | None
+    waiting_rank: int | None
+    open_stay: Stay | None
+    care_circle: list[Member]
+    plan_revision: int
+    plan_validated: bool
+    last_evaluation: ev.Evaluated | None
+    next_evaluation_due: date | None
+    last_contact_on: date | None
+    open_alerts: int
+
+
+@router.get("")
+def read(pathway_id: PathwayId, journal: JournalDep, settings: SettingsDep,
+         response: Response,
+         version: Annotated[int | None, Query(ge=1, description="Version du journal")] = None,
+         as_of: Annotated[AwareDatetime | None, Query(
+             description="Le dossier tel qu'il était enregistré à cette date")] = None,
+         ) -> PathwayView:
+    """The pathway's state now, at a past date (as_of) or at a stream version."""
+    if as_of is not None:
+        pathway = journal.pathway_as_of(pathway_id, as_of)
+    else:
+        pathway = journal.pathway(pathway_id, version=version)
+    response.headers["ETag"] = f'"{pathway.version}"'
+    today = (as_of or datetime.now(UTC)).date()
+    follow = pathway.follow_up
+    return PathwayView(
+        pathway_id=pathway.id, version=pathway.version, status=pathway.status,
+        territory=pathway.territory, episode=pathway.episode, person=pathway.person,
+        admitted_on=pathway.admitted_on, case_manager_id=pathway.case_manager_id,
+        waiting_rank=pathway.waiting_rank,
+        open_stay=Stay(**vars(pathway.open_stay)) if pathway.open_stay else None,
+        care_circle=[Member(**vars(m)) for m in pathway.active_members(today)],
+        plan_revision=pathway.plan_revision,
+        plan_validated=pathway.plan_revision in follow.validations,
+        last_evaluation=follow.last_evaluation,
+        next_evaluation_due=pathway.next_evaluation_due(settings.policy()),
+        last_contact_on=follow.last_contact_on,
+        open_alerts=sum(1 for a in pathway.alerts.values() if a.state == "open"),
+    )
+
+
+@router.get("/journal")
+def journal_of(pathway_id: PathwayId, journal: JournalDep) -> list[EventEnvelope]:
+    """Every event of the pathway in order, with its actor and both timestamps."""
+    return list(journal.journal(pathway_id))
+
+
+@router.get("/episodes")
+def episodes(pathway_id: PathwayId, journal: JournalDep) -> list[Episode]:
+    """The person's successive episodes: referral, decision, closure."""
+    return [Episode(**vars(e)) for e in journal.pathway(pathway_id).episodes]
+
+
+@router.get("/care-circle")
+def care_circle(pathway_id: PathwayId, journal: JournalDep,
+                on: Annotated[date | None, Query(description="Date (aujourd'hui sinon)")] = None,
+                ) -> list[Member]:
+    """The care circle's members active on a date."""
+    day = on or datetime.now(UTC).date()
+    return [Member(**vars(m)) for m in journal.pathway(pathway_id).active_members(day)]
+
+
+@router.get("/plan-revisions")
+def plan_revisions(pathway_id: PathwayId, journal: JournalDep) -> list[ev.PlanRevised]:
+    """Every revision of the service plan, oldest first."""
+    plans = journal.pathway(pathway_id).follow_up.plans
+    return [plans[r] for r in sorted(plans)]
+
+
+@router.get("/plan-revisions/{before}/diff/{after}")
+def plan_diff(pathway_id: PathwayId, before: int, after: int,
+              journal: JournalDep) -> PlanDiff:
+    """What changed in the plan between two revisions."""
+    plans = journal.pathway(pathway_id).follow_up.plans
+    missing = [r for r in (before, after) if r not in plans]
+    if missing:
+        raise RuleBrokenError("plan.unknown_revision",
+                              f"Le PSI n'a pas de révision n° {missing[0]}.")
+    return diff(plans[before], plans[after])
+
+
+@router.get("/alerts")
+def alerts(pathway_id: PathwayId, journal: JournalDep) -> list[AlertView]:
+    """The alerts of the current episode, with their state."""
+    pathway: Pathway = journal.pathway(pathway_id)
+    return [AlertView(alert=a.raised, state=a.state, acknowledged_by=a.acknowledged_by)
+            for a in pathway.alerts.values()]

@@ -1,0 +1,56 @@
+"""Small helpers to drive the API in tests."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from shared import fictitious as f
+from tests.e2e.conftest import referral_json
+
+
+def post(client: TestClient, path: str, body: Any, status: int = 200, **headers: str) -> Any:
+    response = client.post(path, json=body, headers=headers)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def rule(client: TestClient, path: str, body: Any, code: str) -> None:
+    """Posts a command a rule forbids, and checks that nothing was stored."""
+    pathway_id = path.split("/")[2]
+    before = len(client.get(f"/pathways/{pathway_id}/journal").json())
+    error = post(client, path, body, 409)["error"]
+    assert error["code"] == code, error
+    assert error["message"]
+    assert len(client.get(f"/pathways/{pathway_id}/journal").json()) == before
+
+
+def manager(client: TestClient, manager_id: str, capacity: int | None = None) -> None:
+    body: dict[str, Any] = {"name": f"Gestionnaire {manager_id}"}
+    if capacity is not None:
+        body["capacity"] = capacity
+    response = client.put(f"/territories/{f.TERRITORY}/case-managers/{manager_id}", json=body)
+    assert response.status_code == 200, response.text
+
+
+def referred(client: TestClient, seed: int) -> str:
+    pathway_id: str = post(client, "/pathways", referral_json(seed), 201)["pathway_id"]
+    return pathway_id
+
+
+def admit(client: TestClient, pathway_id: str, manager_id: str | None = None,
+          status: int = 200) -> Any:
+    body = {"decided_on": "2026-01-20"}
+    if manager_id:
+        body["case_manager_id"] = manager_id
+    return post(client, f"/pathways/{pathway_id}/admission", body, status)
+
+
+def view(client: TestClient, pathway_id: str) -> Any:
+    return client.get(f"/pathways/{pathway_id}").json()
+
+
+def dump(payload: Any) -> Any:
+    return payload.model_dump(mode="json")
+
+
+__all__ = ["admit", "dump", "f", "manager", "post", "referred", "rule", "view"]
