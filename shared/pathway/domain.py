@@ -188,11 +188,16 @@ class Pathway(BaseAggregate[UUID]):
 
     def join(self, joined: ev.MemberJoined, meta: Meta) -> None:
         self._require_not_ended()
-        if any(m.member.member_id == joined.member.member_id
-               for m in self.active_members(joined.joined_on)):
+        # A membership runs until its departure: a new one may not overlap any still running
+        # on or after the day it starts.
+        overlapping = [m for m in self.care_circle
+                       if m.left_on is None or m.left_on > joined.joined_on]
+        if any(m.member.member_id == joined.member.member_id for m in overlapping):
             raise RuleBrokenError("care_circle.already_member",
                                   "Ce professionnel fait déjà partie du cercle de soins.")
-        if joined.member.role == "attending_gp" and self.attending_gp(joined.joined_on):
+        if joined.member.role == "attending_gp" and any(
+            m.member.role == "attending_gp" for m in overlapping
+        ):
             raise RuleBrokenError(
                 "care_circle.attending_gp_present",
                 "Le cercle de soins a déjà un médecin traitant : enregistrez d'abord son départ.",
@@ -307,6 +312,7 @@ class Pathway(BaseAggregate[UUID]):
         return self.open_stay
 
     def _require_alert(self, alert_id: UUID) -> Alert:
+        self._require_not_ended()  # an ended episode's alerts end with it
         if alert_id not in self.alerts:
             raise RuleBrokenError("alert.unknown", "Alerte inconnue pour ce parcours.")
         return self.alerts[alert_id]
