@@ -3,12 +3,14 @@
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
-from shared.settings import get_settings
+from shared.settings import Settings
 
 app = typer.Typer(help="Parcours: event-sourced coordination for case management.",
                   no_args_is_help=True)
@@ -29,6 +31,14 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+def _every(work: Callable[[], object], interval_s: float, stop: threading.Event) -> None:
+    while not stop.wait(interval_s):
+        try:
+            work()
+        except Exception:
+            logging.getLogger("parcours").exception("%s failed; retrying", work)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
@@ -39,7 +49,7 @@ def serve(
 
     from parcours.web import create_app
 
-    settings = get_settings()
+    settings = Settings()
     _logging()
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Parcours ({settings.mode}) on http://{host}:{port} — API documentation at /docs")
@@ -54,7 +64,8 @@ def relay() -> None:
     from shared.pathway.application import Journal
     from shared.sqldb import PostgresDatabase
 
-    settings = get_settings()
+    stop = _stop_on_signals()  # first: a stop asked during start-up must not be lost
+    settings = Settings()
     _logging()
     kafka_io.ensure_topic(settings)
     kafka_io.ensure_topic(settings, settings.alerts_topic)
@@ -63,7 +74,7 @@ def relay() -> None:
     the_relay = Relay(journal, db, kafka_io.producer(settings), settings.topic,
                       settings.alerts_topic, settings.relay_batch_size)
     typer.echo(f"relay: {settings.topic} from position {the_relay.position()}")
-    the_relay.run(_stop_on_signals())
+    the_relay.run(stop)
     the_relay.producer.close()
 
 
@@ -71,18 +82,68 @@ def relay() -> None:
 def project(name: Annotated[str, typer.Argument(help="Projection to run: caseload")]) -> None:
     """Run one projection as a Kafka consumer group member."""
     from parcours.platform import PROJECTIONS
+    from projections.ruptures.projection import RupturesProjection
+    from projections.ruptures.scheduler import Scheduler
     from shared import kafka_io
+    from shared.pathway.application import Journal
     from shared.sqldb import PostgresDatabase
 
     if name not in PROJECTIONS:
         raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
-    settings = get_settings()
+    stop = _stop_on_signals()  # first: a stop asked during start-up must not be lost
+    settings = Settings()
     _logging()
     kafka_io.ensure_topic(settings)
-    db = PostgresDatabase(settings.database_url, max_size=2)
-    projector = kafka_io.KafkaProjector(settings, db, PROJECTIONS[name]())
+    db = PostgresDatabase(settings.database_url, max_size=3)
+    projection = PROJECTIONS[name](settings)
+    projector = kafka_io.KafkaProjector(settings, db, projection)
     typer.echo(f"projection {name}: consuming {settings.topic} as {projector.group_id}")
-    projector.run(_stop_on_signals())
+    if isinstance(projection, RupturesProjection):
+        # The rules' owner fires its deadlines into the journal, beside its consumer.
+        scheduler = Scheduler(db, Journal(env=settings.journal_env()), projection)
+        threading.Thread(target=_every, args=(scheduler.fire_due, settings.scheduler_interval_s,
+                                              stop), name="scheduler", daemon=True).start()
+    projector.run(stop)
+
+
+@app.command()
+def replay(name: Annotated[str, typer.Argument(help="Projection to rebuild: caseload, …")]) -> None:
+    """Rebuild a projection from the beginning beside the live one, then swap it in."""
+    from functools import partial
+
+    from parcours.platform import PROJECTIONS, views_database
+    from shared.pathway.application import Journal, read_log
+    from shared.projecting import LogReplaySource, Replayable
+    from shared.replay import ReplaySource
+    from shared.replay import replay as rebuild
+
+    if name not in PROJECTIONS:
+        raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
+    settings = Settings()
+    projection = PROJECTIONS[name](settings)
+    if not hasattr(projection, "renamed"):
+        raise typer.BadParameter(f"projection {name!r} cannot be replayed")
+    source: ReplaySource
+    if settings.mode == "embedded":
+        journal = Journal(env=settings.journal_env())
+        source = LogReplaySource(partial(read_log, journal),
+                                 journal.recorder.max_notification_id)
+    else:
+        from shared.kafka_io import KafkaReplaySource
+
+        source = KafkaReplaySource(settings)
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        rate = done / max(time.monotonic() - started, 1e-6)
+        width = 30
+        filled = int(width * done / max(total, 1))
+        typer.echo(f"\rreplay {name}: [{'#' * filled}{'.' * (width - filled)}] "
+                   f"{done}/{total} events, {rate:,.0f} events/s", nl=False, err=True)
+
+    count = rebuild(views_database(settings), cast(Replayable, projection), source, progress)
+    typer.echo(f"\nreplay {name}: {count} events in {time.monotonic() - started:.1f} s, "
+               "rebuilt tables swapped in", err=True)
 
 
 @schema_app.command("export")

@@ -2,18 +2,28 @@
 
 import logging
 import threading
+from collections.abc import Callable
 from functools import partial
 
 from projections.caseload.projection import CaseloadProjection
+from projections.contacts.projection import ContactsProjection
+from projections.ruptures.projection import RupturesProjection
+from projections.ruptures.scheduler import Clock, Scheduler, system_clock
 from shared.http import Platform
 from shared.pathway.application import Journal, read_log
-from shared.projecting import LogProjector, prepare
+from shared.projecting import LogProjector, Projection, prepare
 from shared.settings import Settings
 from shared.sqldb import Database, PostgresDatabase, SqliteDatabase
 
 log = logging.getLogger(__name__)
 
-PROJECTIONS = {"caseload": CaseloadProjection}
+ProjectionFactory = Callable[[Settings], Projection]
+
+PROJECTIONS: dict[str, ProjectionFactory] = {
+    "caseload": lambda settings: CaseloadProjection(settings.policy()),
+    "ruptures": lambda settings: RupturesProjection(settings.delays(), settings.policy()),
+    "contacts": lambda settings: ContactsProjection(),
+}
 
 
 def views_database(settings: Settings) -> Database:
@@ -22,39 +32,51 @@ def views_database(settings: Settings) -> Database:
     return PostgresDatabase(settings.database_url)
 
 
-def build_platform(settings: Settings) -> Platform:
+def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
     journal = Journal(env=settings.journal_env())
     views = views_database(settings)
     if settings.mode == "distributed":
-        # The projection processes fill these tables; the API only reads them.
-        for projection in PROJECTIONS.values():
-            prepare(views, projection())
+        # The projection processes fill these tables and fire the alerts; the API only reads.
+        for make in PROJECTIONS.values():
+            prepare(views, make(settings))
         return Platform(settings=settings, journal=journal, views=views)
-    projectors = [
-        LogProjector(partial(read_log, journal), views, projection())
-        for projection in PROJECTIONS.values()
-    ]
-    return Platform(settings=settings, journal=journal, views=views,
-                    catch_up=lambda: [p.catch_up() for p in projectors])
+    projections = {name: make(settings) for name, make in PROJECTIONS.items()}
+    projectors = [LogProjector(partial(read_log, journal), views, projection)
+                  for projection in projections.values()]
+    ruptures = projections["ruptures"]
+    assert isinstance(ruptures, RupturesProjection)
+    scheduler = Scheduler(views, journal, ruptures, clock)
+
+    def catch_up() -> None:
+        for projector in projectors:
+            projector.catch_up()
+
+    def tick() -> None:
+        catch_up()
+        if scheduler.fire_due():
+            catch_up()
+
+    return Platform(settings=settings, journal=journal, views=views, catch_up=catch_up,
+                    tick=tick)
 
 
-class BackgroundCatchUp:
-    """Embedded mode: keeps the views fresh even when nobody reads them."""
+class Background:
+    """Embedded mode: keeps the views fresh and fires due alerts, even when nobody reads."""
 
-    def __init__(self, platform: Platform, every_s: float = 0.5) -> None:
+    def __init__(self, platform: Platform, every_s: float) -> None:
         self.platform = platform
         self.every_s = every_s
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="catch-up", daemon=True)
+        self.thread = threading.Thread(target=self._loop, name="background", daemon=True)
 
     def _loop(self) -> None:
         while not self.stop.wait(self.every_s):
             try:
-                self.platform.catch_up()
+                self.platform.tick()
             except Exception:
-                log.exception("embedded projections failed to catch up; retrying")
+                log.exception("embedded projections or scheduler failed; retrying")
 
-    def __enter__(self) -> "BackgroundCatchUp":
+    def __enter__(self) -> "Background":
         self.thread.start()
         return self
 

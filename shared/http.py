@@ -27,6 +27,8 @@ class Platform:
     journal: Journal
     views: Database
     catch_up: Callable[[], object] = lambda: None
+    tick: Callable[[], object] = lambda: None
+    """Embedded mode: catch up the views and fire the alerts that fell due."""
 
 
 def _platform(request: Request) -> Platform:

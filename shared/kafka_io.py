@@ -132,3 +132,31 @@ class KafkaProjector:
                     last_report = time.monotonic()
         finally:
             self.consumer.close()
+
+
+class KafkaReplaySource:
+    """Every partition of the topic from its beginning, outside any consumer group."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.name = settings.topic
+        self.consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+                                      enable_auto_commit=False, max_poll_records=1000)
+        partitions = self.consumer.partitions_for_topic(settings.topic) or set()
+        self.partitions = [TopicPartition(settings.topic, p) for p in sorted(partitions)]
+        self.consumer.assign(self.partitions)
+        self.consumer.seek_to_beginning(*self.partitions)
+
+    def total(self) -> int:
+        end = self.consumer.end_offsets(self.partitions)
+        return sum(max(0, end[tp] - self.consumer.position(tp)) for tp in self.partitions)
+
+    def read(self, after: dict[int, int]) -> list[Record]:
+        batches = self.consumer.poll(timeout_ms=1000)
+        return [
+            Record(tp.partition, message.offset, EventEnvelope.from_json(message.value))
+            for tp, messages in batches.items()
+            for message in messages
+        ]
+
+    def close(self) -> None:
+        self.consumer.close()

@@ -35,6 +35,14 @@ class Projection(Protocol):
     def apply(self, tx: Tx, event: EventEnvelope) -> None: ...
 
 
+class Replayable(Projection, Protocol):
+    """A projection whose tables can be built a second time beside the live ones."""
+
+    tables: Sequence[str]
+
+    def renamed(self, suffix: str) -> "Replayable": ...
+
+
 @dataclass(frozen=True)
 class Record:
     """One consumed record; ``event`` is None for log entries that are not pathway events."""
@@ -135,3 +143,25 @@ class LogProjector:
                     return applied
                 records = [Record(0, position, event) for position, event in entries]
                 applied += apply_batch(self.db, self.projection, self.SOURCE, records)
+
+
+class LogReplaySource:
+    """The store's global log as a replay source (embedded mode)."""
+
+    name = LogProjector.SOURCE
+
+    def __init__(self, read_log: LogReader, last_position: Callable[[], int | None],
+                 batch_size: int = 1000) -> None:
+        self.read_log = read_log
+        self.last_position = last_position
+        self.batch_size = batch_size
+        self._done_until = 0
+
+    def total(self) -> int:
+        return max(0, (self.last_position() or 0) - self._done_until)
+
+    def read(self, after: dict[int, int]) -> Sequence[Record]:
+        entries = self.read_log(after.get(0, 1), self.batch_size)
+        if entries:
+            self._done_until = entries[-1][0]
+        return [Record(0, position, event) for position, event in entries]

@@ -1,6 +1,5 @@
 """Settings, from environment variables prefixed ``PARCOURS_`` (``PORT`` for the HTTP port)."""
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -8,7 +7,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.pathway.commands import Policy
+from shared.pathway.commands import Delays, Policy
 
 
 class Settings(BaseSettings):
@@ -28,6 +27,12 @@ class Settings(BaseSettings):
     evaluation_interval_days: int = 180
     initial_evaluation_days: int = 30
     return_evaluation_days: int = 7
+    rule_r3_days: int = 7
+    rule_r4_days: int = 10
+    rule_r6_gp_days: int = 15
+    rule_r6_plan_days: int = 15
+    rule_r7_days: int = 3
+    scheduler_interval_s: float = 1.0
     demo_on_empty: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARCOURS_PORT"))
@@ -60,11 +65,16 @@ class Settings(BaseSettings):
             return_evaluation_days=self.return_evaluation_days,
         )
 
+    def delays(self) -> Delays:
+        return Delays(
+            r3_no_revision_after_discharge=self.rule_r3_days,
+            r4_stay_without_note=self.rule_r4_days,
+            r6_without_attending_gp=self.rule_r6_gp_days,
+            r6_plan_not_validated=self.rule_r6_plan_days,
+            r7_no_discharge_letter=self.rule_r7_days,
+        )
+
     @property
     def views_sqlite_path(self) -> Path:
         return self.data_dir / "views.sqlite"
 
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

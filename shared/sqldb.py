@@ -6,7 +6,7 @@ import re
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,10 @@ class Database(ABC):
     @abstractmethod
     @contextmanager
     def transaction(self) -> Iterator[Tx]: ...
+
+    def lock_exclusive(self, tx: Tx, tables: Iterable[str]) -> None:
+        """Makes every other writer of these tables wait until the transaction ends."""
+        return None  # SQLite: BEGIN IMMEDIATE already holds the only write lock
 
     def close(self) -> None:
         return None
@@ -92,6 +96,10 @@ class PostgresDatabase(Database):
     def transaction(self) -> Iterator[Tx]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PostgresTx(cursor)
+
+    def lock_exclusive(self, tx: Tx, tables: Iterable[str]) -> None:
+        for table in tables:
+            tx.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
 
     def close(self) -> None:
         self.pool.close()

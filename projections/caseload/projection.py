@@ -1,136 +1,148 @@
-"""Caseload: one row per pathway, enough to list each case manager's active persons."""
+"""Caseload: one row per pathway, what a case manager and a coordinator need to see at once."""
 
-from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from shared import events as ev
 from shared.events import EventEnvelope
+from shared.pathway.commands import Policy
 from shared.sqldb import Tx
 
-DDL = """CREATE TABLE IF NOT EXISTS caseload_persons (
-    pathway_id TEXT PRIMARY KEY,
-    person_name TEXT NOT NULL,
-    commune TEXT NOT NULL,
-    status TEXT NOT NULL,
-    episode INTEGER NOT NULL,
-    referred_on TEXT NOT NULL,
-    case_manager_id TEXT,
-    case_manager_name TEXT,
-    in_hospital_since TEXT,
-    last_event_at TEXT NOT NULL,
-    events_applied INTEGER NOT NULL,
-    version INTEGER NOT NULL)"""
+TABLE = "caseload_persons"
 
+COLUMNS = {
+    "pathway_id": "TEXT PRIMARY KEY",
+    "person_name": "TEXT NOT NULL",
+    "commune": "TEXT NOT NULL",
+    "territory": "TEXT NOT NULL",
+    "status": "TEXT NOT NULL",
+    "episode": "INTEGER NOT NULL",
+    "referred_on": "TEXT NOT NULL",
+    "admitted_on": "TEXT",
+    "case_manager_id": "TEXT",
+    "case_manager_name": "TEXT",
+    "waiting_rank": "INTEGER",
+    "in_hospital_since": "TEXT",
+    "establishment": "TEXT",
+    "last_evaluated_on": "TEXT",
+    "discharged_home_on": "TEXT",
+    "next_evaluation_due": "TEXT",
+    "last_contact_on": "TEXT",
+    "plan_revision": "INTEGER NOT NULL",
+    "plan_validated": "INTEGER NOT NULL",
+    "open_alerts": "INTEGER NOT NULL",
+    "last_event_at": "TEXT NOT NULL",
+    "events_applied": "INTEGER NOT NULL",
+    "version": "INTEGER NOT NULL",
+}
 
-class CaseloadProjection:
-    name = "caseload"
-
-    def create_tables(self, tx: Tx) -> None:
-        tx.execute(DDL)
-
-    def apply(self, tx: Tx, event: EventEnvelope) -> None:
-        key = {"pathway_id": str(event.pathway_id)}
-        payload = event.payload()
-        if isinstance(payload, ev.Referred):
-            person = payload.person
-            tx.execute(
-                "INSERT INTO caseload_persons (pathway_id, person_name, commune, status, episode,"
-                " referred_on, last_event_at, events_applied, version) VALUES (:pathway_id,"
-                " :person_name, :commune, 'awaiting_decision', 1, :referred_on, '', 0, 0)"
-                " ON CONFLICT (pathway_id) DO UPDATE SET status = 'awaiting_decision',"
-                " episode = caseload_persons.episode + 1, referred_on = excluded.referred_on,"
-                " person_name = excluded.person_name, commune = excluded.commune,"
-                " case_manager_id = NULL, case_manager_name = NULL, in_hospital_since = NULL",
-                {**key, "person_name": f"{person.family_name.upper()} {person.given_names}",
-                 "commune": person.commune, "referred_on": payload.referred_on.isoformat()},
-            )
-        elif change := _CHANGES.get(type(payload)):
-            tx.execute(f"UPDATE caseload_persons SET {change} WHERE pathway_id = :pathway_id",
-                       {**key, **_values(payload)})
-        tx.execute(
-            "UPDATE caseload_persons SET events_applied = events_applied + 1,"
-            " version = :version, last_event_at = :at WHERE pathway_id = :pathway_id",
-            {**key, "version": event.stream_version, "at": event.occurred_at.isoformat()},
-        )
-
-
-_CHANGES: dict[type[ev.Payload], str] = {
-    ev.Admitted: "status = 'active'",
-    ev.AdmissionRefused: "status = 'refused'",
-    ev.CaseManagerAssigned: "case_manager_id = :manager_id, case_manager_name = :manager_name",
-    ev.Hospitalised: "in_hospital_since = :since",
-    ev.Discharged: "in_hospital_since = NULL",
-    ev.Closed: "status = 'closed', in_hospital_since = NULL",
+NEW_EPISODE = {
+    "status": "awaiting_decision", "admitted_on": None, "case_manager_id": None,
+    "case_manager_name": None, "waiting_rank": None, "in_hospital_since": None,
+    "establishment": None, "last_evaluated_on": None, "discharged_home_on": None,
+    "next_evaluation_due": None, "last_contact_on": None, "plan_revision": 0,
+    "plan_validated": 0, "open_alerts": 0,
 }
 
 
-def _values(payload: ev.Payload) -> dict[str, object]:
-    match payload:
-        case ev.CaseManagerAssigned():
-            return {"manager_id": payload.case_manager_id,
-                    "manager_name": payload.case_manager_name}
-        case ev.Hospitalised():
-            return {"since": payload.admitted_at.isoformat()}
-    return {}
+class CaseloadProjection:
+    """``suffix`` names a second set of tables, for a replay beside the live ones."""
+
+    def __init__(self, policy: Policy | None = None, suffix: str = "") -> None:
+        self.policy = policy or Policy()
+        self.name = f"caseload{suffix}"
+        self.table = f"{TABLE}{suffix}"
+        self.tables = (self.table,)
+
+    def renamed(self, suffix: str) -> "CaseloadProjection":
+        return CaseloadProjection(self.policy, suffix)
+
+    def create_tables(self, tx: Tx) -> None:
+        columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
+        tx.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
+
+    def apply(self, tx: Tx, event: EventEnvelope) -> None:
+        pathway_id = str(event.pathway_id)
+        payload = event.payload()
+        row = self._row(tx, pathway_id)
+        if isinstance(payload, ev.Referred):
+            person = payload.person
+            row = {**(row or {"episode": 0}), **NEW_EPISODE,
+                   "pathway_id": pathway_id, "episode": (row or {"episode": 0})["episode"] + 1,
+                   "person_name": f"{person.family_name.upper()} {person.given_names}",
+                   "commune": person.commune, "territory": payload.territory,
+                   "referred_on": payload.referred_on.isoformat(),
+                   "events_applied": (row or {}).get("events_applied", 0)}
+        elif row is None:
+            raise LookupError(f"caseload: {event.type} before any referral for {pathway_id}")
+        else:
+            row.update(self._changes(row, payload))
+        row.update(last_event_at=event.occurred_at.isoformat(), version=event.stream_version,
+                   events_applied=row["events_applied"] + 1)
+        row["next_evaluation_due"] = self._next_evaluation(row)
+        self._save(tx, row)
+
+    def _changes(self, row: dict[str, Any], payload: ev.Payload) -> dict[str, Any]:
+        match payload:
+            case ev.Admitted():
+                return {"status": "active", "admitted_on": payload.decided_on.isoformat()}
+            case ev.AdmissionRefused():
+                return {"status": "refused"}
+            case ev.CaseManagerAssigned():
+                return {"case_manager_id": payload.case_manager_id,
+                        "case_manager_name": payload.case_manager_name, "waiting_rank": None}
+            case ev.Waitlisted():
+                return {"waiting_rank": payload.rank}
+            case ev.Evaluated():
+                return {"last_evaluated_on": payload.evaluated_on.isoformat()}
+            case ev.PlanRevised():
+                return {"plan_revision": payload.revision}
+            case ev.PlanValidated() if payload.revision == row["plan_revision"]:
+                return {"plan_validated": 1}
+            case ev.Hospitalised():
+                return {"in_hospital_since": payload.admitted_at.isoformat(),
+                        "establishment": payload.establishment}
+            case ev.StayTransferred():
+                return {"establishment": payload.establishment}
+            case ev.Discharged():
+                home = payload.discharged_at.date().isoformat() \
+                    if payload.destination == "home" else None
+                return {"in_hospital_since": None, "establishment": None,
+                        "discharged_home_on": home}
+            case ev.FollowUpNoted():
+                last = row["last_contact_on"]
+                on = payload.contact_on.isoformat()
+                return {"last_contact_on": max(last, on) if last else on}
+            case ev.AlertRaised():
+                return {"open_alerts": row["open_alerts"] + 1}
+            case ev.AlertResolved():
+                return {"open_alerts": max(0, row["open_alerts"] - 1)}
+            case ev.Closed():
+                return {"status": "closed", "in_hospital_since": None, "establishment": None,
+                        "waiting_rank": None, "open_alerts": 0}
+        return {}
+
+    def _next_evaluation(self, row: dict[str, Any]) -> str | None:
+        if row["status"] != "active" or not row["admitted_on"]:
+            return None
+        due = self.policy.next_evaluation_due(
+            date.fromisoformat(row["admitted_on"]), _day(row["last_evaluated_on"]),
+            _day(row["discharged_home_on"]),
+        )
+        return due.isoformat()
+
+    def _row(self, tx: Tx, pathway_id: str) -> dict[str, Any] | None:
+        found = tx.one(f"SELECT {', '.join(COLUMNS)} FROM {self.table} "
+                       "WHERE pathway_id = :pathway_id", {"pathway_id": pathway_id})
+        return dict(zip(COLUMNS, found, strict=True)) if found else None
+
+    def _save(self, tx: Tx, row: dict[str, Any]) -> None:
+        names = ", ".join(COLUMNS)
+        values = ", ".join(f":{c}" for c in COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "pathway_id")
+        tx.execute(f"INSERT INTO {self.table} ({names}) VALUES ({values}) "
+                   f"ON CONFLICT (pathway_id) DO UPDATE SET {updates}", row)
 
 
-# -- queries ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ManagerLoad:
-    case_manager_id: str
-    case_manager_name: str
-    active: int
-    in_hospital: int
-
-
-@dataclass(frozen=True)
-class PersonRow:
-    pathway_id: str
-    person_name: str
-    commune: str
-    status: str
-    case_manager_id: str | None
-    in_hospital_since: str | None
-    referred_on: str
-    last_event_at: str
-    events_applied: int
-    version: int
-
-
-_PERSON_COLUMNS = (
-    "pathway_id, person_name, commune, status, case_manager_id, in_hospital_since,"
-    " referred_on, last_event_at, events_applied, version"
-)
-
-
-def manager_loads(tx: Tx) -> list[ManagerLoad]:
-    rows = tx.execute(
-        "SELECT case_manager_id, MAX(case_manager_name), COUNT(*),"
-        " SUM(CASE WHEN in_hospital_since IS NULL THEN 0 ELSE 1 END)"
-        " FROM caseload_persons WHERE status = 'active' AND case_manager_id IS NOT NULL"
-        " GROUP BY case_manager_id ORDER BY case_manager_id"
-    )
-    return [ManagerLoad(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
-
-
-def persons_of(tx: Tx, case_manager_id: str) -> list[PersonRow]:
-    rows = tx.execute(
-        f"SELECT {_PERSON_COLUMNS} FROM caseload_persons WHERE status = 'active'"
-        " AND case_manager_id = :manager ORDER BY person_name, pathway_id",
-        {"manager": case_manager_id},
-    )
-    return [PersonRow(*r) for r in rows]
-
-
-def awaiting_decision(tx: Tx) -> list[PersonRow]:
-    rows = tx.execute(
-        f"SELECT {_PERSON_COLUMNS} FROM caseload_persons WHERE status = 'awaiting_decision'"
-        " ORDER BY referred_on, pathway_id"
-    )
-    return [PersonRow(*r) for r in rows]
-
-
-def person(tx: Tx, pathway_id: str) -> PersonRow | None:
-    row = tx.one(f"SELECT {_PERSON_COLUMNS} FROM caseload_persons"
-                 " WHERE pathway_id = :pathway_id", {"pathway_id": pathway_id})
-    return PersonRow(*row) if row else None
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -34,12 +34,6 @@ class Departure(BaseModel):
     reason: Text = ""
 
 
-class AlertNote(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    comment: Text = ""
-
-
 @router.post("/evaluations")
 def evaluate(pathway_id: PathwayId, evaluation: ev.Evaluated, journal: JournalDep,
              meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
@@ -109,6 +103,16 @@ def discharge(pathway_id: PathwayId, discharge: ev.Discharged, journal: JournalD
     return command_result(pathway, response)
 
 
+@router.post("/discharge-letter")
+def receive_letter(pathway_id: PathwayId, letter: ev.DischargeLetterReceived,
+                   journal: JournalDep, meta: MetaDep, expected: ExpectedVersionDep,
+                   response: Response) -> CommandResult:
+    """Record that the discharge letter (lettre de liaison) arrived."""
+    pathway = journal.execute(pathway_id, lambda p: p.receive_discharge_letter(letter, meta),
+                              expected)
+    return command_result(pathway, response)
+
+
 @router.post("/notes")
 def note(pathway_id: PathwayId, note: ev.FollowUpNoted, journal: JournalDep, meta: MetaDep,
          expected: ExpectedVersionDep, response: Response) -> CommandResult:
@@ -132,20 +136,3 @@ def close(pathway_id: PathwayId, closure: ev.Closed, journal: JournalDep, meta: 
     """Close the episode; it accepts no more events and its place goes to the waiting list."""
     return command_result(journal.close_episode(pathway_id, closure, meta, expected), response)
 
-
-@router.post("/alerts/{alert_id}/acknowledgement")
-def acknowledge(pathway_id: PathwayId, alert_id: UUID, body: AlertNote, journal: JournalDep,
-                meta: MetaDep, response: Response) -> CommandResult:
-    """Acknowledge an alert: you have seen it and take it in hand."""
-    ack = ev.AlertAcknowledged(alert_id=alert_id, comment=body.comment)
-    return command_result(journal.execute(pathway_id, lambda p: p.acknowledge_alert(ack, meta)),
-                          response)
-
-
-@router.post("/alerts/{alert_id}/resolution")
-def resolve(pathway_id: PathwayId, alert_id: UUID, body: AlertNote, journal: JournalDep,
-            meta: MetaDep, response: Response) -> CommandResult:
-    """Mark an alert as resolved."""
-    done = ev.AlertResolved(alert_id=alert_id, resolution=body.comment)
-    return command_result(journal.execute(pathway_id, lambda p: p.resolve_alert(done, meta)),
-                          response)

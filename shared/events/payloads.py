@@ -189,6 +189,12 @@ class StayTransferred(Payload):
         return self.transferred_at
 
 
+class DischargeLetterReceived(Payload):
+    """The discharge letter (lettre de liaison) arrived after the discharge."""
+
+    received_on: date
+
+
 ContactKind = Literal["visit", "phone", "email", "meeting", "other"]
 ContactWith = Literal["person", "family", "professional"]
 
@@ -243,7 +249,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
     for cls in (
         Referred, Admitted, AdmissionRefused, CaseManagerAssigned, Waitlisted, Evaluated,
         PlanRevised, PlanValidated, MemberJoined, MemberLeft, Hospitalised, StayTransferred,
-        Discharged, FollowUpNoted, DysfunctionReported, AlertRaised, AlertAcknowledged,
-        AlertResolved, Closed,
+        Discharged, DischargeLetterReceived, FollowUpNoted, DysfunctionReported, AlertRaised,
+        AlertAcknowledged, AlertResolved, Closed,
     )
 }

@@ -1,7 +1,7 @@
 """What every command carries besides its payload, and the practice settings rules read."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID, uuid4
 
 from shared.events import Actor
@@ -24,3 +24,26 @@ class Policy:
     evaluation_interval_days: int = 180
     initial_evaluation_days: int = 30
     return_evaluation_days: int = 7
+
+    def next_evaluation_due(self, admitted_on: date, last_evaluated_on: date | None,
+                            discharged_home_on: date | None) -> date:
+        """Periodic evaluation, or sooner the return evaluation after a discharge home."""
+        if last_evaluated_on is None:
+            due = admitted_on + timedelta(days=self.initial_evaluation_days)
+        else:
+            due = last_evaluated_on + timedelta(days=self.evaluation_interval_days)
+        if discharged_home_on and (last_evaluated_on is None
+                                   or last_evaluated_on < discharged_home_on):
+            due = min(due, discharged_home_on + timedelta(days=self.return_evaluation_days))
+        return due
+
+
+@dataclass(frozen=True)
+class Delays:
+    """Days before each rupture rule fires, from the settings."""
+
+    r3_no_revision_after_discharge: int = 7
+    r4_stay_without_note: int = 10
+    r6_without_attending_gp: int = 15
+    r6_plan_not_validated: int = 15
+    r7_no_discharge_letter: int = 3

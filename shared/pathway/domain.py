@@ -5,7 +5,7 @@ referral after a refusal or a closure opens the next episode in the same stream.
 No I/O here; rules that depend on dates use the facts' own dates, not when they were typed."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -88,6 +88,7 @@ class Pathway(BaseAggregate[UUID]):
         self.follow_up = FollowUp()
         self.alerts: dict[UUID, Alert] = {}
         self.fired_keys: set[str] = set()
+        self.letter_received = False
 
     @property
     def episode(self) -> int:
@@ -108,13 +109,10 @@ class Pathway(BaseAggregate[UUID]):
         if self.status is not Status.ACTIVE or self.admitted_on is None:
             return None
         last, discharge = self.follow_up.last_evaluation, self.follow_up.last_discharge
-        due = (last.evaluated_on + timedelta(days=policy.evaluation_interval_days) if last
-               else self.admitted_on + timedelta(days=policy.initial_evaluation_days))
-        if discharge is not None and discharge.destination == "home":
-            discharged_on = discharge.discharged_at.date()
-            if last is None or last.evaluated_on < discharged_on:
-                due = min(due, discharged_on + timedelta(days=policy.return_evaluation_days))
-        return due
+        home = discharge.discharged_at.date() if discharge and discharge.destination == "home" \
+            else None
+        return policy.next_evaluation_due(self.admitted_on, last.evaluated_on if last else None,
+                                          home)
 
     # -- intake -----------------------------------------------------------------------------
 
@@ -241,6 +239,17 @@ class Pathway(BaseAggregate[UUID]):
             )
         self._record(discharge, meta)
 
+    def receive_discharge_letter(self, letter: ev.DischargeLetterReceived, meta: Meta) -> None:
+        self._require_active()
+        discharge = self.follow_up.last_discharge
+        if discharge is None or discharge.discharge_letter_received or self.letter_received:
+            raise RuleBrokenError("stay.no_letter_expected",
+                                  "Aucune lettre de liaison n'est attendue pour ce parcours.")
+        if letter.received_on < discharge.discharged_at.date():
+            raise RuleBrokenError("stay.dates_inconsistent",
+                                  "La lettre de liaison ne peut précéder la sortie.")
+        self._record(letter, meta)
+
     def note(self, note: ev.FollowUpNoted, meta: Meta) -> None:
         self._require_active()
         self._record(note, meta)
@@ -362,6 +371,9 @@ class Pathway(BaseAggregate[UUID]):
                                                                      payload.ward)
             case ev.Discharged():
                 self.open_stay, self.follow_up.last_discharge = None, payload
+                self.letter_received = payload.discharge_letter_received
+            case ev.DischargeLetterReceived():
+                self.letter_received = True
             case ev.FollowUpNoted():
                 last = self.follow_up.last_contact_on
                 self.follow_up.last_contact_on = max(last or payload.contact_on,

@@ -55,10 +55,11 @@ def test_the_caseload_view_follows_the_journal(client: TestClient) -> None:
     post(client, "/pathways", referral_json(3), 201)
     post(client, f"/pathways/{second}/hospitalisations", f.stay().model_dump(mode="json"))
 
-    loads = client.get("/caseload").json()
+    loads = client.get("/caseload", params={"today": "2026-01-25"}).json()
     assert loads == {
         "case_managers": [{"case_manager_id": "gc-1", "case_manager_name": "Gestionnaire Un",
-                           "active": 2, "in_hospital": 1}],
+                           "active": 2, "in_hospital": 1, "evaluations_overdue": 0,
+                           "plans_not_validated": 0, "open_alerts": 0}],
         "awaiting_decision": 1,
     }
     persons = client.get("/caseload/gc-1").json()

@@ -36,6 +36,7 @@ PAYLOADS = [
     ev.StayTransferred(establishment="SSR fictif", ward="SSR",
                        transferred_at=datetime(2026, 3, 4, 9, tzinfo=UTC)),
     ev.AlertAcknowledged(alert_id=uuid4(), comment="Vu"),
+    ev.DischargeLetterReceived(received_on=date(2026, 3, 9)),
     ev.AlertResolved(alert_id=uuid4()),
     ev.AdmissionRefused(
         decided_on=date(2026, 1, 20), reason_code="other_service_better_suited",

@@ -1,0 +1,88 @@
+"""Alerts: list, read, acknowledge, resolve."""
+
+import json
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict
+
+from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
+from shared import events as ev
+from shared.events.values import Text
+from shared.http import CommandResult, JournalDep, MetaDep, ViewsDep, command_result
+from shared.pathway.errors import PathwayNotFoundError
+from shared.sqldb import Database
+
+router = APIRouter(prefix="/alerts", tags=["alertes"])
+
+
+class AlertNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: Text = ""
+
+
+def _rows(views: Database, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    with views.transaction() as tx:
+        rows = tx.execute(f"SELECT {', '.join(ALERT_COLUMNS)} FROM {ALERTS} WHERE {where}"
+                          " ORDER BY raised_at DESC, alert_id", params)
+    alerts = [dict(zip(ALERT_COLUMNS, row, strict=True)) for row in rows]
+    for alert in alerts:
+        alert["recipients"] = json.loads(alert["recipients"])
+    return alerts
+
+
+@router.get("")
+def list_alerts(
+    views: ViewsDep,
+    recipient: Annotated[str | None, Query(description="Identifiant d'un destinataire")] = None,
+    state: Literal["open", "acknowledged", "resolved"] | None = None,
+    territory: str | None = None,
+    pathway_id: UUID | None = None,
+) -> list[dict[str, Any]]:
+    """Alerts, newest first, filtered by recipient, state, territory or pathway."""
+    where, params = ["1 = 1"], {}
+    for column, value in (("state", state), ("territory", territory),
+                          ("pathway_id", str(pathway_id) if pathway_id else None)):
+        if value:
+            where.append(f"{column} = :{column}")
+            params[column] = value
+    alerts = _rows(views, " AND ".join(where), params)
+    if recipient:
+        alerts = [a for a in alerts
+                  if any(r["professional_id"] == recipient for r in a["recipients"])]
+    return alerts
+
+
+@router.get("/{alert_id}")
+def read_alert(alert_id: UUID, views: ViewsDep) -> dict[str, Any]:
+    """One alert with its state."""
+    return _find(views, alert_id)
+
+
+@router.post("/{alert_id}/acknowledgement")
+def acknowledge(alert_id: UUID, body: AlertNote, views: ViewsDep, journal: JournalDep,
+                meta: MetaDep, response: Response) -> CommandResult:
+    """Acknowledge an alert: you have seen it and take it in hand."""
+    pathway_id = UUID(_find(views, alert_id)["pathway_id"])
+    ack = ev.AlertAcknowledged(alert_id=alert_id, comment=body.comment)
+    pathway = journal.execute(pathway_id, lambda p: p.acknowledge_alert(ack, meta))
+    return command_result(pathway, response)
+
+
+@router.post("/{alert_id}/resolution")
+def resolve(alert_id: UUID, body: AlertNote, views: ViewsDep, journal: JournalDep,
+            meta: MetaDep, response: Response) -> CommandResult:
+    """Mark an alert as resolved."""
+    pathway_id = UUID(_find(views, alert_id)["pathway_id"])
+    done = ev.AlertResolved(alert_id=alert_id, resolution=body.comment)
+    pathway = journal.execute(pathway_id, lambda p: p.resolve_alert(done, meta))
+    return command_result(pathway, response)
+
+
+def _find(views: Database, alert_id: UUID) -> dict[str, Any]:
+    found = _rows(views, "alert_id = :id", {"id": str(alert_id)})
+    if not found:
+        raise PathwayNotFoundError("Alerte introuvable.", alert_id=str(alert_id))
+    return found[0]

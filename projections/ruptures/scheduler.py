@@ -1,0 +1,79 @@
+"""Fires the deadlines that fell due, as AlertRaised facts in the pathway's journal.
+
+The journal refuses a de-duplication key it has already recorded, so firing again after a
+crash, a restart or a replay records nothing new: an alert fires once per occurrence."""
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from projections.ruptures.projection import RupturesProjection
+from shared import events as ev
+from shared.events import values
+from shared.failpoints import failpoint
+from shared.pathway.application import Journal
+from shared.pathway.commands import SYSTEM, Meta
+from shared.pathway.errors import ConcurrentChangeError, PathwayError
+from shared.sqldb import Database
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+ALERT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:parcours:alert")
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def alert_id(dedup_key: str) -> UUID:
+    return uuid5(ALERT_NAMESPACE, dedup_key)
+
+
+class Scheduler:
+    def __init__(self, db: Database, journal: Journal, projection: RupturesProjection,
+                 clock: Clock = system_clock) -> None:
+        self.db = db
+        self.journal = journal
+        self.table = projection.deadlines_table
+        self.clock = clock
+
+    def fire_due(self) -> int:
+        """Fires every deadline due by the clock's now; returns how many alerts were raised."""
+        with self.db.transaction() as tx:
+            due = tx.execute(
+                "SELECT dedup_key, pathway_id, rule, severity, due_at, title, message, recipients"
+                f" FROM {self.table} WHERE fired = 0 AND due_at <= :now ORDER BY due_at",
+                {"now": self.clock().isoformat()},
+            )
+        raised = 0
+        for key, pathway_id, rule, severity, due_at, title, message, recipients in due:
+            alert = ev.AlertRaised(
+                alert_id=alert_id(key), dedup_key=key, rule=rule, severity=severity,
+                title=title, message=message, due_at=datetime.fromisoformat(due_at),
+                recipients=[values.Recipient(**r) for r in json.loads(recipients)],
+            )
+            try:
+                raised += self._record(UUID(pathway_id), alert)
+            except ConcurrentChangeError:
+                continue  # someone wrote to the pathway meanwhile: next round
+            failpoint("ruptures.after_raise")
+            with self.db.transaction() as tx:
+                tx.execute(f"UPDATE {self.table} SET fired = 1 WHERE dedup_key = :key",
+                           {"key": key})
+        return raised
+
+    def _record(self, pathway_id: UUID, alert: ev.AlertRaised) -> int:
+        outcome: list[bool] = []
+        try:
+            self.journal.execute(
+                pathway_id,
+                lambda p: outcome.append(p.raise_alert(alert, Meta(actor=SYSTEM))),
+            )
+        except PathwayError as error:
+            if isinstance(error, ConcurrentChangeError):
+                raise
+            log.warning("alert %s not raised: %s", alert.dedup_key, error)
+            return 0
+        return int(outcome[0])
