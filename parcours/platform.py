@@ -7,6 +7,7 @@ from functools import partial
 
 from projections.caseload.projection import CaseloadProjection
 from projections.contacts.projection import ContactsProjection
+from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Clock, Scheduler, system_clock
 from shared.http import Platform
@@ -23,6 +24,7 @@ PROJECTIONS: dict[str, ProjectionFactory] = {
     "caseload": lambda settings: CaseloadProjection(settings.policy()),
     "ruptures": lambda settings: RupturesProjection(settings.delays(), settings.policy()),
     "contacts": lambda settings: ContactsProjection(),
+    "dysfunctions": lambda settings: DysfunctionsProjection(),
 }
 
 

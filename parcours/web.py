@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from parcours.platform import Background, build_platform
 from projections.caseload.api import router as caseload_router
 from projections.contacts.api import router as contacts_router
+from projections.dysfunctions.api import router as dysfunctions_router
 from projections.ruptures.api import router as alerts_router
 from projections.ruptures.scheduler import Clock, system_clock
 from services.casefile.api import router as casefile_router
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.include_router(caseload_router)
     app.include_router(alerts_router)
     app.include_router(contacts_router)
+    app.include_router(dysfunctions_router)
 
     @app.get("/health", tags=["exploitation"])
     def health() -> dict[str, str]:

@@ -235,3 +235,50 @@ def test_the_file_as_it_was_at_a_past_date_or_version(client: TestClient) -> Non
     assert client.get(f"/pathways/{pathway}", params={"version": 2}).json()["status"] == "active"
     too_early = client.get(f"/pathways/{pathway}", params={"as_of": "2020-01-01T00:00:00Z"})
     assert too_early.status_code == 404
+
+
+def test_coordinators_see_dysfunctions_by_territory_and_category(client: TestClient) -> None:
+    manager(client, "gc-1")
+    pathway = referred(client, 1)
+    admit(client, pathway)
+    for category in ("missing_resource", "missing_resource", "poor_articulation"):
+        post(client, f"/pathways/{pathway}/dysfunctions",
+             dump(f.dysfunction().model_copy(update={"category": category})))
+    assert client.get("/dysfunctions/summary").json() == [
+        {"territory": TERRITORY, "category": "missing_resource", "reports": 2},
+        {"territory": TERRITORY, "category": "poor_articulation", "reports": 1},
+    ]
+    articulation = client.get("/dysfunctions", params={"category": "poor_articulation"}).json()
+    assert [r["reported_by"] for r in articulation] == ["coord-1"]
+    assert client.get("/dysfunctions/summary", params={"territory": "ailleurs"}).json() == []
+
+
+def test_caseload_for_the_manager_and_the_coordinator(client: TestClient) -> None:
+    manager(client, "gc-1", capacity=2)
+    followed, in_hospital, waiting = (referred(client, seed) for seed in (1, 2, 3))
+    awaiting = referred(client, 4)
+    for pathway in (followed, in_hospital, waiting):
+        admit(client, pathway)
+    post(client, f"/pathways/{followed}/plan-revisions", dump(f.plan(1)))
+    post(client, f"/pathways/{followed}/notes", dump(f.note()))
+    post(client, f"/pathways/{in_hospital}/hospitalisations", dump(f.stay()))
+
+    mine = {p["pathway_id"]: p for p in
+            client.get("/caseload/gc-1", params={"today": "2026-03-01"}).json()}
+    assert set(mine) == {followed, in_hospital}
+    assert mine[followed]["location"] == "home"
+    assert mine[followed]["last_contact_on"] == "2026-02-10"
+    assert mine[followed]["plan_validated"] is False
+    assert mine[followed]["next_evaluation_due"] == "2026-02-19"
+    assert mine[followed]["evaluation_overdue"] is True
+    assert mine[in_hospital]["location"] == "hospital"
+    assert mine[in_hospital]["in_hospital_since"].startswith("2026-03-01T10:00")
+
+    board = client.get(f"/caseload/territories/{TERRITORY}",
+                       params={"today": "2026-03-01"}).json()
+    assert board["case_managers"] == [{
+        "case_manager_id": "gc-1", "case_manager_name": "Gestionnaire gc-1", "capacity": 2,
+        "free_places": 0, "active": 2, "in_hospital": 1, "evaluations_overdue": 2,
+        "plans_not_validated": 1, "open_alerts": 0}]
+    assert [(p["pathway_id"], p["waiting_rank"]) for p in board["waiting_list"]] == [(waiting, 1)]
+    assert [p["pathway_id"] for p in board["awaiting_decision"]] == [awaiting]
