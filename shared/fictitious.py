@@ -166,3 +166,12 @@ def alert(rule: ev.payloads.RuleCode = "R1", key: str = "R1:stay-1") -> ev.Alert
                                      role="case_manager")],
         due_at=datetime(2026, 3, 1, 10, tzinfo=UTC),
     )
+
+
+def fictitious_ins_for(rng: random.Random, sex: str, birth_date: date) -> str:
+    """An INS in the same fictitious department (99) whose sex, year and month agree with the
+    person's, so that a demo file reads like a real one without being anyone's."""
+    digit = "1" if sex == "M" else "2"
+    first_13 = (f"{digit}{birth_date.year % 100:02d}{birth_date.month:02d}99"
+                f"{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}")
+    return ins.with_key(first_13)
