@@ -6,11 +6,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.pathway.application import Journal
 
 app = typer.Typer(help="Parcours: event-sourced coordination for case management.",
                   no_args_is_help=True)
@@ -39,6 +42,33 @@ def _every(work: Callable[[], object], interval_s: float, stop: threading.Event)
             logging.getLogger("parcours").exception("%s failed; retrying", work)
 
 
+def _load_demo(journal: "Journal", seed: int = 2026) -> None:
+    from parcours.demo import load_demo
+
+    with typer.progressbar(length=1, label="Demo territory") as bar:
+        def advance(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        summary = load_demo(journal, seed=seed, progress=advance)
+    typer.echo(summary.describe())
+
+
+@app.command()
+def demo(seed: Annotated[int, typer.Option(help="Random seed of the story")] = 2026) -> None:
+    """Fill an empty store with the fictitious demo territory, through the API's commands."""
+    from parcours.demo import is_empty
+    from shared.pathway.application import Journal
+
+    journal = Journal(env=Settings().journal_env())
+    try:
+        if not is_empty(journal):
+            raise typer.BadParameter("the store is not empty; the demo loads into an empty one")
+        _load_demo(journal, seed)
+    finally:
+        journal.close()
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
@@ -47,13 +77,25 @@ def serve(
     """Serve the HTTP API (and, in the embedded mode, the projections in process)."""
     import uvicorn
 
+    from parcours.demo import is_empty
     from parcours.web import create_app
+    from shared.pathway.application import Journal
 
     settings = Settings()
     _logging()
+    if settings.mode == "embedded" and settings.demo_on_empty:
+        # Before the server starts, so that it never shares the journal during the load.
+        journal = Journal(env=settings.journal_env())
+        try:
+            if is_empty(journal):
+                typer.echo("Empty store: loading the fictitious demo territory "
+                           "(PARCOURS_DEMO_ON_EMPTY=false turns this off)")
+                _load_demo(journal)
+        finally:
+            journal.close()
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Parcours ({settings.mode}) on http://{host}:{port} — API documentation at /docs")
-    uvicorn.run(create_app(settings), host=host, port=port)
+    uvicorn.run(create_app(settings), host=host, port=port, server_header=False)
 
 
 @app.command()
@@ -144,6 +186,20 @@ def replay(name: Annotated[str, typer.Argument(help="Projection to rebuild: case
     count = rebuild(views_database(settings), cast(Replayable, projection), source, progress)
     typer.echo(f"\nreplay {name}: {count} events in {time.monotonic() - started:.1f} s, "
                "rebuilt tables swapped in", err=True)
+
+
+@app.command()
+def token(user: Annotated[str, typer.Argument(help="A demo user: coord-demo, gc-anne, …")]) -> None:
+    """Print a development token for one of the demo's users (embedded set-up only)."""
+    from parcours.devauth import DEMO_USERS, token_for
+
+    principal = DEMO_USERS.get(user)
+    if principal is None:
+        raise typer.BadParameter(f"unknown demo user {user!r}; known: {', '.join(DEMO_USERS)}")
+    try:
+        typer.echo(token_for(Settings(), principal))
+    except RuntimeError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 @schema_app.command("export")

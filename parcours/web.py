@@ -1,10 +1,13 @@
-"""The HTTP application: every router, the error format, and the platform's lifetime."""
+"""The HTTP application: every router, the error format, the security headers, and the
+platform's lifetime."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 
+from parcours import devauth
 from parcours.platform import Background, build_platform
 from projections.caseload.api import router as caseload_router
 from projections.contacts.api import router as contacts_router
@@ -18,7 +21,22 @@ from shared.http import install_error_handlers
 from shared.settings import Settings
 
 DESCRIPTION = """Parcours : coordination des parcours des personnes âgées en situation complexe
-suivies en gestion de cas (MAIA / DAC). Chaque parcours est un journal d'événements."""
+suivies en gestion de cas (MAIA / DAC). Chaque parcours est un journal d'événements.
+
+Chaque appel porte un jeton d'accès (`Authorization: Bearer …`). En mode embarqué, la page
+[/login](/login) en délivre pour les utilisateurs fictifs de la démonstration."""
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Cache-Control": "no-store",
+}
+# The documentation pages load Swagger UI and ReDoc from their CDN; everything else is JSON or
+# the plain login form, which need nothing from anywhere.
+_DOCS = ("/docs", "/redoc", "/openapi.json")
+_CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
 def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
@@ -35,17 +53,31 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
-    app.include_router(intake_router)
-    app.include_router(casefile_router)
-    app.include_router(casefile_reads)
-    app.include_router(caseload_router)
-    app.include_router(alerts_router)
-    app.include_router(contacts_router)
-    app.include_router(dysfunctions_router)
+    for router in (intake_router, casefile_router, casefile_reads, caseload_router,
+                   alerts_router, contacts_router, dysfunctions_router):
+        app.include_router(router)
+    if settings.dev_key_path() is not None:
+        app.include_router(devauth.router)
 
     @app.get("/health", tags=["exploitation"])
     def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok", "mode": settings.mode}
 
+    @app.middleware("http")
+    async def security_headers(request: Request,
+                               call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith(_DOCS):
+            response.headers["Content-Security-Policy"] = _CSP
+        return response
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Correlation-Id"],
+            expose_headers=["ETag", "Location"],
+        )
     return app

@@ -1,15 +1,22 @@
-"""What every HTTP entrypoint shares: dependencies, the error format and the command answer."""
+"""What every HTTP entrypoint shares: dependencies, access checks, the error format and the
+command answer."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from shared import access
+from shared.access import PathwayFacts
+from shared.audit import Access, AuditLog
+from shared.auth import AuthenticationError, Principal, TokenVerifier
 from shared.events import Actor
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
@@ -19,6 +26,10 @@ from shared.settings import Settings
 from shared.sqldb import Database
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class Platform:
     """The parts an entrypoint needs, built once by the composition root."""
@@ -26,9 +37,20 @@ class Platform:
     settings: Settings
     journal: Journal
     views: Database
+    verifier: TokenVerifier
+    audit: AuditLog
+    clock: Callable[[], datetime] = _utc_now
     catch_up: Callable[[], object] = lambda: None
     tick: Callable[[], object] = lambda: None
     """Embedded mode: catch up the views and fire the alerts that fell due."""
+
+
+class UnauthenticatedError(PathwayError):
+    code = "auth.required"
+
+
+class ForbiddenError(PathwayError):
+    code = "access.denied"
 
 
 def _platform(request: Request) -> Platform:
@@ -50,16 +72,108 @@ def _views(request: Request) -> Database:
     return platform.views
 
 
+_bearer = HTTPBearer(auto_error=False, description="Jeton d'accès (OAuth2 / OIDC)")
+
+
+def _principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise UnauthenticatedError(
+            "Authentification requise : envoyez un jeton dans l'en-tête "
+            "Authorization: Bearer <jeton>.")
+    try:
+        principal = _platform(request).verifier.verify(credentials.credentials)
+    except AuthenticationError as error:
+        raise UnauthenticatedError(
+            "Jeton refusé : reconnectez-vous pour en obtenir un nouveau.", reason=str(error)
+        ) from None
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+Authenticated = Depends(_principal)
+
+
 def _meta(
-    x_actor_id: Annotated[str, Header(min_length=1, description="Identifiant du professionnel")],
-    x_actor_role: Annotated[str, Header(min_length=1, description="Rôle du professionnel")],
+    principal: PrincipalDep,
     x_correlation_id: Annotated[UUID | None, Header()] = None,
 ) -> Meta:
-    # Until authentication lands, the actor is declared by the caller in two headers.
-    return Meta(
-        actor=Actor(id=x_actor_id, role=x_actor_role),
-        correlation_id=x_correlation_id or uuid4(),
-    )
+    # The actor of every event is the token's subject, never something the caller declares.
+    return Meta(actor=Actor(id=principal.id, role=principal.role),
+                correlation_id=x_correlation_id or uuid4())
+
+
+def _today(request: Request) -> date:
+    return _platform(request).clock().date()
+
+
+TodayDep = Annotated[date, Depends(_today)]
+Rule = Callable[[Principal, PathwayFacts, date], bool]
+
+
+def reading(action: str, rule: Rule = access.reads_file) -> Callable[..., Pathway]:
+    """A dependency that loads the pathway for a read of the person's file and records the
+    read in the audit, allowed or not. Whoever may not read it is told it does not exist."""
+
+    def load(pathway_id: UUID, request: Request, principal: PrincipalDep,
+             today: TodayDep) -> Pathway:
+        platform = _platform(request)
+        outcome, pathway = "not_found", None
+        try:
+            pathway = platform.journal.pathway(pathway_id)
+            outcome = "allowed" if rule(principal, PathwayFacts.of(pathway), today) \
+                else "refused"
+        finally:
+            platform.audit.record(Access(
+                at=datetime.now(UTC), actor_id=principal.id, actor_role=principal.role,
+                territory=principal.territory, action=action, pathway_id=str(pathway_id),
+                outcome=outcome, address=request.client.host if request.client else None))
+        if outcome != "allowed" or pathway is None:
+            raise PathwayNotFoundError("Parcours introuvable.", pathway_id=str(pathway_id))
+        return pathway
+
+    return load
+
+
+def acting(rule: Rule, what: str) -> Callable[..., None]:
+    """A dependency that lets a command through only for those the practice allows."""
+
+    def check(pathway_id: UUID, request: Request, principal: PrincipalDep,
+              today: TodayDep) -> None:
+        facts = PathwayFacts.of(_platform(request).journal.pathway(pathway_id))
+        if rule(principal, facts, today):
+            return
+        if not access.reads_file(principal, facts, today):
+            raise PathwayNotFoundError("Parcours introuvable.", pathway_id=str(pathway_id))
+        raise ForbiddenError(f"Votre rôle ne permet pas de {what} pour ce parcours.")
+
+    return check
+
+
+def forbid_unless(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise ForbiddenError(f"Votre rôle ne permet pas de {what}.")
+
+
+def scoped_territory(principal: Principal, requested: str | None,
+                     analysts: bool = False) -> str | None:
+    """The territory a list may cover: a coordinator's own, or any for an analyst when the
+    list holds aggregates only."""
+    if principal.role == "coordinator":
+        if requested and requested != principal.territory:
+            raise ForbiddenError("Vous ne voyez que les données de votre territoire.")
+        return principal.territory
+    if analysts and principal.role == "analyst":
+        return requested
+    raise ForbiddenError("Votre rôle ne permet pas de consulter ces données.")
+
+
+Follows = Depends(acting(lambda p, f, d: access.follows(p, f), "modifier ce dossier"))
+Coordinates = Depends(acting(lambda p, f, d: access.coordinates(p, f.territory),
+                             "prendre cette décision"))
 
 
 def _expected_version(
@@ -104,8 +218,9 @@ def error_body(code: str, message: str, **details: object) -> dict[str, object]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PathwayError)
     def _domain(_: Request, error: PathwayError) -> JSONResponse:
-        status = 404 if isinstance(error, PathwayNotFoundError) else 409
-        headers = {}
+        status = {PathwayNotFoundError: 404, UnauthenticatedError: 401,
+                  ForbiddenError: 403}.get(type(error), 409)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
         if isinstance(error, ConcurrentChangeError) and error.details.get("current_version"):
             headers["ETag"] = f'"{error.details["current_version"]}"'
         return JSONResponse(error_body(error.code, error.message, **error.details), status,

@@ -32,8 +32,15 @@ class Settings(BaseSettings):
     rule_r6_gp_days: int = 15
     rule_r6_plan_days: int = 15
     rule_r7_days: int = 3
+    rule_immediate_lapse_days: int = 2
     scheduler_interval_s: float = 1.0
     demo_on_empty: bool = True
+    auth_issuer: str = "parcours-dev"
+    auth_audience: str = "parcours"
+    auth_jwks_url: str | None = None
+    auth_public_key: str | None = None
+    auth_dev_key_path: Path | None = None
+    cors_origins: list[str] = []
     host: str = "127.0.0.1"
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARCOURS_PORT"))
 
@@ -72,7 +79,16 @@ class Settings(BaseSettings):
             r6_without_attending_gp=self.rule_r6_gp_days,
             r6_plan_not_validated=self.rule_r6_plan_days,
             r7_no_discharge_letter=self.rule_r7_days,
+            immediate_lapse=self.rule_immediate_lapse_days,
         )
+
+    def dev_key_path(self) -> Path | None:
+        """The local signing key of the development set-up, when it is in use."""
+        if self.auth_jwks_url or self.auth_public_key:
+            return None
+        if self.auth_dev_key_path:
+            return self.auth_dev_key_path
+        return self.data_dir / "dev-signing-key.pem" if self.mode == "embedded" else None
 
     @property
     def views_sqlite_path(self) -> Path:

@@ -27,6 +27,8 @@ class Tx(ABC):
 
 
 class Database(ABC):
+    dialect: str
+
     @abstractmethod
     @contextmanager
     def transaction(self) -> Iterator[Tx]: ...
@@ -48,6 +50,8 @@ class _SqliteTx(Tx):
 
 
 class SqliteDatabase(Database):
+    dialect = "sqlite"
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -86,6 +90,8 @@ class _PostgresTx(Tx):
 
 
 class PostgresDatabase(Database):
+    dialect = "postgresql"
+
     def __init__(self, url: str, max_size: int = 5) -> None:
         from psycopg_pool import ConnectionPool
 

@@ -1,40 +1,48 @@
 """Reads of the caseload view."""
 
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from projections.caseload import queries as q
-from shared.http import JournalDep, ViewsDep
+from shared import access
+from shared.http import (
+    Authenticated,
+    JournalDep,
+    PrincipalDep,
+    TodayDep,
+    ViewsDep,
+    forbid_unless,
+    scoped_territory,
+)
 
-router = APIRouter(prefix="/caseload", tags=["file active"])
+router = APIRouter(prefix="/caseload", tags=["file active"], dependencies=[Authenticated])
 Today = Annotated[date | None, Query(description="Date de référence (aujourd'hui sinon)")]
 
 
-def _today(day: date | None) -> date:
-    return day or datetime.now(UTC).date()
-
-
 @router.get("")
-def loads(views: ViewsDep, today: Today = None) -> dict[str, object]:
-    """Each case manager's load, and how many referrals await a decision."""
+def loads(views: ViewsDep, principal: PrincipalDep, now: TodayDep,
+          today: Today = None, territory: str | None = None) -> dict[str, object]:
+    """Each case manager's load, and how many referrals await a decision (counts only)."""
+    territory = scoped_territory(principal, territory, analysts=True)
     with views.transaction() as tx:
-        managers = q.manager_loads(tx, _today(today))
-        waiting = q.awaiting_decision(tx)
+        managers = q.manager_loads(tx, today or now, territory)
+        waiting = q.awaiting_decision(tx, territory)
     return {"case_managers": [asdict(m) for m in managers], "awaiting_decision": len(waiting)}
 
 
 @router.get("/territories/{territory}")
 def coordination(territory: str, views: ViewsDep, journal: JournalDep,
-                 today: Today = None) -> dict[str, Any]:
+                 principal: PrincipalDep, now: TodayDep, today: Today = None) -> dict[str, Any]:
     """For the coordinator: every manager's load and free places, the waiting list in rank
     order, and the referrals awaiting a decision."""
+    forbid_unless(access.coordinates(principal, territory), "voir la file active du territoire")
+    today = today or now
     board = journal.territory(territory)
     with views.transaction() as tx:
-        loads = {m.case_manager_id: asdict(m) for m in q.manager_loads(tx, _today(today),
-                                                                      territory)}
+        loads = {m.case_manager_id: asdict(m) for m in q.manager_loads(tx, today, territory)}
         waiting = q.waiting_for_place(tx, territory)
         awaiting = q.awaiting_decision(tx, territory)
     managers = []
@@ -48,15 +56,20 @@ def coordination(territory: str, views: ViewsDep, journal: JournalDep,
 
 
 @router.get("/awaiting-decision")
-def awaiting(views: ViewsDep) -> list[dict[str, Any]]:
+def awaiting(views: ViewsDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     """Referrals waiting for the team's decision, oldest first."""
+    forbid_unless(principal.role == "coordinator", "voir les orientations en attente")
     with views.transaction() as tx:
-        return q.awaiting_decision(tx)
+        return q.awaiting_decision(tx, principal.territory)
 
 
 @router.get("/{case_manager_id}")
-def persons(case_manager_id: str, views: ViewsDep, today: Today = None) -> list[dict[str, Any]]:
+def persons(case_manager_id: str, views: ViewsDep, principal: PrincipalDep, now: TodayDep,
+            today: Today = None) -> list[dict[str, Any]]:
     """The persons one case manager follows: where they are, evaluations due, last contact,
     plan validation and open alerts."""
+    own = principal.role == "case_manager" and principal.id == case_manager_id
+    forbid_unless(own or principal.role == "coordinator", "voir cette file active")
     with views.transaction() as tx:
-        return q.persons_of(tx, case_manager_id, _today(today))
+        persons = q.persons_of(tx, case_manager_id, today or now)
+    return [p for p in persons if own or p["territory"] == principal.territory]

@@ -5,17 +5,18 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 import networkx as nx
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from projections.contacts import export
 from projections.contacts import graph as g
 from projections.contacts import queries as q
-from shared.http import ViewsDep
+from shared.http import Authenticated, PrincipalDep, TodayDep, ViewsDep, reading, scoped_territory
 from shared.pathway.errors import PathwayNotFoundError
 
-router = APIRouter(prefix="/graph", tags=["graphe des intervenants"])
+router = APIRouter(prefix="/graph", tags=["graphe des intervenants"],
+                   dependencies=[Authenticated])
 
 PathwayId = Annotated[str, Path(description="Identifiant du parcours")]
 Day = Annotated[date | None, Query(description="Date (AAAA-MM-JJ) ; par défaut aujourd'hui")]
@@ -45,9 +46,11 @@ def _graph(views: ViewsDep, territory: str | None, day: date | None) -> nx.Multi
 
 
 @router.get("/persons/{pathway_id}/care-circle")
-def care_circle(pathway_id: PathwayId, views: ViewsDep, on: Day = None) -> CareCircle:
+def care_circle(pathway_id: PathwayId, views: ViewsDep, today: TodayDep,
+                _: Annotated[object, Depends(reading("graph-care-circle"))],
+                on: Day = None) -> CareCircle:
     """Who intervenes for the person on a date: case manager, médecin traitant, services…"""
-    day = _today(on)
+    day = on or today
     with views.transaction() as tx:
         rows = q.rows_of(tx, pathway_id)
     if not rows.persons:
@@ -62,32 +65,38 @@ def care_circle(pathway_id: PathwayId, views: ViewsDep, on: Day = None) -> CareC
 
 
 @router.get("/professionals/ranking")
-def professionals(views: ViewsDep, territory: Territory = None, on: Period = None,
+def professionals(views: ViewsDep, principal: PrincipalDep, territory: Territory = None,
+                  on: Period = None,
                   role: Annotated[str | None, Query(
                       description="Seulement ce rôle (attending_gp, nurse, case_manager…)")] = None,
                   limit: Limit = 20) -> list[g.ProfessionalRank]:
     """Professionals ranked by the number of persons they intervene for."""
+    territory = scoped_territory(principal, territory)
     return g.professional_ranking(_graph(views, territory, on), role=role, limit=limit)
 
 
 @router.get("/organisations/ranking")
-def organisations(views: ViewsDep, territory: Territory = None, on: Period = None,
+def organisations(views: ViewsDep, principal: PrincipalDep, territory: Territory = None,
+                  on: Period = None,
                   limit: Limit = 20) -> list[g.OrganisationRank]:
     """Organisations ranked by the number of persons their professionals intervene for."""
+    territory = scoped_territory(principal, territory)
     return g.organisation_ranking(_graph(views, territory, on), limit=limit)
 
 
 @router.get("/pairs")
-def pairs(views: ViewsDep, territory: Territory = None, on: Period = None,
+def pairs(views: ViewsDep, principal: PrincipalDep, territory: Territory = None, on: Period = None,
           limit: Limit = 20) -> list[g.Pair]:
     """Pairs of professionals who intervene together, at the same time, for the most persons."""
+    territory = scoped_territory(principal, territory)
     return g.pairs(_graph(views, territory, on), limit=limit)
 
 
 @router.get("/persons-without-attending-gp")
-def without_attending_gp(views: ViewsDep, territory: Territory = None,
+def without_attending_gp(views: ViewsDep, principal: PrincipalDep, territory: Territory = None,
                          on: Day = None) -> list[g.WithoutGp]:
     """Persons followed on a date whose care circle has no médecin traitant that day."""
+    territory = scoped_territory(principal, territory)
     with views.transaction() as tx:
         rows = q.rows(tx)
     return g.without_attending_gp(rows.in_territory(territory), _today(on))
@@ -96,11 +105,13 @@ def without_attending_gp(views: ViewsDep, territory: Territory = None,
 @router.get("/export", response_class=Response, responses={
     200: {"content": {"application/json": {}, export.GRAPHML_MEDIA_TYPE: {}},
           "description": "Le graphe en JSON nœuds-liens ou en GraphML"}})
-def export_graph(views: ViewsDep, territory: Territory = None, on: Period = None,
+def export_graph(views: ViewsDep, principal: PrincipalDep, territory: Territory = None,
+                 on: Period = None,
                  export_format: Annotated[Literal["json", "graphml"], Query(
                      alias="format", description="json (nœuds-liens) ou graphml")] = "json",
                  ) -> Response:
     """The contact graph as node-link JSON or GraphML, for Gephi, yEd or a script."""
+    territory = scoped_territory(principal, territory)
     graph = _graph(views, territory, on)
     if territory:
         graph.graph["territory"] = territory

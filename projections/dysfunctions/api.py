@@ -7,9 +7,10 @@ from fastapi import APIRouter, Query
 
 from projections.dysfunctions.projection import TABLE
 from shared.events.payloads import DysfunctionCategory
-from shared.http import ViewsDep
+from shared.http import Authenticated, PrincipalDep, ViewsDep, scoped_territory
 
-router = APIRouter(prefix="/dysfunctions", tags=["dysfonctionnements"])
+router = APIRouter(prefix="/dysfunctions", tags=["dysfonctionnements"],
+                   dependencies=[Authenticated])
 Since = Annotated[date | None, Query(description="Depuis cette date (incluse)")]
 Until = Annotated[date | None, Query(description="Jusqu'à cette date (exclue)")]
 
@@ -33,9 +34,10 @@ def _where(territory: str | None, since: date | None, until: date | None,
 
 
 @router.get("/summary")
-def summary(views: ViewsDep, territory: str | None = None, since: Since = None,
-            until: Until = None) -> list[dict[str, Any]]:
+def summary(views: ViewsDep, principal: PrincipalDep, territory: str | None = None,
+            since: Since = None, until: Until = None) -> list[dict[str, Any]]:
     """Number of reports by territory and category, for the concertation tables."""
+    territory = scoped_territory(principal, territory, analysts=True)
     where, params = _where(territory, since, until)
     with views.transaction() as tx:
         rows = tx.execute(f"SELECT territory, category, COUNT(*) FROM {TABLE} WHERE {where}"
@@ -44,10 +46,11 @@ def summary(views: ViewsDep, territory: str | None = None, since: Since = None,
 
 
 @router.get("")
-def reports(views: ViewsDep, territory: str | None = None,
+def reports(views: ViewsDep, principal: PrincipalDep, territory: str | None = None,
             category: DysfunctionCategory | None = None, since: Since = None,
             until: Until = None) -> list[dict[str, Any]]:
     """The reports themselves, newest first."""
+    territory = scoped_territory(principal, territory)
     where, params = _where(territory, since, until, category)
     columns = ("event_id", "pathway_id", "territory", "category", "description",
                "reported_by", "reported_at")

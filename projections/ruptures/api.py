@@ -9,12 +9,22 @@ from pydantic import BaseModel, ConfigDict
 
 from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
 from shared import events as ev
+from shared.auth import Principal
 from shared.events.values import Text
-from shared.http import CommandResult, JournalDep, MetaDep, ViewsDep, command_result
+from shared.http import (
+    Authenticated,
+    CommandResult,
+    ForbiddenError,
+    JournalDep,
+    MetaDep,
+    PrincipalDep,
+    ViewsDep,
+    command_result,
+)
 from shared.pathway.errors import PathwayNotFoundError
 from shared.sqldb import Database
 
-router = APIRouter(prefix="/alerts", tags=["alertes"])
+router = APIRouter(prefix="/alerts", tags=["alertes"], dependencies=[Authenticated])
 
 
 class AlertNote(BaseModel):
@@ -36,12 +46,20 @@ def _rows(views: Database, where: str, params: dict[str, Any]) -> list[dict[str,
 @router.get("")
 def list_alerts(
     views: ViewsDep,
+    principal: PrincipalDep,
     recipient: Annotated[str | None, Query(description="Identifiant d'un destinataire")] = None,
     state: Literal["open", "acknowledged", "resolved"] | None = None,
     territory: str | None = None,
     pathway_id: UUID | None = None,
 ) -> list[dict[str, Any]]:
-    """Alerts, newest first, filtered by recipient, state, territory or pathway."""
+    """Alerts, newest first, filtered by recipient, state, territory or pathway. A coordinator
+    sees the territory's; everyone else, the alerts addressed to them."""
+    if principal.role == "coordinator":
+        territory = principal.territory
+    elif principal.role in ("analyst", "administrator"):
+        raise ForbiddenError("Votre rôle ne permet pas de consulter les alertes.")
+    else:
+        recipient = principal.id
     where, params = ["1 = 1"], {}
     for column, value in (("state", state), ("territory", territory),
                           ("pathway_id", str(pathway_id) if pathway_id else None)):
@@ -56,16 +74,16 @@ def list_alerts(
 
 
 @router.get("/{alert_id}")
-def read_alert(alert_id: UUID, views: ViewsDep) -> dict[str, Any]:
+def read_alert(alert_id: UUID, views: ViewsDep, principal: PrincipalDep) -> dict[str, Any]:
     """One alert with its state."""
-    return _find(views, alert_id)
+    return _find(views, alert_id, principal)
 
 
 @router.post("/{alert_id}/acknowledgement")
 def acknowledge(alert_id: UUID, body: AlertNote, views: ViewsDep, journal: JournalDep,
-                meta: MetaDep, response: Response) -> CommandResult:
+                meta: MetaDep, principal: PrincipalDep, response: Response) -> CommandResult:
     """Acknowledge an alert: you have seen it and take it in hand."""
-    pathway_id = UUID(_find(views, alert_id)["pathway_id"])
+    pathway_id = UUID(_find(views, alert_id, principal)["pathway_id"])
     ack = ev.AlertAcknowledged(alert_id=alert_id, comment=body.comment)
     pathway = journal.execute(pathway_id, lambda p: p.acknowledge_alert(ack, meta))
     return command_result(pathway, response)
@@ -73,16 +91,21 @@ def acknowledge(alert_id: UUID, body: AlertNote, views: ViewsDep, journal: Journ
 
 @router.post("/{alert_id}/resolution")
 def resolve(alert_id: UUID, body: AlertNote, views: ViewsDep, journal: JournalDep,
-            meta: MetaDep, response: Response) -> CommandResult:
+            meta: MetaDep, principal: PrincipalDep, response: Response) -> CommandResult:
     """Mark an alert as resolved."""
-    pathway_id = UUID(_find(views, alert_id)["pathway_id"])
+    pathway_id = UUID(_find(views, alert_id, principal)["pathway_id"])
     done = ev.AlertResolved(alert_id=alert_id, resolution=body.comment)
     pathway = journal.execute(pathway_id, lambda p: p.resolve_alert(done, meta))
     return command_result(pathway, response)
 
 
-def _find(views: Database, alert_id: UUID) -> dict[str, Any]:
+def _find(views: Database, alert_id: UUID, principal: Principal) -> dict[str, Any]:
+    """The alert, for its recipients and the territory's coordinator; nobody else learns it
+    exists."""
     found = _rows(views, "alert_id = :id", {"id": str(alert_id)})
-    if not found:
+    visible = found and (
+        (principal.role == "coordinator" and found[0]["territory"] == principal.territory)
+        or any(r["professional_id"] == principal.id for r in found[0]["recipients"]))
+    if not visible:
         raise PathwayNotFoundError("Alerte introuvable.", alert_id=str(alert_id))
     return found[0]

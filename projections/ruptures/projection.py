@@ -37,7 +37,7 @@ class RupturesProjection:
                    "dedup_key TEXT PRIMARY KEY, pathway_id TEXT NOT NULL, rule TEXT NOT NULL,"
                    " severity TEXT NOT NULL, due_at TEXT NOT NULL, title TEXT NOT NULL,"
                    " message TEXT NOT NULL, recipients TEXT NOT NULL, clearable INTEGER NOT NULL,"
-                   " fired INTEGER NOT NULL)")
+                   " lapses_at TEXT, fired INTEGER NOT NULL)")
         columns = ", ".join(f"{c} TEXT" for c in ALERT_COLUMNS[1:])
         tx.execute(f"CREATE TABLE IF NOT EXISTS {self.alerts_table} "
                    f"(alert_id TEXT PRIMARY KEY, {columns})")
@@ -76,8 +76,9 @@ class RupturesProjection:
         for deadline in wanted.values():
             tx.execute(
                 f"INSERT INTO {self.deadlines_table} (dedup_key, pathway_id, rule, severity,"
-                " due_at, title, message, recipients, clearable, fired) VALUES (:key, :id, :rule,"
-                " :severity, :due_at, :title, :message, :recipients, :clearable, 0)",
+                " due_at, title, message, recipients, clearable, lapses_at, fired) VALUES (:key,"
+                " :id, :rule, :severity, :due_at, :title, :message, :recipients, :clearable,"
+                " :lapses_at, 0)",
                 _deadline_row(state.pathway_id, deadline))
 
     def _alerts(self, tx: Tx, state: FollowUpState, payload: ev.Payload,
@@ -112,7 +113,8 @@ def _deadline_row(pathway_id: str, deadline: Deadline) -> dict[str, Any]:
             "severity": deadline.severity, "due_at": deadline.due_at.isoformat(),
             "title": deadline.title, "message": deadline.message,
             "recipients": json.dumps([r.model_dump() for r in deadline.recipients]),
-            "clearable": int(deadline.clearable)}
+            "clearable": int(deadline.clearable),
+            "lapses_at": deadline.lapses_at.isoformat() if deadline.lapses_at else None}
 
 
 def _evolve(state: FollowUpState, payload: ev.Payload, event: EventEnvelope) -> None:

@@ -60,6 +60,7 @@ class Deadline:
     message: str
     recipients: tuple[values.Recipient, ...]
     clearable: bool = True
+    lapses_at: datetime | None = None
 
 
 def deadlines(state: FollowUpState, delays: Delays, policy: Policy) -> list[Deadline]:
@@ -100,14 +101,16 @@ def _r1_r2(state: FollowUpState, delays: Delays, policy: Policy) -> list[Deadlin
             f"Hospitalisation de {state.person_label}",
             "La personne est hospitalisée : suspendez les interventions à domicile et "
             "informez le gestionnaire de cas de tout changement.",
-            _circle(state, state.stay_since.date()), clearable=False))
+            _circle(state, state.stay_since.date()), clearable=False,
+            lapses_at=state.stay_since + timedelta(days=delays.immediate_lapse)))
     if state.discharged_at and state.discharge_event_id:
         found.append(Deadline(
             f"R2:{state.discharge_event_id}", "R2", "info", state.discharged_at,
             f"Sortie d'hospitalisation de {state.person_label}",
             "La personne est sortie de l'hôpital : reprenez les interventions prévues ; une "
             "évaluation de retour est à prévoir.",
-            _circle(state, state.discharged_at.date()), clearable=False))
+            _circle(state, state.discharged_at.date()), clearable=False,
+            lapses_at=state.discharged_at + timedelta(days=delays.immediate_lapse)))
     return found
 
 

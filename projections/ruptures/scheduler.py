@@ -23,6 +23,9 @@ Clock = Callable[[], datetime]
 ALERT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:parcours:alert")
 
 
+LAPSED = 2  # fired = 0 pending, 1 fired, 2 lapsed
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -41,11 +44,14 @@ class Scheduler:
 
     def fire_due(self) -> int:
         """Fires every deadline due by the clock's now; returns how many alerts were raised."""
+        now = self.clock().isoformat()
         with self.db.transaction() as tx:
+            tx.execute(f"UPDATE {self.table} SET fired = {LAPSED} WHERE fired = 0"
+                       " AND lapses_at IS NOT NULL AND lapses_at <= :now", {"now": now})
             due = tx.execute(
                 "SELECT dedup_key, pathway_id, rule, severity, due_at, title, message, recipients"
                 f" FROM {self.table} WHERE fired = 0 AND due_at <= :now ORDER BY due_at",
-                {"now": self.clock().isoformat()},
+                {"now": now},
             )
         raised = 0
         for key, pathway_id, rule, severity, due_at, title, message, recipients in due:

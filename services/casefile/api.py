@@ -4,21 +4,27 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict
 
+from shared import access
 from shared import events as ev
 from shared.events.values import NonEmpty, Text
 from shared.http import (
+    Authenticated,
     CommandResult,
     ExpectedVersionDep,
+    Follows,
     JournalDep,
     MetaDep,
+    acting,
     command_result,
 )
 
-router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"])
+router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
+                   dependencies=[Authenticated])
 PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
+ValidatesPlan = Depends(acting(access.validates_plan, "valider ce PSI"))
 
 
 class Validation(BaseModel):
@@ -34,7 +40,7 @@ class Departure(BaseModel):
     reason: Text = ""
 
 
-@router.post("/evaluations")
+@router.post("/evaluations", dependencies=[Follows])
 def evaluate(pathway_id: PathwayId, evaluation: ev.Evaluated, journal: JournalDep,
              meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Record a multidimensional evaluation (scale results as numbers only)."""
@@ -42,7 +48,7 @@ def evaluate(pathway_id: PathwayId, evaluation: ev.Evaluated, journal: JournalDe
     return command_result(pathway, response)
 
 
-@router.post("/plan-revisions")
+@router.post("/plan-revisions", dependencies=[Follows])
 def revise_plan(pathway_id: PathwayId, plan: ev.PlanRevised, journal: JournalDep,
                 meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Record a new revision of the service plan (PSI); earlier revisions are kept."""
@@ -50,7 +56,7 @@ def revise_plan(pathway_id: PathwayId, plan: ev.PlanRevised, journal: JournalDep
     return command_result(pathway, response)
 
 
-@router.post("/plan-revisions/{revision}/validation")
+@router.post("/plan-revisions/{revision}/validation", dependencies=[ValidatesPlan])
 def validate_plan(pathway_id: PathwayId, revision: int, body: Validation, journal: JournalDep,
                   meta: MetaDep, expected: ExpectedVersionDep,
                   response: Response) -> CommandResult:
@@ -61,7 +67,7 @@ def validate_plan(pathway_id: PathwayId, revision: int, body: Validation, journa
     return command_result(pathway, response)
 
 
-@router.post("/care-circle")
+@router.post("/care-circle", dependencies=[Follows])
 def join(pathway_id: PathwayId, joined: ev.MemberJoined, journal: JournalDep, meta: MetaDep,
          expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """A professional or relative joins the care circle with a role."""
@@ -69,7 +75,7 @@ def join(pathway_id: PathwayId, joined: ev.MemberJoined, journal: JournalDep, me
     return command_result(pathway, response)
 
 
-@router.post("/care-circle/{member_id}/departure")
+@router.post("/care-circle/{member_id}/departure", dependencies=[Follows])
 def leave(pathway_id: PathwayId, member_id: NonEmpty, body: Departure, journal: JournalDep,
           meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """A member leaves the care circle."""
@@ -78,7 +84,7 @@ def leave(pathway_id: PathwayId, member_id: NonEmpty, body: Departure, journal: 
     return command_result(pathway, response)
 
 
-@router.post("/hospitalisations")
+@router.post("/hospitalisations", dependencies=[Follows])
 def hospitalise(pathway_id: PathwayId, stay: ev.Hospitalised, journal: JournalDep,
                 meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Record a hospital admission (possibly late: its date is the real admission date)."""
@@ -86,7 +92,7 @@ def hospitalise(pathway_id: PathwayId, stay: ev.Hospitalised, journal: JournalDe
     return command_result(pathway, response)
 
 
-@router.post("/hospitalisations/transfer")
+@router.post("/hospitalisations/transfer", dependencies=[Follows])
 def transfer_stay(pathway_id: PathwayId, transfer: ev.StayTransferred, journal: JournalDep,
                   meta: MetaDep, expected: ExpectedVersionDep,
                   response: Response) -> CommandResult:
@@ -95,7 +101,7 @@ def transfer_stay(pathway_id: PathwayId, transfer: ev.StayTransferred, journal: 
     return command_result(pathway, response)
 
 
-@router.post("/discharges")
+@router.post("/discharges", dependencies=[Follows])
 def discharge(pathway_id: PathwayId, discharge: ev.Discharged, journal: JournalDep,
               meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Record the discharge that ends the open hospital stay."""
@@ -103,7 +109,7 @@ def discharge(pathway_id: PathwayId, discharge: ev.Discharged, journal: JournalD
     return command_result(pathway, response)
 
 
-@router.post("/discharge-letter")
+@router.post("/discharge-letter", dependencies=[Follows])
 def receive_letter(pathway_id: PathwayId, letter: ev.DischargeLetterReceived,
                    journal: JournalDep, meta: MetaDep, expected: ExpectedVersionDep,
                    response: Response) -> CommandResult:
@@ -113,7 +119,7 @@ def receive_letter(pathway_id: PathwayId, letter: ev.DischargeLetterReceived,
     return command_result(pathway, response)
 
 
-@router.post("/notes")
+@router.post("/notes", dependencies=[Follows])
 def note(pathway_id: PathwayId, note: ev.FollowUpNoted, journal: JournalDep, meta: MetaDep,
          expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Record a contact with the person, the family or a professional."""
@@ -121,7 +127,7 @@ def note(pathway_id: PathwayId, note: ev.FollowUpNoted, journal: JournalDep, met
     return command_result(pathway, response)
 
 
-@router.post("/dysfunctions")
+@router.post("/dysfunctions", dependencies=[Follows])
 def report(pathway_id: PathwayId, report: ev.DysfunctionReported, journal: JournalDep,
            meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Report a dysfunction met while following this person."""
@@ -130,7 +136,7 @@ def report(pathway_id: PathwayId, report: ev.DysfunctionReported, journal: Journ
     return command_result(pathway, response)
 
 
-@router.post("/closure")
+@router.post("/closure", dependencies=[Follows])
 def close(pathway_id: PathwayId, closure: ev.Closed, journal: JournalDep, meta: MetaDep,
           expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Close the episode; it accepts no more events and its place goes to the waiting list."""

@@ -1,21 +1,31 @@
 """Reads of a pathway: now, at a date, at a version; its journal, episodes and plan."""
 
-from datetime import UTC, date, datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
 
+from shared import access
 from shared import events as ev
+from shared.audit import AuditLog
 from shared.events import EventEnvelope
 from shared.events.values import CareCircleMember, Person
-from shared.http import JournalDep, SettingsDep
+from shared.http import Authenticated, JournalDep, SettingsDep, TodayDep, reading
 from shared.pathway.domain import Pathway
 from shared.pathway.errors import RuleBrokenError
 from shared.pathway.plans import PlanDiff, diff
 
-router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"])
+router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
+                   dependencies=[Authenticated])
+
+
+def _file(action: str) -> Any:
+    return Depends(reading(action))
+
+
+Coordinator = Depends(reading("access-log", lambda p, f, d: access.coordinates(p, f.territory)))
 PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
 
 
@@ -35,6 +45,7 @@ class Episode(BaseModel):
     number: int
     referred_on: date
     referrer: str
+    referrer_id: str
     decision: str | None
     decided_on: date | None
     closed_on: date | None
@@ -69,7 +80,7 @@ class PathwayView(BaseModel):
 
 @router.get("")
 def read(pathway_id: PathwayId, journal: JournalDep, settings: SettingsDep,
-         response: Response,
+         response: Response, current: Annotated[Pathway, _file("pathway")], today: TodayDep,
          version: Annotated[int | None, Query(ge=1, description="Version du journal")] = None,
          as_of: Annotated[AwareDatetime | None, Query(
              description="Le dossier tel qu'il était enregistré à cette date")] = None,
@@ -77,10 +88,12 @@ def read(pathway_id: PathwayId, journal: JournalDep, settings: SettingsDep,
     """The pathway's state now, at a past date (as_of) or at a stream version."""
     if as_of is not None:
         pathway = journal.pathway_as_of(pathway_id, as_of)
-    else:
+    elif version is not None:
         pathway = journal.pathway(pathway_id, version=version)
+    else:
+        pathway = current
     response.headers["ETag"] = f'"{pathway.version}"'
-    today = (as_of or datetime.now(UTC)).date()
+    day = as_of.date() if as_of else today
     follow = pathway.follow_up
     return PathwayView(
         pathway_id=pathway.id, version=pathway.version, status=pathway.status,
@@ -88,7 +101,7 @@ def read(pathway_id: PathwayId, journal: JournalDep, settings: SettingsDep,
         admitted_on=pathway.admitted_on, case_manager_id=pathway.case_manager_id,
         waiting_rank=pathway.waiting_rank,
         open_stay=Stay(**vars(pathway.open_stay)) if pathway.open_stay else None,
-        care_circle=[Member(**vars(m)) for m in pathway.active_members(today)],
+        care_circle=[Member(**vars(m)) for m in pathway.active_members(day)],
         plan_revision=pathway.plan_revision,
         plan_validated=pathway.plan_revision in follow.validations,
         last_evaluation=follow.last_evaluation,
@@ -99,38 +112,38 @@ def read(pathway_id: PathwayId, journal: JournalDep, settings: SettingsDep,
 
 
 @router.get("/journal")
-def journal_of(pathway_id: PathwayId, journal: JournalDep) -> list[EventEnvelope]:
+def journal_of(pathway_id: PathwayId, journal: JournalDep,
+               _: Annotated[Pathway, _file("journal")]) -> list[EventEnvelope]:
     """Every event of the pathway in order, with its actor and both timestamps."""
     return list(journal.journal(pathway_id))
 
 
 @router.get("/episodes")
-def episodes(pathway_id: PathwayId, journal: JournalDep) -> list[Episode]:
+def episodes(pathway: Annotated[Pathway, _file("episodes")]) -> list[Episode]:
     """The person's successive episodes: referral, decision, closure."""
-    return [Episode(**vars(e)) for e in journal.pathway(pathway_id).episodes]
+    return [Episode(**vars(e)) for e in pathway.episodes]
 
 
 @router.get("/care-circle")
-def care_circle(pathway_id: PathwayId, journal: JournalDep,
+def care_circle(pathway: Annotated[Pathway, _file("care-circle")], today: TodayDep,
                 on: Annotated[date | None, Query(description="Date (aujourd'hui sinon)")] = None,
                 ) -> list[Member]:
     """The care circle's members active on a date."""
-    day = on or datetime.now(UTC).date()
-    return [Member(**vars(m)) for m in journal.pathway(pathway_id).active_members(day)]
+    return [Member(**vars(m)) for m in pathway.active_members(on or today)]
 
 
 @router.get("/plan-revisions")
-def plan_revisions(pathway_id: PathwayId, journal: JournalDep) -> list[ev.PlanRevised]:
+def plan_revisions(pathway: Annotated[Pathway, _file("plan")]) -> list[ev.PlanRevised]:
     """Every revision of the service plan, oldest first."""
-    plans = journal.pathway(pathway_id).follow_up.plans
+    plans = pathway.follow_up.plans
     return [plans[r] for r in sorted(plans)]
 
 
 @router.get("/plan-revisions/{before}/diff/{after}")
-def plan_diff(pathway_id: PathwayId, before: int, after: int,
-              journal: JournalDep) -> PlanDiff:
+def plan_diff(pathway: Annotated[Pathway, _file("plan-diff")], before: int,
+              after: int) -> PlanDiff:
     """What changed in the plan between two revisions."""
-    plans = journal.pathway(pathway_id).follow_up.plans
+    plans = pathway.follow_up.plans
     missing = [r for r in (before, after) if r not in plans]
     if missing:
         raise RuleBrokenError("plan.unknown_revision",
@@ -139,8 +152,23 @@ def plan_diff(pathway_id: PathwayId, before: int, after: int,
 
 
 @router.get("/alerts")
-def alerts(pathway_id: PathwayId, journal: JournalDep) -> list[AlertView]:
+def alerts(pathway: Annotated[Pathway, _file("alerts")]) -> list[AlertView]:
     """The alerts of the current episode, with their state."""
-    pathway: Pathway = journal.pathway(pathway_id)
     return [AlertView(alert=a.raised, state=a.state, acknowledged_by=a.acknowledged_by)
             for a in pathway.alerts.values()]
+
+
+class AccessRecord(BaseModel):
+    at: datetime
+    actor_id: str
+    actor_role: str
+    action: str
+    outcome: str
+    address: str | None
+
+
+@router.get("/access-log")
+def access_log(pathway: Annotated[Pathway, Coordinator], request: Request) -> list[AccessRecord]:
+    """Who read this person's file, when, from where, and whether it was allowed."""
+    audit: AuditLog = request.app.state.platform.audit
+    return [AccessRecord.model_validate(r) for r in audit.of_pathway(str(pathway.id))]

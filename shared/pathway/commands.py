@@ -47,3 +47,6 @@ class Delays:
     r6_without_attending_gp: int = 15
     r6_plan_not_validated: int = 15
     r7_no_discharge_letter: int = 3
+    immediate_lapse: int = 2
+    """R1 and R2 say "now": found more days late than this (history loaded, a long outage),
+    they lapse instead of alerting people about a stay long over."""

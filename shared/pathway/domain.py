@@ -35,6 +35,7 @@ class Episode:
     number: int
     referred_on: date
     referrer: str
+    referrer_id: str
     decision: str | None = None
     decided_on: date | None = None
     closed_on: date | None = None
@@ -338,7 +339,7 @@ class Pathway(BaseAggregate[UUID]):
                 self.person, self.territory = payload.person, payload.territory
                 self.status = Status.AWAITING_DECISION
                 self.episodes.append(Episode(len(self.episodes) + 1, payload.referred_on,
-                                             payload.referrer.name))
+                                             payload.referrer.name, payload.referrer.id))
                 self.admitted_on = self.case_manager_id = self.waiting_rank = None
                 self.open_stay = None
                 self.care_circle, self.follow_up, self.alerts = [], FollowUp(), {}

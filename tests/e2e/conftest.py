@@ -9,8 +9,10 @@ from fastapi.testclient import TestClient
 from parcours.web import create_app
 from shared import fictitious
 from shared.settings import Settings
+from tests.conftest import bearer
 
-HEADERS = {"X-Actor-Id": "coord-1", "X-Actor-Role": "coordinator"}
+HEADERS = bearer("coord-1", "coordinator")
+MANAGER = bearer("gc-1", "case_manager")
 
 
 @pytest.fixture

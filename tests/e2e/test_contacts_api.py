@@ -83,7 +83,7 @@ def test_care_circle_at_a_date(client: TestClient, scene: dict[str, str]) -> Non
 
     closed = get(client, f"/graph/persons/{scene['p5']}/care-circle", on="2026-07-01")
     assert (closed["followed"], closed["members"]) == (False, [])
-    missing = client.get("/graph/persons/inconnu/care-circle")
+    missing = client.get("/graph/persons/00000000-0000-4000-8000-000000000000/care-circle")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "pathway.not_found"
 
@@ -104,7 +104,8 @@ def test_professionals_and_organisations_ranked_by_persons(
     later = get(client, "/graph/professionals/ranking", role="attending_gp", on="2026-07-01")
     assert [(r["professional_id"], r["persons"]) for r in later] == [("gp-1", 1)]  # p2 only
     assert get(client, "/graph/professionals/ranking", limit=1)[0]["professional_id"] == "nurse-1"
-    assert get(client, "/graph/professionals/ranking", territory="ailleurs") == []
+    other = client.get("/graph/professionals/ranking", params={"territory": "ailleurs"})
+    assert other.status_code == 403  # a coordinator sees only their own territory
 
     organisations = get(client, "/graph/organisations/ranking")
     assert [(o["organisation"], o["persons"]) for o in organisations] == [
@@ -134,15 +135,16 @@ def test_persons_without_attending_gp(client: TestClient, scene: dict[str, str])
     assert without("2026-07-01") == [scene["p3"], scene["p1"]]  # p5 closed on 06-30
     # Before the decision, everyone referred and without a GP yet is listed, p4 included.
     assert len(without("2026-01-16")) == 5
-    assert get(client, "/graph/persons-without-attending-gp", on="2026-05-01",
-               territory="ailleurs") == []
+    other = client.get("/graph/persons-without-attending-gp",
+                       params={"on": "2026-05-01", "territory": "ailleurs"})
+    assert other.status_code == 403
 
 
 def test_export_as_node_link_json(client: TestClient, scene: dict[str, str]) -> None:
     response = client.get("/graph/export", params={"format": "json"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    assert "graphe-intervenants.json" in response.headers["content-disposition"]
+    assert "graphe-intervenants-dac-val-fictif.json" in response.headers["content-disposition"]
     graph = nx.node_link_graph(response.json(), edges="links")
     assert graph.is_multigraph()
     persons = {n for n, k in graph.nodes(data="kind") if k == "person"}

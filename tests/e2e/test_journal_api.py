@@ -76,10 +76,11 @@ def test_malformed_input_names_the_field_and_stores_nothing(client: TestClient) 
     assert client.get("/caseload/awaiting-decision").json() == []
 
 
-def test_a_missing_actor_is_refused(client: TestClient) -> None:
-    response = client.post("/pathways", json=referral_json(),
-                           headers={"X-Actor-Id": "", "X-Actor-Role": ""})
-    assert response.status_code == 422
+def test_no_token_no_answer(client: TestClient) -> None:
+    response = client.post("/pathways", json=referral_json(), headers={"Authorization": ""})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "auth.required"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_a_broken_rule_answers_409_with_a_stable_code_and_stores_nothing(

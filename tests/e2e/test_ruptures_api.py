@@ -15,11 +15,10 @@ from parcours.web import create_app
 from shared import fictitious as f
 from shared.settings import Settings
 from tests.e2e.api import admit, dump, manager, post, referred
-from tests.e2e.conftest import HEADERS
+from tests.e2e.conftest import HEADERS, MANAGER
 
 STAY = datetime(2026, 3, 1, 10, tzinfo=UTC)
 LEFT = STAY + timedelta(days=6)
-MANAGER = {"X-Actor-Id": "gc-1", "X-Actor-Role": "case_manager"}
 
 
 class Clock:
@@ -85,8 +84,19 @@ def test_r1_hospitalisation_alerts_the_manager_and_the_care_circle_once(
 def test_r2_discharge_alerts_at_once(platform: Platform) -> None:
     pathway = followed(platform, 1)
     post(platform.client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
+    assert platform.rules(STAY + timedelta(minutes=1), pathway) == ["R1"]
     post(platform.client, f"/pathways/{pathway}/discharges", dump(f.discharge(LEFT)))
     assert platform.rules(LEFT + timedelta(minutes=1), pathway) == ["R1", "R2"]
+
+
+def test_at_once_alerts_about_a_stay_long_over_lapse(platform: Platform) -> None:
+    pathway = followed(platform, 1)  # recorded weeks later, or history being loaded
+    post(platform.client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
+    post(platform.client, f"/pathways/{pathway}/discharges",
+         dump(f.discharge(LEFT).model_copy(update={"discharge_letter_received": True})))
+    after = LEFT + timedelta(days=2, hours=1)
+    assert "R1" not in platform.rules(after, pathway)
+    assert "R2" not in platform.rules(after, pathway)
 
 
 def test_r3_no_revision_after_discharge_home_and_the_condition_that_clears(
@@ -99,7 +109,7 @@ def test_r3_no_revision_after_discharge_home_and_the_condition_that_clears(
              dump(f.discharge(LEFT).model_copy(update={"discharge_letter_received": True})))
     assert "R3" not in platform.rules(LEFT + timedelta(days=6), late)
     post(platform.client, f"/pathways/{in_time}/plan-revisions", dump(f.plan(1)),
-         **{"X-Actor-Id": "gc-1", "X-Actor-Role": "case_manager"})
+         **MANAGER)
     after = LEFT + timedelta(days=7, minutes=1)
     r3 = [a for a in platform.at(after) if a["rule"] == "R3"]
     assert [a["pathway_id"] for a in r3] == [late]

@@ -16,9 +16,10 @@ from shared.events import EventEnvelope
 from shared.pathway.application import Journal
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
+from tests.conftest import bearer
 from tests.integration.kafka_helpers import read_topic, wait_until
 
-HEADERS = {"X-Actor-Id": "coord-1", "X-Actor-Role": "coordinator"}
+HEADERS = bearer("coord-1", "coordinator")
 
 
 def drain(relay: Relay) -> None:

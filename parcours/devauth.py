@@ -1,0 +1,71 @@
+"""The development set-up of authentication, for the embedded mode only: the demo's users, a
+command that prints a token for one of them, and a login form. A real deployment plugs an
+identity provider instead (see the README)."""
+
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from shared.auth import Principal, development_key, sign
+from shared.events.values import NonEmpty
+from shared.fictitious import TERRITORY
+from shared.settings import Settings
+
+DEMO_USERS = {
+    user.id: user
+    for user in (
+        Principal("coord-demo", "Coordination Val-Fictif", "coordinator", TERRITORY),
+        Principal("gc-anne", "Anne Fictif", "case_manager", TERRITORY),
+        Principal("gc-bruno", "Bruno Exemple", "case_manager", TERRITORY),
+        Principal("gc-claire", "Claire Modèle", "case_manager", TERRITORY),
+        Principal("gc-david", "David Témoin", "case_manager", TERRITORY),
+        Principal("gc-essai", "Gaëlle Essai (parcours d'essai du README)", "case_manager",
+                  TERRITORY),
+        Principal("dr-fictif", "Dr Fictif (médecin orienteur)", "referrer", None),
+        Principal("analyste-demo", "Analyste des indicateurs", "analyst", None),
+        Principal("admin-demo", "Administration", "administrator", None),
+    )
+}
+
+
+def token_for(settings: Settings, principal: Principal) -> str:
+    key_path = settings.dev_key_path()
+    if key_path is None:
+        raise RuntimeError("tokens are issued by the identity provider in this set-up")
+    return sign(development_key(key_path), principal, settings.auth_issuer,
+                settings.auth_audience)
+
+
+router = APIRouter(tags=["connexion (développement)"])
+
+_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>Parcours : connexion de développement</title></head><body>
+<h1>Parcours : connexion de développement</h1>
+<p><strong>Configuration de développement</strong> : les jetons sont signés par une clé locale,
+pas par un fournisseur d'identité. Les utilisateurs sont ceux de la démonstration (fictifs).</p>
+{body}</body></html>"""
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form() -> str:
+    """Development login: choose one of the demo's users."""
+    options = "".join(f'<option value="{escape(u.id)}">{escape(u.name)} ({u.role})</option>'
+                      for u in DEMO_USERS.values())
+    return _PAGE.format(body=f"""<form method="post" action="/login">
+<label>Utilisateur <select name="user">{options}</select></label>
+<button type="submit">Obtenir un jeton</button></form>""")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, user: Annotated[NonEmpty, Form()]) -> str:
+    """Development login: the token of the chosen demo user."""
+    principal = DEMO_USERS.get(user)
+    if principal is None:
+        return _PAGE.format(body="<p>Utilisateur inconnu. <a href='/login'>Retour</a></p>")
+    token = token_for(request.app.state.platform.settings, principal)
+    return _PAGE.format(body=f"""<p>Jeton de {escape(principal.name)}, valable 8 heures :</p>
+<textarea rows="6" cols="100" readonly>{escape(token)}</textarea>
+<p>Envoyez-le dans l'en-tête <code>Authorization: Bearer &lt;jeton&gt;</code>, ou utilisez le
+bouton « Authorize » de <a href="/docs">/docs</a>.</p>""")

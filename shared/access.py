@@ -1,0 +1,84 @@
+"""Who may see and do what, following the practice. Pure functions of the caller and of the
+facts of one pathway: no I/O.
+
+A professional reads a person's file only as its case manager, as the coordinator of its
+territory, or while an active member of its care circle (membership periods decide). Anyone
+else is answered as if the pathway did not exist."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from shared.auth import Principal
+from shared.pathway.domain import Pathway
+
+
+@dataclass(frozen=True)
+class Membership:
+    member_id: str
+    role: str
+    joined_on: date
+    left_on: date | None
+
+    def active_on(self, day: date) -> bool:
+        return self.joined_on <= day and (self.left_on is None or day < self.left_on)
+
+
+@dataclass(frozen=True)
+class PathwayFacts:
+    territory: str
+    case_manager_id: str | None
+    referrer_ids: frozenset[str]
+    memberships: tuple[Membership, ...]
+
+    @classmethod
+    def of(cls, pathway: Pathway) -> "PathwayFacts":
+        return cls(
+            territory=pathway.territory,
+            case_manager_id=pathway.case_manager_id,
+            referrer_ids=frozenset(e.referrer_id for e in pathway.episodes),
+            memberships=tuple(Membership(m.member.member_id, m.member.role, m.joined_on,
+                                         m.left_on) for m in pathway.care_circle),
+        )
+
+    def member_on(self, professional_id: str, day: date, role: str | None = None) -> bool:
+        return any(m.member_id == professional_id and m.active_on(day)
+                   and (role is None or m.role == role) for m in self.memberships)
+
+
+def coordinates(principal: Principal, territory: str) -> bool:
+    return principal.role == "coordinator" and principal.territory == territory
+
+
+def follows(principal: Principal, facts: PathwayFacts) -> bool:
+    """May act on the case file: its case manager, or the territory's coordinator."""
+    return coordinates(principal, facts.territory) or (
+        principal.role == "case_manager" and facts.case_manager_id == principal.id
+    )
+
+
+def reads_file(principal: Principal, facts: PathwayFacts, day: date) -> bool:
+    if principal.role in ("analyst", "administrator"):
+        return False  # aggregates and settings only, never a named person
+    return follows(principal, facts) or facts.member_on(principal.id, day)
+
+
+def reads_decision(principal: Principal, facts: PathwayFacts, day: date) -> bool:
+    """The referrer sees the decision on their own referrals."""
+    return reads_file(principal, facts, day) or (
+        principal.role == "referrer" and principal.id in facts.referrer_ids
+    )
+
+
+def validates_plan(principal: Principal, facts: PathwayFacts, day: date) -> bool:
+    return follows(principal, facts) or facts.member_on(principal.id, day, "attending_gp")
+
+
+def refers(principal: Principal, territory: str) -> bool:
+    if principal.role == "referrer":
+        return True
+    return principal.role in ("case_manager", "coordinator") and principal.territory == territory
+
+
+def manages_territory(principal: Principal, territory: str) -> bool:
+    """Case managers and their capacity: a setting of the territory."""
+    return coordinates(principal, territory) or principal.role == "administrator"

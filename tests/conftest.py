@@ -1,0 +1,19 @@
+"""Tokens for the tests: every suite signs with one throw-away development key, made here and
+given to every platform and process the tests start through the environment."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from shared.auth import Principal, Role, development_key, sign
+from shared.fictitious import TERRITORY
+
+_KEY = Path(tempfile.mkdtemp(prefix="parcours-tests-")) / "dev-signing-key.pem"
+os.environ["PARCOURS_AUTH_DEV_KEY_PATH"] = str(_KEY)
+
+
+def bearer(user_id: str, role: Role, territory: str | None = TERRITORY) -> dict[str, str]:
+    """The Authorization header of a user, as the development set-up signs it."""
+    token = sign(development_key(_KEY), Principal(user_id, f"Utilisateur {user_id}", role,
+                                                  territory), "parcours-dev", "parcours")
+    return {"Authorization": f"Bearer {token}"}
