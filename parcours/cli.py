@@ -111,10 +111,17 @@ def relay() -> None:
     _logging()
     kafka_io.ensure_topic(settings)
     kafka_io.ensure_topic(settings, settings.alerts_topic)
+    analytics = None
+    if settings.pseudonym_key:
+        kafka_io.ensure_topic(settings, settings.analytics_topic)
+        analytics = (settings.analytics_topic, settings.pseudonym_key.get_secret_value().encode())
+    else:
+        typer.echo("relay: no PARCOURS_PSEUDONYM_KEY, the analytics stream is not published",
+                   err=True)
     journal = Journal(env=settings.journal_env())
     db = PostgresDatabase(settings.database_url, max_size=2)
     the_relay = Relay(journal, db, kafka_io.producer(settings), settings.topic,
-                      settings.alerts_topic, settings.relay_batch_size)
+                      settings.alerts_topic, settings.relay_batch_size, analytics)
     typer.echo(f"relay: {settings.topic} from position {the_relay.position()}")
     the_relay.run(stop)
     the_relay.producer.close()

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.pathway.commands import Delays, Policy
@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:59092"
     topic: str = "parcours.pathway-events.v1"
     alerts_topic: str = "parcours.alerts.v1"
+    analytics_topic: str = "parcours.analytics.v1"
+    pseudonym_key: SecretStr | None = None
     topic_partitions: int = 6
     relay_batch_size: int = 500
     consumer_max_poll_records: int = 500

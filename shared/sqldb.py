@@ -85,7 +85,8 @@ class _PostgresTx(Tx):
         self.cursor = cursor
 
     def execute(self, sql: str, params: Params | None = None) -> list[Row]:
-        self.cursor.execute(_NAMED.sub(r"%(\1)s", sql), params or {})
+        # A literal % (LIKE patterns) must be doubled before psycopg sees placeholders.
+        self.cursor.execute(_NAMED.sub(r"%(\1)s", sql.replace("%", "%%")), params or {})
         return self.cursor.fetchall() if self.cursor.description else []
 
 

@@ -12,6 +12,7 @@ from kafka import KafkaProducer
 from kafka.producer.future import FutureRecordMetadata
 
 from shared.events import EventEnvelope
+from shared.events.pseudonymise import FORMAT, pseudonymise
 from shared.failpoints import failpoint
 from shared.pathway.application import Journal, read_log
 from shared.sqldb import Database
@@ -33,12 +34,14 @@ class Relay:
         topic: str,
         alerts_topic: str | None = None,
         batch_size: int = 500,
+        analytics: tuple[str, bytes] | None = None,
     ) -> None:
         self.journal = journal
         self.db = db
         self.producer = producer
         self.topic = topic
         self.alerts_topic = alerts_topic
+        self.analytics = analytics
         self.batch_size = batch_size
         self.name = f"relay:{topic}"
         with db.transaction() as tx:
@@ -81,7 +84,8 @@ class Relay:
                 stop.wait(idle_wait_s)
 
     def _send(self, envelope: EventEnvelope) -> list[FutureRecordMetadata]:
-        """Every event goes to the pathway topic; alert events go to the alerts topic too."""
+        """Every event goes to the pathway topic; alert events to the alerts topic too; and a
+        pseudonymised copy to the analytics topic, when it is configured."""
         topics = [self.topic]
         if self.alerts_topic and envelope.type in ALERT_TYPES:
             topics.append(self.alerts_topic)
@@ -91,7 +95,14 @@ class Relay:
             ("type", envelope.type.encode()),
             ("schema_version", str(envelope.schema_version).encode()),
         ]
-        return [self.producer.send(t, key=key, value=value, headers=headers) for t in topics]
+        sent = [self.producer.send(t, key=key, value=value, headers=headers) for t in topics]
+        if self.analytics:
+            topic, secret = self.analytics
+            anonymous = pseudonymise(envelope, secret)
+            sent.append(self.producer.send(
+                topic, key=str(anonymous.pathway_id).encode(), value=anonymous.to_json(),
+                headers=[*headers[1:], ("format", FORMAT.encode())]))
+        return sent
 
     def _save_position(self, position: int) -> None:
         with self.db.transaction() as tx:

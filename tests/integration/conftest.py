@@ -71,7 +71,8 @@ def journal(settings: Settings) -> Iterator[Journal]:
 def fill(journal: Journal, pathways: int, seed: int = 0) -> dict[str, int]:
     """Appends EVENTS_PER_PATHWAY events to each of ``pathways`` new pathways."""
     rng = random.Random(seed)
-    journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", pathways, META)
+    followed = journal.territory(f.TERRITORY).load("gc-1")
+    journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", followed + pathways, META)
     versions = {}
     for _ in range(pathways):
         pathway_id = journal.refer(f.referral(rng), META)
