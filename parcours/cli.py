@@ -95,7 +95,9 @@ def serve(
             journal.close()
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Parcours ({settings.mode}) on http://{host}:{port} — API documentation at /docs")
-    uvicorn.run(create_app(settings), host=host, port=port, server_header=False)
+    # The alert streams never end by themselves: give them a few seconds at shutdown.
+    uvicorn.run(create_app(settings), host=host, port=port, server_header=False,
+                timeout_graceful_shutdown=3)
 
 
 @app.command()
@@ -153,6 +155,20 @@ def project(name: Annotated[str, typer.Argument(help="Projection to run: caseloa
         threading.Thread(target=_every, args=(scheduler.fire_due, settings.scheduler_interval_s,
                                               stop), name="scheduler", daemon=True).start()
     projector.run(stop)
+
+
+@app.command()
+def notify() -> None:
+    """Deliver alerts to professionals (SSE, webhooks, e-mail), with its own HTTP API."""
+    from services.notifications.main import WrongModeError, run
+    from services.notifications.service import MissingSecretError
+
+    stop = _stop_on_signals()
+    _logging()
+    try:
+        run(Settings(), stop)
+    except (WrongModeError, MissingSecretError) as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 @app.command()

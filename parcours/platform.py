@@ -10,8 +10,9 @@ from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Clock, Scheduler, system_clock
+from services.notifications.service import build_embedded
 from shared.audit import AuditLog
-from shared.auth import TokenVerifier, development_key, load_public_key
+from shared.auth import verifier_for
 from shared.http import Platform
 from shared.pathway.application import Journal, read_log
 from shared.projecting import LogProjector, Projection, prepare
@@ -36,35 +37,20 @@ def views_database(settings: Settings) -> Database:
     return PostgresDatabase(settings.database_url)
 
 
-def token_verifier(settings: Settings) -> TokenVerifier:
-    issuer, audience = settings.auth_issuer, settings.auth_audience
-    if settings.auth_jwks_url:
-        return TokenVerifier(issuer, audience, jwks_url=settings.auth_jwks_url)
-    if settings.auth_public_key:
-        return TokenVerifier(issuer, audience, load_public_key(settings.auth_public_key))
-    dev_key = settings.dev_key_path()
-    if dev_key is None:
-        raise RuntimeError(
-            "No identity provider configured: set PARCOURS_AUTH_JWKS_URL (or "
-            "PARCOURS_AUTH_PUBLIC_KEY) with PARCOURS_AUTH_ISSUER and PARCOURS_AUTH_AUDIENCE.")
-    log.warning("DEVELOPMENT SET-UP: tokens are signed by the local key %s, not by an "
-                "identity provider", dev_key)
-    return TokenVerifier(issuer, audience, development_key(dev_key).public_key())
-
-
 def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
     journal = Journal(env=settings.journal_env())
     views = views_database(settings)
     platform = Platform(settings=settings, journal=journal, views=views, clock=clock,
-                        verifier=token_verifier(settings), audit=AuditLog(views))
+                        verifier=verifier_for(settings), audit=AuditLog(views))
     if settings.mode == "distributed":
         # The projection processes fill these tables and fire the alerts; the API only reads.
         for make in PROJECTIONS.values():
             prepare(views, make(settings))
         return platform
     projections = {name: make(settings) for name, make in PROJECTIONS.items()}
+    notifications = build_embedded(views, clock=clock)
     projectors = [LogProjector(partial(read_log, journal), views, projection)
-                  for projection in projections.values()]
+                  for projection in [*projections.values(), notifications.projection]]
     ruptures = projections["ruptures"]
     assert isinstance(ruptures, RupturesProjection)
     scheduler = Scheduler(views, journal, ruptures, clock)
@@ -78,7 +64,9 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
         if scheduler.fire_due():
             catch_up()
 
+    notifications.catch_up = catch_up
     platform.catch_up, platform.tick = catch_up, tick
+    platform.services["notifications"] = notifications
     return platform
 
 

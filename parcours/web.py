@@ -2,7 +2,7 @@
 platform's lifetime."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,6 +17,7 @@ from projections.ruptures.scheduler import Clock, system_clock
 from services.casefile.api import router as casefile_router
 from services.casefile.reads import router as casefile_reads
 from services.intake.api import router as intake_router
+from services.notifications.api import router as notifications_router
 from shared.http import install_error_handlers
 from shared.settings import Settings
 
@@ -45,8 +46,14 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = build_platform(settings, clock)
-        app.state.platform = platform
-        with Background(platform, settings.scheduler_interval_s):
+        app.state.platform, app.state.verifier = platform, platform.verifier
+        notifications = platform.services.get("notifications")
+        with ExitStack() as running:
+            if notifications is not None:
+                app.state.notifications = notifications
+                running.enter_context(notifications.dispatcher_thread())
+                running.callback(notifications.hub.close)  # ends the open alert streams
+            running.enter_context(Background(platform, settings.scheduler_interval_s))
             yield
         platform.views.close()
         platform.journal.close()
@@ -56,6 +63,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     for router in (intake_router, casefile_router, casefile_reads, caseload_router,
                    alerts_router, contacts_router, dysfunctions_router):
         app.include_router(router)
+    if settings.mode == "embedded":
+        # In the distributed mode, `parcours notify` serves these routes itself.
+        app.include_router(notifications_router)
     if settings.dev_key_path() is not None:
         app.include_router(devauth.router)
 

@@ -2,6 +2,7 @@
 provider's keys (a JWKS URL, or a configured public key). In the embedded mode, a local
 signing key stands in for the identity provider: that is the development set-up only."""
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,10 @@ from typing import Any, Literal, get_args
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 Role = Literal["referrer", "case_manager", "coordinator", "analyst", "administrator"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -80,3 +85,21 @@ def development_key(path: Path) -> ec.EllipticCurvePrivateKey:
 
 def load_public_key(pem: str) -> Any:
     return serialization.load_pem_public_key(pem.encode())
+
+
+def verifier_for(settings: Settings) -> TokenVerifier:
+    """The identity provider's keys (JWKS URL, or a public key); the local development key
+    only in the embedded mode or when it is named explicitly."""
+    issuer, audience = settings.auth_issuer, settings.auth_audience
+    if settings.auth_jwks_url:
+        return TokenVerifier(issuer, audience, jwks_url=settings.auth_jwks_url)
+    if settings.auth_public_key:
+        return TokenVerifier(issuer, audience, load_public_key(settings.auth_public_key))
+    dev_key = settings.dev_key_path()
+    if dev_key is None:
+        raise RuntimeError(
+            "No identity provider configured: set PARCOURS_AUTH_JWKS_URL (or "
+            "PARCOURS_AUTH_PUBLIC_KEY) with PARCOURS_AUTH_ISSUER and PARCOURS_AUTH_AUDIENCE.")
+    log.warning("DEVELOPMENT SET-UP: tokens are signed by the local key %s, not by an "
+                "identity provider", dev_key)
+    return TokenVerifier(issuer, audience, development_key(dev_key).public_key())

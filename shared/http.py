@@ -2,9 +2,9 @@
 command answer."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import Depends, FastAPI, Header, Request, Response
@@ -43,6 +43,8 @@ class Platform:
     catch_up: Callable[[], object] = lambda: None
     tick: Callable[[], object] = lambda: None
     """Embedded mode: catch up the views and fire the alerts that fell due."""
+    services: dict[str, Any] = field(default_factory=dict)
+    """Embedded mode: services running in this process (notifications)."""
 
 
 class UnauthenticatedError(PathwayError):
@@ -84,7 +86,8 @@ def _principal(
             "Authentification requise : envoyez un jeton dans l'en-tête "
             "Authorization: Bearer <jeton>.")
     try:
-        principal = _platform(request).verifier.verify(credentials.credentials)
+        verifier: TokenVerifier = request.app.state.verifier
+        principal = verifier.verify(credentials.credentials)
     except AuthenticationError as error:
         raise UnauthenticatedError(
             "Jeton refusé : reconnectez-vous pour en obtenir un nouveau.", reason=str(error)

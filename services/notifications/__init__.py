@@ -1,4 +1,5 @@
-"""Notifications: delivery of rupture alerts to professionals (SSE, webhooks, e-mail).
+"""Notifications: delivery of rupture alerts to professionals (server-sent events, signed
+webhooks, e-mail), at least once, never twice to the same recipient on the same channel.
 
-NOT BUILT YET: this package is reserved by the layout; the service arrives with the issue
-"Projections that serve follow-up"."""
+Entry points: ``main.run(settings, stop)`` for the distributed process,
+``service.build_embedded(db)`` and ``api.router`` for the embedded mode."""

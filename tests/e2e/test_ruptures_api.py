@@ -12,10 +12,12 @@ from typer.testing import CliRunner
 
 from parcours.cli import app as cli
 from parcours.web import create_app
+from services.notifications.service import webhook_secret
 from shared import fictitious as f
 from shared.settings import Settings
 from tests.e2e.api import admit, dump, manager, post, referred
 from tests.e2e.conftest import HEADERS, MANAGER
+from tests.integration.notification_helpers import WebhookReceiver, wait_until
 
 STAY = datetime(2026, 3, 1, 10, tzinfo=UTC)
 LEFT = STAY + timedelta(days=6)
@@ -206,3 +208,27 @@ def test_an_alert_fires_once_across_restarts_and_replays(tmp_path: Path) -> None
         assert platform.rules(STAY + timedelta(minutes=3), pathway) == ["R1"]
         journal = client.get(f"/pathways/{pathway}/journal").json()
         assert [e["type"] for e in journal].count("AlertRaised") == 1
+
+
+def test_embedded_mode_delivers_alerts_by_webhook(platform: Platform) -> None:
+    secret = _embedded_secret(platform)
+    assert secret is not None
+    receiver = WebhookReceiver(secret=secret)
+    try:
+        answer = platform.client.put("/notifications/preferences/gc-1", headers=MANAGER,
+                                     json={"channels": ["webhook"], "webhook_url": receiver.url})
+        assert answer.status_code == 200, answer.text
+        pathway = followed(platform, 1)
+        post(platform.client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
+        platform.at(STAY + timedelta(minutes=1))
+        wait_until(lambda: bool(receiver.accepted()), 30, "the webhook")
+        assert receiver.accepted()[0].signature_valid
+        other = platform.client.get("/notifications/preferences/gc-1")  # as the coordinator
+        assert other.status_code == 403
+    finally:
+        receiver.close()
+
+
+def _embedded_secret(platform: Platform) -> str | None:
+    views = platform.client.app.state.platform.views  # type: ignore[attr-defined]
+    return webhook_secret(views)

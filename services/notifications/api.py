@@ -1,0 +1,203 @@
+"""HTTP interface of the notifications: channel preferences, the live stream, the delivery log
+and the dead letters. The composition root puts a ``NotificationService`` in
+``app.state.notifications``."""
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+
+from services.notifications import sse, store
+from services.notifications.preferences import DEFAULT, Channel, Preferences
+from services.notifications.service import NotificationService
+from shared.auth import Principal
+from shared.http import Authenticated, PrincipalDep, error_body, forbid_unless
+from shared.sqldb import Tx
+
+router = APIRouter(prefix="/notifications", tags=["alertes"], dependencies=[Authenticated])
+
+
+def _service(request: Request) -> NotificationService:
+    service: NotificationService = request.app.state.notifications
+    return service
+
+
+def _fresh_service(request: Request) -> NotificationService:
+    service = _service(request)
+    service.catch_up()  # embedded mode: a read follows the alerts already recorded
+    return service
+
+
+ServiceDep = Annotated[NotificationService, Depends(_service)]
+FreshServiceDep = Annotated[NotificationService, Depends(_fresh_service)]
+ProfessionalId = Annotated[str, Path(min_length=1, max_length=500,
+                                     description="Identifiant du professionnel")]
+DeliveryStatus = Literal["pending", "sent", "dead", "cancelled"]
+
+
+class PreferencesOut(BaseModel):
+    professional_id: str
+    channels: list[Channel]
+    webhook_url: str | None
+    email: str | None
+    is_default: bool
+
+
+class LogEntryOut(BaseModel):
+    at: str
+    outcome: str
+    attempt: int | None
+    http_status: int | None
+    error: str | None
+
+
+class DeliveryOut(BaseModel):
+    delivery_id: str
+    alert_id: str
+    pathway_id: str
+    rule: str
+    severity: str
+    title: str
+    alert_status: str
+    professional_id: str
+    recipient_name: str
+    channel: Channel
+    destination: str | None
+    status: str
+    attempts_in_round: int
+    next_attempt_at: str | None
+    created_at: str
+    sent_at: str | None
+    last_error: str | None
+    log: list[LogEntryOut]
+
+
+def _preferences_out(professional_id: str, found: Preferences | None) -> PreferencesOut:
+    chosen = found or DEFAULT
+    return PreferencesOut(professional_id=professional_id, channels=chosen.ordered_channels(),
+                          webhook_url=chosen.webhook_url, email=chosen.email,
+                          is_default=found is None)
+
+
+def _own_or_admin(principal: Principal, professional_id: str) -> None:
+    forbid_unless(principal.id == professional_id or principal.role == "administrator",
+                  "consulter ou modifier les préférences d'un autre professionnel")
+
+
+def _operator(principal: Principal) -> None:
+    forbid_unless(principal.role == "administrator", "consulter le journal des livraisons")
+
+
+def _deliveries_out(tx: Tx, found: list[store.Delivery]) -> list[DeliveryOut]:
+    logs = store.log_of(tx, [d.delivery_id for d in found])
+    return [
+        DeliveryOut(
+            delivery_id=d.delivery_id, alert_id=d.alert.alert_id, pathway_id=d.alert.pathway_id,
+            # Titles name the person: the administrators who operate deliveries never see them.
+            rule=d.alert.rule, severity=d.alert.severity, title="",
+            alert_status=d.alert.status, professional_id=d.professional_id,
+            recipient_name=d.recipient_name, channel=d.channel, destination=d.destination,
+            status=d.status, attempts_in_round=d.attempts, next_attempt_at=d.next_attempt_at,
+            created_at=d.created_at, sent_at=d.sent_at, last_error=d.last_error,
+            log=[LogEntryOut(at=e.at, outcome=e.outcome, attempt=e.attempt,
+                             http_status=e.http_status, error=e.error)
+                 for e in logs[d.delivery_id]],
+        )
+        for d in found
+    ]
+
+
+@router.get("/preferences/{professional_id}")
+def get_preferences(professional_id: ProfessionalId, service: ServiceDep,
+                    principal: PrincipalDep) -> PreferencesOut:
+    """A professional's alert channels (the live stream only, until they choose)."""
+    _own_or_admin(principal, professional_id)
+    with service.db.transaction() as tx:
+        return _preferences_out(professional_id, store.get_preferences(tx, professional_id))
+
+
+@router.put("/preferences/{professional_id}")
+def put_preferences(professional_id: ProfessionalId, preferences: Preferences,
+                    service: ServiceDep, principal: PrincipalDep) -> PreferencesOut:
+    """Choose a professional's alert channels and addresses, for the alerts raised from now on."""
+    _own_or_admin(principal, professional_id)
+    with service.db.transaction() as tx:
+        store.put_preferences(tx, professional_id, preferences, service.clock())
+        return _preferences_out(professional_id, store.get_preferences(tx, professional_id))
+
+
+@router.get(
+    "/stream/{professional_id}",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}},
+                     "description": "Flux d'événements « alert », un par alerte"}},
+)
+async def stream(
+    professional_id: ProfessionalId,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    last_event_id: Annotated[str | None, Header(
+        description="Dernier identifiant reçu : le flux reprend juste après")] = None,
+) -> StreamingResponse:
+    """A professional's alerts as server-sent events; resumes after Last-Event-ID."""
+    forbid_unless(principal.id == professional_id, "suivre les alertes d'un autre professionnel")
+    settings = service.settings
+    events = sse.stream(service.db, service.hub, professional_id,
+                        sse.parse_last_event_id(last_event_id),
+                        settings.sse_keepalive_s, settings.sse_poll_s)
+    return StreamingResponse(events, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/deliveries")
+def deliveries(
+    service: FreshServiceDep,
+    principal: PrincipalDep,
+    alert_id: UUID | None = None,
+    professional_id: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
+    status: DeliveryStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[DeliveryOut]:
+    """Deliveries with their log of attempts, newest first, by alert, professional or status."""
+    _operator(principal)
+    with service.db.transaction() as tx:
+        found = store.deliveries(tx, str(alert_id) if alert_id else None, professional_id,
+                                 status, limit)
+        return _deliveries_out(tx, found)
+
+
+@router.get("/dead-letters")
+def dead_letters(service: FreshServiceDep, principal: PrincipalDep,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[DeliveryOut]:
+    """Deliveries given up after the maximum number of attempts, waiting for a manual retry."""
+    _operator(principal)
+    with service.db.transaction() as tx:
+        return _deliveries_out(tx, store.deliveries(tx, status="dead", limit=limit))
+
+
+@router.post("/dead-letters/{delivery_id}/retry", status_code=202, response_model=None,
+             responses={202: {"model": DeliveryOut}, 404: {}, 409: {}})
+def retry_dead_letter(delivery_id: UUID, service: ServiceDep,
+                      principal: PrincipalDep) -> DeliveryOut | JSONResponse:
+    """Send a dead delivery again, in a new round of attempts, to the current address."""
+    _operator(principal)
+    with service.db.transaction() as tx:
+        delivery = store.get_delivery(tx, str(delivery_id))
+        if delivery is None:
+            return JSONResponse(error_body("delivery.not_found", "Livraison inconnue.",
+                                           delivery_id=str(delivery_id)), 404)
+        if delivery.status != "dead":
+            return JSONResponse(
+                error_body("delivery.not_dead",
+                           "Seule une livraison abandonnée peut être relancée.",
+                           delivery_id=str(delivery_id), status=delivery.status), 409)
+        preferences = store.get_preferences(tx, delivery.professional_id)
+        # The professional may have fixed the address since: use it when the channel is kept.
+        destination = (preferences.destination(delivery.channel)
+                       if preferences and delivery.channel in preferences.channels else None)
+        store.retry_dead(tx, delivery.delivery_id, service.clock(), destination)
+        retried = store.get_delivery(tx, delivery.delivery_id)
+        assert retried is not None
+        return _deliveries_out(tx, [retried])[0]

@@ -1,0 +1,152 @@
+"""The notifications process of the distributed mode: Kafka intake, dispatcher, HTTP API.
+
+``run(settings, stop)`` returns when ``stop`` is set (SIGTERM, Ctrl-C), after the three parts
+have stopped. It raises when the intake fails, so that a supervisor restarts the process;
+everything resumes from the database."""
+
+import logging
+import signal
+import sys
+import threading
+import time
+
+import uvicorn
+from fastapi import FastAPI
+
+from services.notifications.api import router
+from services.notifications.dispatcher import utc_now
+from services.notifications.service import (
+    Clock,
+    MissingSecretError,
+    NotificationService,
+    build_distributed,
+    required_secret,
+)
+from services.notifications.settings import NotificationSettings
+from shared import kafka_io
+from shared.auth import TokenVerifier, verifier_for
+from shared.http import install_error_handlers
+from shared.settings import Settings
+from shared.sqldb import PostgresDatabase
+
+log = logging.getLogger(__name__)
+
+
+class WrongModeError(RuntimeError):
+    pass
+
+
+def create_app(service: NotificationService, verifier: TokenVerifier) -> FastAPI:
+    app = FastAPI(title="Parcours — alertes",
+                  description="Diffusion des alertes de rupture de parcours aux professionnels.",
+                  version="0.1.0")
+    install_error_handlers(app)
+    app.state.notifications, app.state.verifier = service, verifier
+    app.include_router(router)
+
+    @app.get("/health", tags=["exploitation"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "service": "notifications"}
+
+    return app
+
+
+class ApiServer:
+    """uvicorn in a background thread (it then leaves the signal handlers alone)."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                timeout_graceful_shutdown=3)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="notifications-api",
+                                       daemon=True)
+
+    def start(self, timeout_s: float = 30) -> "ApiServer":
+        self.thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the notifications API did not start (port taken?)")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def alerts_projector(settings: Settings, service: NotificationService
+                     ) -> kafka_io.KafkaProjector:
+    """The intake as a member of the group ``parcours.projection.notifications`` on the alerts
+    topic; it resumes from the offsets stored with the deliveries."""
+    on_alerts = settings.model_copy(update={"topic": settings.alerts_topic})
+    return kafka_io.KafkaProjector(on_alerts, service.db, service.projection)
+
+
+def consume(projector: kafka_io.KafkaProjector, service: NotificationService,
+            stop: threading.Event) -> None:
+    try:
+        while not stop.is_set():
+            if projector.poll_once():
+                service.hub.notify()  # wake this process's streams without waiting for a poll
+    finally:
+        projector.consumer.close()
+
+
+def run(settings: Settings, stop: threading.Event,
+        notifications: NotificationSettings | None = None, clock: Clock = utc_now) -> None:
+    if settings.mode != "distributed":
+        raise WrongModeError("the notifications process runs in the distributed mode "
+                             "(PARCOURS_MODE=distributed); in the embedded mode `parcours "
+                             "serve` delivers the alerts itself")
+    notifications = notifications or NotificationSettings()
+    required_secret(notifications)  # before touching Kafka or the database
+    kafka_io.ensure_topic(settings, settings.alerts_topic)
+    db = PostgresDatabase(settings.database_url, max_size=8)
+    failure: list[BaseException] = []
+    try:
+        service = build_distributed(db, notifications, clock)
+        projector = alerts_projector(settings, service)
+
+        def intake() -> None:
+            try:
+                consume(projector, service, stop)
+            except BaseException as error:
+                log.exception("alert intake failed: stopping the process")
+                failure.append(error)
+                stop.set()
+
+        intake_thread = threading.Thread(target=intake, name="notifications-intake")
+        api = ApiServer(create_app(service, verifier_for(settings)), settings.host,
+                        notifications.port)
+        with service.dispatcher_thread():
+            intake_thread.start()
+            try:
+                api.start()
+                log.info("notifications: %s → deliveries; API on http://%s:%d",
+                         settings.alerts_topic, settings.host, notifications.port)
+                stop.wait()
+            finally:
+                stop.set()  # also when the API could not start: the intake must end too
+                service.hub.close()
+                api.stop()
+                intake_thread.join(timeout=30)
+    finally:
+        db.close()
+    if failure:
+        raise RuntimeError("alert intake failed") from failure[0]
+
+
+def main() -> None:
+    """``python -m services.notifications``: settings from the environment, stops on signals."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        run(Settings(), stop)
+    except (WrongModeError, MissingSecretError) as error:
+        sys.exit(f"notifications: {error}")

@@ -1,0 +1,93 @@
+"""Server-sent events: one stream per professional, read from the store.
+
+The stream's event ids are the deliveries' sequence numbers, given in commit order, so a client
+that reconnects with ``Last-Event-ID: N`` gets exactly what it missed. Without that header a
+new client first gets the alerts still open for it. Every process serving streams polls the
+store, so an alert taken in by another process reaches the stream too; the ``Hub`` only wakes
+this process's streams early when the intake ran here."""
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import AsyncIterator
+
+from starlette.concurrency import run_in_threadpool
+
+from services.notifications import store
+from services.notifications.webhook import alert_document
+from shared.sqldb import Database
+
+RECONNECT_MS = 5000
+
+
+class Hub:
+    """A change counter the open streams of this process watch."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.version = 0
+        self.closed = False
+
+    def notify(self) -> None:
+        with self._lock:
+            self.version += 1
+
+    def close(self) -> None:
+        """Ends every open stream (server shutdown)."""
+        self.closed = True
+        self.notify()
+
+
+def format_event(delivery: store.Delivery) -> str:
+    document = {**alert_document(delivery), "alert_status": delivery.alert.status}
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {delivery.seq}\nevent: alert\ndata: {data}\n\n"
+
+
+def parse_last_event_id(header: str | None) -> int | None:
+    if header is None or not header.strip().isdigit():
+        return None
+    return int(header.strip())
+
+
+async def stream(db: Database, hub: Hub, professional_id: str, last_event_id: int | None,
+                 keepalive_s: float = 15.0, poll_s: float = 1.0) -> AsyncIterator[str]:
+    yield f"retry: {RECONNECT_MS}\n\n"
+    if last_event_id is None:
+        cursor = await run_in_threadpool(_last_seq, db, professional_id)
+        for delivery in await run_in_threadpool(_open, db, professional_id, cursor):
+            yield format_event(delivery)
+    else:
+        cursor = last_event_id
+    last_write = time.monotonic()
+    while not hub.closed:
+        seen = hub.version
+        deliveries = await run_in_threadpool(_after, db, professional_id, cursor)
+        for delivery in deliveries:
+            yield format_event(delivery)
+            cursor = delivery.seq
+        if deliveries:
+            last_write = time.monotonic()
+            continue
+        deadline = time.monotonic() + poll_s
+        while time.monotonic() < deadline and hub.version == seen:
+            await asyncio.sleep(0.05)
+        if time.monotonic() - last_write >= keepalive_s:
+            yield ": keep-alive\n\n"  # a comment: keeps proxies from closing an idle stream
+            last_write = time.monotonic()
+
+
+def _last_seq(db: Database, professional_id: str) -> int:
+    with db.transaction() as tx:
+        return store.last_stream_seq(tx, professional_id)
+
+
+def _open(db: Database, professional_id: str, up_to: int) -> list[store.Delivery]:
+    with db.transaction() as tx:
+        return store.stream_open(tx, professional_id, up_to)
+
+
+def _after(db: Database, professional_id: str, cursor: int) -> list[store.Delivery]:
+    with db.transaction() as tx:
+        return store.stream_after(tx, professional_id, cursor)

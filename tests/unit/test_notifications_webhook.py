@@ -1,0 +1,62 @@
+"""Webhook signing and body: what a receiver relies on. Pure: no network."""
+
+import hashlib
+import hmac
+import json
+
+from services.notifications import store
+from services.notifications.webhook import alert_document, body_of, sign, verify
+
+ALERT = store.Alert(
+    alert_id="8d1e1f0e-4c55-4b0c-9d1b-0f3f7c9e2a01",
+    pathway_id="0b7c2d3e-1111-4a4a-8b8b-222233334444",
+    event_id="1a2b3c4d-5555-4e4e-9f9f-666677778888",
+    rule="R2", severity="critical", title="Sortie d'hôpital sans réévaluation",
+    message="Retour à domicile il y a 8 jours : aucune évaluation de retour.",
+    due_at="2031-03-04T08:00:00.000000+00:00", raised_at="2031-03-01T08:00:00.000000+00:00",
+    status="open",
+)
+DELIVERY = store.Delivery(
+    delivery_id=store.delivery_id_for(ALERT.alert_id, "pro-1", "webhook"), seq=7,
+    professional_id="pro-1", recipient_name="Dr Claire Exemple", recipient_role="attending_gp",
+    channel="webhook", destination="https://recepteur.exemple.invalid/alertes",
+    status="pending", attempts=0, next_attempt_at=None, created_at=ALERT.raised_at,
+    updated_at=ALERT.raised_at, sent_at=None, last_error=None, alert=ALERT,
+)
+
+
+def test_signature_is_hmac_sha256_of_the_raw_body_in_hex() -> None:
+    # RFC 4231, test case 2
+    assert sign("Jefe", b"what do ya want for nothing?") == (
+        "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    )
+
+
+def test_a_receiver_verifies_with_the_shared_secret_only() -> None:
+    body = body_of(DELIVERY)
+    signature = sign("secret-de-test", body)
+    expected = hmac.new(b"secret-de-test", body, hashlib.sha256).hexdigest()
+    assert signature == f"sha256={expected}"
+    assert verify("secret-de-test", body, signature)
+    assert not verify("autre-secret", body, signature)
+    assert not verify("secret-de-test", body + b" ", signature)
+    assert not verify("secret-de-test", body, None)
+
+
+def test_the_body_is_the_same_bytes_for_every_attempt_and_carries_the_delivery_id() -> None:
+    assert body_of(DELIVERY) == body_of(DELIVERY)
+    document = json.loads(body_of(DELIVERY))
+    assert document == alert_document(DELIVERY)
+    assert document["type"] == "alert.raised"
+    assert document["delivery_id"] == DELIVERY.delivery_id
+    assert document["alert"]["title"] == "Sortie d'hôpital sans réévaluation"
+    assert document["recipient"] == {"professional_id": "pro-1", "name": "Dr Claire Exemple",
+                                     "role": "attending_gp"}
+    assert "hôpital".encode() in body_of(DELIVERY)  # UTF-8, not \\u escapes
+
+
+def test_delivery_ids_are_stable_per_alert_recipient_and_channel() -> None:
+    one = store.delivery_id_for(ALERT.alert_id, "pro-1", "webhook")
+    assert one == store.delivery_id_for(ALERT.alert_id, "pro-1", "webhook")
+    assert one != store.delivery_id_for(ALERT.alert_id, "pro-1", "email")
+    assert one != store.delivery_id_for(ALERT.alert_id, "pro-2", "webhook")
