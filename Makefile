@@ -36,3 +36,8 @@ services-down:
 
 clean: services-down
 	rm -rf .run var
+
+## Benchmarks: start PostgreSQL and Kafka, measure each figure against a baseline of the same
+## run, stop the services. BENCH_SCALE=0.2 for a quick run, 5 for a longer one.
+bench: $(INSTALLED)
+	@bash infra/with-services.sh $(BIN)/python -m bench

@@ -9,18 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from shared.auth import Principal
-from shared.pathway.domain import Pathway
-
-
-@dataclass(frozen=True)
-class Membership:
-    member_id: str
-    role: str
-    joined_on: date
-    left_on: date | None
-
-    def active_on(self, day: date) -> bool:
-        return self.joined_on <= day and (self.left_on is None or day < self.left_on)
+from shared.pathway.domain import Membership, Pathway
 
 
 @dataclass(frozen=True)
@@ -36,13 +25,12 @@ class PathwayFacts:
             territory=pathway.territory,
             case_manager_id=pathway.case_manager_id,
             referrer_ids=frozenset(e.referrer_id for e in pathway.episodes),
-            memberships=tuple(Membership(m.member.member_id, m.member.role, m.joined_on,
-                                         m.left_on) for m in pathway.care_circle),
+            memberships=tuple(pathway.care_circle),
         )
 
     def member_on(self, professional_id: str, day: date, role: str | None = None) -> bool:
-        return any(m.member_id == professional_id and m.active_on(day)
-                   and (role is None or m.role == role) for m in self.memberships)
+        return any(m.member.member_id == professional_id and m.active_on(day)
+                   and (role is None or m.member.role == role) for m in self.memberships)
 
 
 def coordinates(principal: Principal, territory: str) -> bool:

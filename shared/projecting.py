@@ -38,7 +38,8 @@ class Projection(Protocol):
 class Replayable(Projection, Protocol):
     """A projection whose tables can be built a second time beside the live ones."""
 
-    tables: Sequence[str]
+    @property
+    def tables(self) -> Sequence[str]: ...
 
     def renamed(self, suffix: str) -> "Replayable": ...
 

@@ -4,6 +4,7 @@ Admissions, transfers and closures change one pathway *and* the territory's plac
 saved in one transaction, so a place is never given twice. These events are internal to the
 store: the public stream carries their effect on each pathway (assigned, waitlisted)."""
 
+from collections import Counter
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -61,6 +62,7 @@ class Territory(BaseAggregate[UUID]):
         self.code = code
         self.managers: dict[str, tuple[str, int]] = {}
         self.places: dict[UUID, str] = {}
+        self.loads: Counter[str] = Counter()  # kept with places: admissions must not scan them
         self.queue: list[UUID] = []
 
     @classmethod
@@ -74,7 +76,7 @@ class Territory(BaseAggregate[UUID]):
     # -- reads ------------------------------------------------------------------------------
 
     def load(self, manager_id: str) -> int:
-        return sum(1 for m in self.places.values() if m == manager_id)
+        return self.loads[manager_id]
 
     def free_places(self, manager_id: str) -> int:
         return self.managers[manager_id][1] - self.load(manager_id)
@@ -140,8 +142,9 @@ class Territory(BaseAggregate[UUID]):
                 self.managers[event.manager_id] = (event.name, event.capacity)
             case PlaceTaken():
                 self.places[event.pathway_id] = event.manager_id
+                self.loads[event.manager_id] += 1
             case PlaceFreed():
-                del self.places[event.pathway_id]
+                self.loads[self.places.pop(event.pathway_id)] -= 1
             case Queued():
                 self.queue.append(event.pathway_id)
             case Dequeued():

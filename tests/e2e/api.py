@@ -8,7 +8,8 @@ from shared import fictitious as f
 from tests.e2e.conftest import referral_json
 
 
-def post(client: TestClient, path: str, body: Any, status: int = 200, **headers: str) -> Any:
+def post(client: TestClient, path: str, body: Any, status: int = 200,
+         headers: dict[str, str] | None = None) -> Any:
     response = client.post(path, json=body, headers=headers)
     assert response.status_code == status, response.text
     return response.json()

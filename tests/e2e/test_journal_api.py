@@ -1,19 +1,13 @@
 """The journal through HTTP, on the embedded platform (SQLite, projections in process)."""
 
-from typing import Any
 
 from fastapi.testclient import TestClient
 
 from shared import fictitious as f
+from tests.e2e.api import post
 from tests.e2e.conftest import referral_json
 
 ADMISSION = {"decided_on": "2026-01-20", "case_manager_id": "gc-1"}
-
-
-def post(client: TestClient, path: str, body: Any, status: int = 200, **headers: str) -> Any:
-    response = client.post(path, json=body, headers=headers)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def admitted(client: TestClient, seed: int = 1) -> str:
@@ -103,11 +97,11 @@ def test_a_second_referral_while_open_points_to_the_pathway(client: TestClient) 
 def test_if_match_with_a_stale_version_is_a_concurrent_change(client: TestClient) -> None:
     pathway_id = admitted(client)
     error = post(client, f"/pathways/{pathway_id}/hospitalisations",
-                 f.stay().model_dump(mode="json"), 409, **{"If-Match": '"1"'})["error"]
+                 f.stay().model_dump(mode="json"), 409, {"If-Match": '"1"'})["error"]
     assert error["code"] == "pathway.concurrent_change"
     assert error["details"]["current_version"] == 3
     post(client, f"/pathways/{pathway_id}/hospitalisations", f.stay().model_dump(mode="json"),
-         200, **{"If-Match": '"3"'})
+         200, {"If-Match": '"3"'})
 
 
 def test_an_unknown_pathway_is_404(client: TestClient) -> None:

@@ -111,7 +111,7 @@ def test_r3_no_revision_after_discharge_home_and_the_condition_that_clears(
              dump(f.discharge(LEFT).model_copy(update={"discharge_letter_received": True})))
     assert "R3" not in platform.rules(LEFT + timedelta(days=6), late)
     post(platform.client, f"/pathways/{in_time}/plan-revisions", dump(f.plan(1)),
-         **MANAGER)
+         headers=MANAGER)
     after = LEFT + timedelta(days=7, minutes=1)
     r3 = [a for a in platform.at(after) if a["rule"] == "R3"]
     assert [a["pathway_id"] for a in r3] == [late]
@@ -124,7 +124,7 @@ def test_r4_long_stay_without_a_note_by_the_case_manager(platform: Platform) -> 
     for pathway in (silent, noted):
         post(platform.client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
     note = dump(f.note()) | {"contact_on": "2026-03-05"}
-    post(platform.client, f"/pathways/{noted}/notes", note, **MANAGER)
+    post(platform.client, f"/pathways/{noted}/notes", note, headers=MANAGER)
     assert "R4" not in platform.rules(STAY + timedelta(days=9), silent)
     later = STAY + timedelta(days=10, minutes=1)
     assert "R4" in platform.rules(later, silent)
@@ -176,7 +176,7 @@ def test_alerts_are_acknowledged_then_resolved(platform: Platform) -> None:
     post(platform.client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
     alert = platform.at(STAY + timedelta(minutes=1))[0]
     base = f"/alerts/{alert['alert_id']}"
-    post(platform.client, f"{base}/acknowledgement", {"comment": "Je m'en occupe"}, **MANAGER)
+    post(platform.client, f"{base}/acknowledgement", {"comment": "Je m'en occupe"}, headers=MANAGER)
     assert platform.client.get(base).json()["acknowledged_by"] == "gc-1"
     assert platform.client.get("/alerts", params={"state": "acknowledged"}).json()[0][
         "alert_id"] == alert["alert_id"]

@@ -6,9 +6,7 @@ All people and addresses here are fictitious (``@exemple.invalid``)."""
 import http.server
 import socket
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -24,6 +22,7 @@ from services.notifications.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, ve
 from shared.events import Actor, EventEnvelope
 from shared.settings import Settings
 from tests.conftest import bearer
+from tests.integration.kafka_helpers import wait_until
 
 START = datetime(2031, 3, 3, 8, 0, tzinfo=UTC)
 SECRET = "secret-des-tests-uniquement"
@@ -33,14 +32,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.05)
 
 
 class FakeClock:

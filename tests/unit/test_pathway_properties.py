@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from shared import events as ev
 from shared import fictitious as f
 from shared.events import Actor
+from shared.events.values import CareRole
 from shared.pathway.commands import Meta
 from shared.pathway.domain import Pathway
 from shared.pathway.errors import RuleBrokenError
@@ -33,8 +34,8 @@ def refusal() -> ev.AdmissionRefused:
 
 
 days = st.integers(min_value=0, max_value=60)
-members = st.sampled_from([("gp-1", "attending_gp"), ("gp-2", "attending_gp"),
-                           ("nurse-1", "nurse"), ("saad-1", "saad")])
+members: st.SearchStrategy[tuple[str, CareRole]] = st.sampled_from(
+    [("gp-1", "attending_gp"), ("gp-2", "attending_gp"), ("nurse-1", "nurse"), ("saad-1", "saad")])
 keys = st.sampled_from(["R1:a", "R1:b", "R3:a"])
 
 commands: st.SearchStrategy[Command] = st.one_of(

@@ -1,0 +1,95 @@
+"""``python -m bench``: every benchmark in order, a table of figures, baselines and ratios, and
+the same in bench/results/latest.json. Needs PostgreSQL and Kafka (``make bench`` starts them)."""
+
+import json
+import logging
+import os
+import platform
+import sys
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import journal_append, projection_apply, read_latency, relay_throughput
+from bench.common import Context, Result, say
+
+RESULTS = Path(__file__).parent / "results" / "latest.json"
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # kafka-python's
+    logging.basicConfig(level=logging.WARNING, format="    [%(name)s] %(message)s")
+    for name in ("shared.auth", "parcours.platform"):  # the development key's notice
+        logging.getLogger(name).setLevel(logging.ERROR)
+    # A consumer joining right after its topic was created may not know the partitions yet
+    # and says so; the group join is timed in the figure and its baseline alike.
+    logging.getLogger("kafka.coordinator.assignors.range").setLevel(logging.ERROR)
+    ctx = Context.from_env()
+    ctx.check_services()
+    say(f"Parcours benchmarks, run {ctx.run_id}, BENCH_SCALE={ctx.scale:g}, "
+        f"{os.cpu_count()} CPUs")
+    started = time.perf_counter()
+    results: list[Result] = []
+    try:
+        appended, store = journal_append.run(ctx)
+        results += appended
+        relayed, topic, events = relay_throughput.run(ctx, store)
+        results.append(relayed)
+        results.append(projection_apply.run(ctx, topic, events))
+        results += read_latency.run(ctx)
+    finally:
+        try:
+            ctx.cleanup()
+        except Exception as error:  # never hide the benchmark's own failure
+            say(f"(could not remove the run's databases and topics: {error!r})")
+    duration = time.perf_counter() - started
+    say("")
+    say(table(results))
+    say(f"\nTotal: {duration:.0f} s. Ratio = figure ÷ baseline (throughput: share of the "
+        "baseline's speed; latency: times slower).")
+    write(results, ctx, duration)
+    say(f"Written to {RESULTS}")
+
+
+def table(results: list[Result]) -> str:
+    header = ("benchmark", "figure", "baseline (same run)", "", "ratio")
+    rows = [header] + [
+        (r.name, _amount(r.figure, r.unit), r.baseline_name,
+         _amount(r.baseline, r.baseline_unit or r.unit), f"{r.ratio:.2f}×")
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) if i in (0, 2) else cell.rjust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+             for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
+
+
+def write(results: list[Result], ctx: Context, duration: float) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "run_id": ctx.run_id,
+        "scale": ctx.scale,
+        "seconds": round(duration, 1),
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
+                    "cpus": os.cpu_count()},
+        "results": [
+            {"name": r.name, "unit": r.unit, "figure": r.figure, "baseline_name":
+             r.baseline_name, "baseline": r.baseline,
+             "baseline_unit": r.baseline_unit or r.unit, "ratio": r.ratio,
+             "higher_is_better": r.higher_is_better, "details": r.details}
+            for r in results
+        ],
+    }
+    RESULTS.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
