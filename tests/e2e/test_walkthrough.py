@@ -39,11 +39,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(data_dir: Path) -> Iterator[str]:
+def serving(data_dir: Path, **settings: str) -> Iterator[str]:
     """A real server in its own process, on a free port, stopped whatever happens."""
     port = free_port()
     env = {**os.environ, "PARCOURS_MODE": "embedded", "PARCOURS_DATA_DIR": str(data_dir),
-           "PARCOURS_DEMO_ON_EMPTY": "false"}
+           "PARCOURS_DEMO_ON_EMPTY": "false", **settings}
     server = subprocess.Popen([sys.executable, "-m", "parcours", "serve", "--port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
