@@ -24,6 +24,17 @@ def start(args: list[str], settings: Settings, log: Path, **env: str) -> subproc
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
+def died(process: subprocess.Popen[bytes], log: Path, timeout_s: float = 120) -> int:
+    """Waits for a process that is to kill itself at a failpoint; shows its log if it hangs."""
+    try:
+        return process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"{process.args} still running after {timeout_s} s:\n"
+                             f"{log.read_text()[-5000:]}") from None
+
+
 def kill9(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)

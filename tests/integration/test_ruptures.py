@@ -20,7 +20,7 @@ from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
 from tests.integration.conftest import META
 from tests.integration.kafka_helpers import wait_until
-from tests.integration.processes import start, stop
+from tests.integration.processes import died, start, stop
 
 
 def follow(journal: Journal, pathways: int) -> None:
@@ -80,10 +80,10 @@ def test_ruptures_consumer_killed_at_bad_moments_loses_and_doubles_nothing(
 
     after_raise = start(["project", "ruptures"], settings, log,
                         PARCOURS_FAILPOINTS="ruptures.after_raise=5", **fast)
-    assert after_raise.wait(timeout=120) == -9, log.read_text()
+    assert died(after_raise, log) == -9, log.read_text()
     after_commit = start(["project", "ruptures"], settings, log,
                          PARCOURS_FAILPOINTS="projection.after_commit=4", **fast)
-    assert after_commit.wait(timeout=120) == -9, log.read_text()
+    assert died(after_commit, log) == -9, log.read_text()
 
     final = start(["project", "ruptures"], settings, log, **fast)
     wait_until(lambda: unfired_due(db) == 0 and sum(raised(journal, db).values()) >= 20 * 4,
