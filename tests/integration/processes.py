@@ -31,7 +31,7 @@ def died(process: subprocess.Popen[bytes], log: Path, timeout_s: float = 120) ->
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-        raise AssertionError(f"{process.args} still running after {timeout_s} s:\n"
+        raise AssertionError(f"{process.args!r} still running after {timeout_s} s:\n"
                              f"{log.read_text()[-5000:]}") from None
 
 
