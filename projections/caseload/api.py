@@ -64,12 +64,21 @@ def awaiting(views: ViewsDep, principal: PrincipalDep) -> list[dict[str, Any]]:
 
 
 @router.get("/{case_manager_id}")
-def persons(case_manager_id: str, views: ViewsDep, principal: PrincipalDep, now: TodayDep,
-            today: Today = None) -> list[dict[str, Any]]:
-    """The persons one case manager follows: where they are, evaluations due, last contact,
-    plan validation and open alerts."""
+def persons(case_manager_id: str, views: ViewsDep, journal: JournalDep,
+            principal: PrincipalDep, now: TodayDep, today: Today = None) -> dict[str, Any]:
+    """One case manager's caseload: capacity and free places, and for each person where they
+    are, evaluations due, last contact, plan validation and open alerts."""
     own = principal.role == "case_manager" and principal.id == case_manager_id
     forbid_unless(own or principal.role == "coordinator", "voir cette file active")
     with views.transaction() as tx:
-        persons = q.persons_of(tx, case_manager_id, today or now)
-    return [p for p in persons if own or p["territory"] == principal.territory]
+        persons = [p for p in q.persons_of(tx, case_manager_id, today or now)
+                   if own or p["territory"] == principal.territory]
+    board = journal.territory(principal.territory) if principal.territory else None
+    known = board is not None and case_manager_id in board.managers
+    return {
+        "case_manager_id": case_manager_id,
+        "capacity": board.managers[case_manager_id][1] if board and known else None,
+        "free_places": board.free_places(case_manager_id) if board and known else None,
+        "active": len(persons),
+        "persons": persons,
+    }

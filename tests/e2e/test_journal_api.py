@@ -56,7 +56,7 @@ def test_the_caseload_view_follows_the_journal(client: TestClient) -> None:
                            "plans_not_validated": 0, "open_alerts": 0}],
         "awaiting_decision": 1,
     }
-    persons = client.get("/caseload/gc-1").json()
+    persons = client.get("/caseload/gc-1").json()["persons"]
     assert {p["pathway_id"] for p in persons} == {first, second}
     assert all(p["events_applied"] == p["version"] for p in persons)
 

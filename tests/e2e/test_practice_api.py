@@ -264,8 +264,9 @@ def test_caseload_for_the_manager_and_the_coordinator(client: TestClient) -> Non
     post(client, f"/pathways/{followed}/notes", dump(f.note()))
     post(client, f"/pathways/{in_hospital}/hospitalisations", dump(f.stay()))
 
-    mine = {p["pathway_id"]: p for p in
-            client.get("/caseload/gc-1", params={"today": "2026-03-01"}).json()}
+    caseload = client.get("/caseload/gc-1", params={"today": "2026-03-01"}).json()
+    assert (caseload["capacity"], caseload["free_places"], caseload["active"]) == (2, 0, 2)
+    mine = {p["pathway_id"]: p for p in caseload["persons"]}
     assert set(mine) == {followed, in_hospital}
     assert mine[followed]["location"] == "home"
     assert mine[followed]["last_contact_on"] == "2026-02-10"
