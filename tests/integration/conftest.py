@@ -16,6 +16,7 @@ from shared.events import Actor
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.settings import Settings
+from tests.integration.notification_helpers import SmtpSink, WebhookReceiver
 
 META = Meta(actor=Actor(id="gc-1", role="case_manager"))
 EVENTS_PER_PATHWAY = 10
@@ -84,3 +85,25 @@ def fill(journal: Journal, pathways: int, seed: int = 0) -> dict[str, int]:
         versions[str(pathway_id)] = pathway.version
     assert set(versions.values()) == {EVENTS_PER_PATHWAY}
     return versions
+
+
+@pytest.fixture
+def alerts(settings: Settings) -> Settings:
+    """The test's settings with its own alerts topic."""
+    alerts = settings.model_copy(update={"alerts_topic": f"{settings.topic}.alerts"})
+    kafka_io.ensure_topic(alerts, alerts.alerts_topic)
+    return alerts
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    yield sink
+    sink.close()

@@ -4,7 +4,6 @@ client and an e-mail in a local SMTP server. Every part runs as its own `parcour
 
 import json
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from subprocess import Popen
@@ -15,7 +14,6 @@ from fastapi.testclient import TestClient
 
 from parcours.web import create_app
 from shared import fictitious as f
-from shared import kafka_io
 from shared.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.api import dump
@@ -34,32 +32,16 @@ MANAGER = bearer("gc-1", "case_manager")
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    yield sink
-    sink.close()
-
-
-@pytest.fixture
 def notify_port() -> int:
     return free_port()
 
 
-@pytest.fixture
-def alerting(settings: Settings) -> Settings:
-    alerts = settings.model_copy(update={"alerts_topic": settings.topic + ".alerts"})
-    kafka_io.ensure_topic(alerts, alerts.alerts_topic)
-    return alerts
-
-
 def test_a_hospitalisation_reaches_webhook_stream_and_mailbox(
-    alerting: Settings, tmp_path: Path, smtp: SmtpSink, notify_port: int,
-    request: pytest.FixtureRequest,
+    alerts: Settings, tmp_path: Path, smtp: SmtpSink, notify_port: int,
+    receiver: WebhookReceiver,
 ) -> None:
-    receiver = WebhookReceiver()
-    request.addfinalizer(receiver.close)
     notifications = f"http://127.0.0.1:{notify_port}"
-    with TestClient(create_app(alerting), headers=COORDINATOR) as api:
+    with TestClient(create_app(alerts), headers=COORDINATOR) as api:
         api.put(f"/territories/{f.TERRITORY}/case-managers/gc-1",
                 json={"name": "Gestionnaire Un"}).raise_for_status()
         pathway = api.post("/pathways", json=dump(f.referral(random.Random(8)))).json()[
@@ -69,7 +51,7 @@ def test_a_hospitalisation_reaches_webhook_stream_and_mailbox(
         api.post(f"/pathways/{pathway}/care-circle",
                  json=dump(f.member("nurse-1", "nurse"))).raise_for_status()
 
-        with _processes(alerting, tmp_path, smtp, notify_port):
+        with _processes(alerts, tmp_path, smtp, notify_port):
             wait_until(lambda: _answers(notifications), 60, "the notifications API")
             httpx.put(f"{notifications}/notifications/preferences/gc-1", headers=MANAGER,
                       json={"channels": ["webhook", "email"], "webhook_url": receiver.url,

@@ -25,7 +25,6 @@ from services.notifications.preferences import Preferences
 from services.notifications.service import build_distributed, build_embedded, webhook_secret
 from services.notifications.settings import NotificationSettings
 from services.notifications.webhook import verify
-from shared import kafka_io
 from shared.auth import verifier_for
 from shared.events import EventEnvelope
 from shared.projecting import LogProjector, prepare, stored_offsets
@@ -53,28 +52,6 @@ NURSE = recipient("pro-infirmier-2", "Paul Exemple", "nurse")
 SOCIAL = recipient("pro-social-3", "Inès Exemple", "social_worker")
 
 ADMIN = bearer("admin-1", "administrator", None)
-
-
-@pytest.fixture
-def alerts(settings: Settings) -> Settings:
-    """The test's settings with its own alerts topic."""
-    alerts = settings.model_copy(update={"alerts_topic": f"{settings.topic}.alerts"})
-    kafka_io.ensure_topic(alerts, alerts.alerts_topic)
-    return alerts
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    yield sink
-    sink.close()
 
 
 class Notifications:
