@@ -78,10 +78,17 @@ def apply_batch(
         return 0
     applied = 0
     with db.transaction() as tx:
+        versions = _versions(tx, projection.name, records)
+        changed: dict[str, int] = {}
         for record in records:
-            if record.event is not None and _is_new(tx, projection.name, record.event):
-                projection.apply(tx, record.event)
-                applied += 1
+            event = record.event
+            if event is None or versions.get(str(event.pathway_id), 0) >= event.stream_version:
+                continue  # not a pathway event, or a copy of one already applied
+            projection.apply(tx, event)
+            versions[str(event.pathway_id)] = changed[str(event.pathway_id)] = \
+                event.stream_version
+            applied += 1
+        _save_versions(tx, projection.name, changed)
         for partition, next_offset in _next_offsets(records):
             tx.execute(
                 "INSERT INTO projection_offsets (projection, source, partition, next_offset) "
@@ -94,22 +101,31 @@ def apply_batch(
     return applied
 
 
-def _is_new(tx: Tx, projection: str, event: EventEnvelope) -> bool:
-    key = {"projection": projection, "pathway_id": str(event.pathway_id)}
-    row = tx.one(
-        "SELECT version FROM projection_streams "
-        "WHERE projection = :projection AND pathway_id = :pathway_id",
-        key,
+def _pathways(records: Sequence[Record]) -> list[str]:
+    return sorted({str(r.event.pathway_id) for r in records if r.event is not None})
+
+
+def _versions(tx: Tx, projection: str, records: Sequence[Record]) -> dict[str, int]:
+    """The last version applied of each pathway in the batch, read in one query."""
+    pathways = _pathways(records)
+    if not pathways:
+        return {}
+    names = {f"p{i}": pathway for i, pathway in enumerate(pathways)}
+    rows = tx.execute(
+        "SELECT pathway_id, version FROM projection_streams WHERE projection = :projection "
+        f"AND pathway_id IN ({', '.join(':' + name for name in names)})",
+        {"projection": projection, **names},
     )
-    if row is not None and int(row[0]) >= event.stream_version:
-        return False
-    tx.execute(
-        "INSERT INTO projection_streams (projection, pathway_id, version) "
-        "VALUES (:projection, :pathway_id, :version) "
-        "ON CONFLICT (projection, pathway_id) DO UPDATE SET version = excluded.version",
-        {**key, "version": event.stream_version},
-    )
-    return True
+    return {str(pathway): int(version) for pathway, version in rows}
+
+
+def _save_versions(tx: Tx, projection: str, changed: dict[str, int]) -> None:
+    for pathway, version in sorted(changed.items()):
+        tx.execute(
+            "INSERT INTO projection_streams (projection, pathway_id, version) "
+            "VALUES (:projection, :pathway_id, :version) ON CONFLICT (projection, "
+            "pathway_id) DO UPDATE SET version = excluded.version",
+            {"projection": projection, "pathway_id": pathway, "version": version})
 
 
 def _next_offsets(records: Iterable[Record]) -> list[tuple[int, int]]:
