@@ -92,7 +92,6 @@ def _principal(
         raise UnauthenticatedError(
             "Jeton refusé : reconnectez-vous pour en obtenir un nouveau.", reason=str(error)
         ) from None
-    request.state.principal = principal
     return principal
 
 
