@@ -83,8 +83,12 @@ def run_walkthrough(base: str) -> str:
 
 
 def journal_types(output: str) -> list[str]:
-    """The event types of the journal the walkthrough prints last (version, tab, type…)."""
-    return re.findall(r"^\d+\t(\w+)\t", output, re.M)
+    """The event types of the journal the walkthrough prints last (version, tab, type…).
+
+    Alerts are left out: the rupture rules run beside the walkthrough and may record one
+    between two of its steps (its dates are weeks old, so deadlines fall due as it goes)."""
+    return [t for t in re.findall(r"^\d+\t(\w+)\t", output, re.M)
+            if not t.startswith("Alert")]
 
 
 def test_the_walkthrough_runs_from_referral_to_closure(tmp_path: Path) -> None:
