@@ -1,7 +1,5 @@
 """The envelope every pathway event travels in, on Kafka and through the API."""
 
-import json
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -51,12 +49,3 @@ def payload_class(type_name: str) -> type[Payload]:
     except KeyError:
         raise UnknownEventTypeError(f"unknown pathway event type {type_name!r}") from None
 
-
-def json_default(value: object) -> str:
-    if isinstance(value, UUID | datetime):
-        return str(value)
-    raise TypeError(type(value))
-
-
-def dumps(value: object) -> str:
-    return json.dumps(value, default=json_default, ensure_ascii=False)
