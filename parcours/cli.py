@@ -58,9 +58,9 @@ def _load_demo(journal: "Journal", seed: int = 2026) -> None:
 def demo(seed: Annotated[int, typer.Option(help="Random seed of the story")] = 2026) -> None:
     """Fill an empty store with the fictitious demo territory, through the API's commands."""
     from parcours.demo import is_empty
-    from shared.pathway.application import Journal
+    from parcours.platform import build_journal
 
-    journal = Journal(env=Settings().journal_env())
+    journal = build_journal(Settings())
     try:
         if not is_empty(journal):
             raise typer.BadParameter("the store is not empty; the demo loads into an empty one")
@@ -78,14 +78,14 @@ def serve(
     import uvicorn
 
     from parcours.demo import is_empty
+    from parcours.platform import build_journal
     from parcours.web import create_app
-    from shared.pathway.application import Journal
 
     settings = Settings()
     _logging()
     if settings.mode == "embedded" and settings.demo_on_empty:
         # Before the server starts, so that it never shares the journal during the load.
-        journal = Journal(env=settings.journal_env())
+        journal = build_journal(settings)
         try:
             if is_empty(journal):
                 typer.echo("Empty store: loading the fictitious demo territory "
@@ -103,9 +103,9 @@ def serve(
 @app.command()
 def relay() -> None:
     """Publish the event store's log to Kafka, in order, resuming where it stopped."""
+    from parcours.platform import build_journal
     from services.relay.relay import Relay
     from shared import kafka_io
-    from shared.pathway.application import Journal
     from shared.sqldb import PostgresDatabase
 
     stop = _stop_on_signals()  # first: a stop asked during start-up must not be lost
@@ -120,7 +120,7 @@ def relay() -> None:
     else:
         typer.echo("relay: no PARCOURS_PSEUDONYM_KEY, the analytics stream is not published",
                    err=True)
-    journal = Journal(env=settings.journal_env())
+    journal = build_journal(settings)
     db = PostgresDatabase(settings.database_url, max_size=2)
     the_relay = Relay(journal, db, kafka_io.producer(settings), settings.topic,
                       settings.alerts_topic, settings.relay_batch_size, analytics)
@@ -132,11 +132,10 @@ def relay() -> None:
 @app.command()
 def project(name: Annotated[str, typer.Argument(help="Projection to run: caseload")]) -> None:
     """Run one projection as a Kafka consumer group member."""
-    from parcours.platform import PROJECTIONS
+    from parcours.platform import PROJECTIONS, build_journal
     from projections.ruptures.projection import RupturesProjection
     from projections.ruptures.scheduler import Scheduler
     from shared import kafka_io
-    from shared.pathway.application import Journal
     from shared.sqldb import PostgresDatabase
 
     if name not in PROJECTIONS:
@@ -151,7 +150,7 @@ def project(name: Annotated[str, typer.Argument(help="Projection to run: caseloa
     typer.echo(f"projection {name}: consuming {settings.topic} as {projector.group_id}")
     if isinstance(projection, RupturesProjection):
         # The rules' owner fires its deadlines into the journal, beside its consumer.
-        scheduler = Scheduler(db, Journal(env=settings.journal_env()), projection)
+        scheduler = Scheduler(db, build_journal(settings), projection)
         threading.Thread(target=_every, args=(scheduler.fire_due, settings.scheduler_interval_s,
                                               stop), name="scheduler", daemon=True).start()
     projector.run(stop)
@@ -176,8 +175,8 @@ def replay(name: Annotated[str, typer.Argument(help="Projection to rebuild: case
     """Rebuild a projection from the beginning beside the live one, then swap it in."""
     from functools import partial
 
-    from parcours.platform import PROJECTIONS, views_database
-    from shared.pathway.application import Journal, read_log
+    from parcours.platform import PROJECTIONS, build_journal, views_database
+    from shared.pathway.application import read_log
     from shared.projecting import LogReplaySource, Replayable
     from shared.replay import ReplaySource
     from shared.replay import replay as rebuild
@@ -190,7 +189,7 @@ def replay(name: Annotated[str, typer.Argument(help="Projection to rebuild: case
         raise typer.BadParameter(f"projection {name!r} cannot be replayed")
     source: ReplaySource
     if settings.mode == "embedded":
-        journal = Journal(env=settings.journal_env())
+        journal = build_journal(settings)
         source = LogReplaySource(partial(read_log, journal),
                                  journal.recorder.max_notification_id)
     else:

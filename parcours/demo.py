@@ -82,7 +82,8 @@ from shared.events.values import (
 )
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway, Status
+from shared.pathway.dates import DEFAULT_TIME_ZONE
+from shared.pathway.domain import ReceivedValidation, Status
 
 TERRITORY = fictitious.TERRITORY
 WINDOW_DAYS = 548  # eighteen months before today
@@ -357,7 +358,8 @@ class PersonStory:
     def moment(self, hours: tuple[int, int] = WORKING_HOURS) -> datetime:
         """A time on the current day, always after this pathway's previous fact."""
         at = datetime.combine(self.day, time(self.rng.randint(*hours),
-                                             self.rng.choice((0, 15, 30, 45))), tzinfo=UTC)
+                                             self.rng.choice((0, 15, 30, 45))),
+                              tzinfo=DEFAULT_TIME_ZONE)
         if self.last is not None and at <= self.last:
             at = self.last + timedelta(minutes=10)
         self.last = at
@@ -376,9 +378,6 @@ class PersonStory:
         if self.opened is None:
             raise LookupError("this person has not been referred yet")
         return self.opened
-
-    def execute(self, command: Callable[[Pathway], object]) -> Pathway:
-        return self.demo.journal.execute(self.pathway_id, command)
 
     # -- intake -------------------------------------------------------------------------------
 
@@ -430,7 +429,7 @@ class PersonStory:
                                                                "traitant)"})
         refusal = ev.AdmissionRefused(decided_on=self.day, reason_code=reason_code,
                                       reason=reason, orientation=orientation)
-        self.execute(lambda p: p.refuse(refusal, self.meta(COORDINATOR, COMMISSION)))
+        self.demo.journal.refuse(self.pathway_id, refusal, self.meta(COORDINATOR, COMMISSION))
 
     def admit(self) -> None:
         decision = ev.Admitted(decided_on=self.day, notes="Admission validée en commission.")
@@ -502,7 +501,7 @@ class PersonStory:
 
     def join(self, member: CareCircleMember) -> None:
         joined = ev.MemberJoined(member=member, joined_on=self.day)
-        self.execute(lambda p: p.join(joined, self.meta(self.case_manager)))
+        self.demo.journal.join_care_circle(self.pathway_id, joined, self.meta(self.case_manager))
         self.members[member.member_id] = member
 
     def change_care_circle(self) -> None:
@@ -511,7 +510,8 @@ class PersonStory:
         if current:
             left = ev.MemberLeft(member_id=current[0].member_id, left_on=self.day,
                                  reason="Changement de SAAD à la demande de la famille.")
-            self.execute(lambda p: p.leave(left, self.meta(self.case_manager)))
+            self.demo.journal.leave_care_circle(self.pathway_id, left,
+                                                 self.meta(self.case_manager))
             del self.members[current[0].member_id]
         self.join(self.rng.choice([s for s in SAADS if s not in current]))
 
@@ -521,7 +521,7 @@ class PersonStory:
         evaluation = ev.Evaluated(kind=kind, evaluated_on=self.day, domains=self._domains(),
                                   scales=Scales(**self.scales),
                                   summary=EVALUATION_SUMMARIES[kind])
-        self.execute(lambda p: p.evaluate(evaluation, self.meta(self.case_manager)))
+        self.demo.journal.evaluate(self.pathway_id, evaluation, self.meta(self.case_manager))
 
     def _worsen(self, scale: str) -> None:
         ceiling = {"adl_hierarchy": 6, "cps": 6, "chess": 5, "drs": 14, "maple": 5}[scale]
@@ -548,10 +548,11 @@ class PersonStory:
                 lines[added] = PROBLEMS[added][4]
         self.plan.revision += 1
         plan = ev.PlanRevised(revision=self.plan.revision, problems=self._problems(),
+                              revised_on=self.day,
                               summary="PSI élaboré avec la personne et son entourage."
                               if self.plan.revision == 1 else
                               "PSI révisé après l'évolution de la situation.")
-        self.execute(lambda p: p.revise_plan(plan, self.meta(self.case_manager)))
+        self.demo.journal.revise_plan(self.pathway_id, plan, self.meta(self.case_manager))
 
     def _problems(self) -> list[Problem]:
         problems = []
@@ -567,20 +568,22 @@ class PersonStory:
     def validate_plan(self) -> None:
         """The case manager records the médecin traitant's validation of the latest plan."""
         revision = self.plan.revision
-        self.execute(lambda p: p.validate_plan(revision, self.day,
-                                               self.meta(self.case_manager)))
+        received = ReceivedValidation(means="messagerie_securisee", received_on=self.day)
+        self.demo.journal.validate_plan(self.pathway_id, revision, self.day, received,
+                                        self.meta(self.case_manager))
         self.plan.validated = revision
 
     def note(self, note: Note) -> None:
         kind, with_whom, summary = note
         noted = ev.FollowUpNoted(kind=kind, with_whom=with_whom, contact_on=self.day,
                                  summary=summary)
-        self.execute(lambda p: p.note(noted, self.meta(self.case_manager)))
+        self.demo.journal.note(self.pathway_id, noted, self.meta(self.case_manager))
 
     def report(self, category: ev.payloads.DysfunctionCategory, description: str) -> None:
         report = ev.DysfunctionReported(category=category, description=description,
-                                        territory=TERRITORY)
-        self.execute(lambda p: p.report_dysfunction(report, self.meta(self.case_manager)))
+                                        territory=TERRITORY, reported_on=self.day)
+        self.demo.journal.report_dysfunction(self.pathway_id, report,
+                                             self.meta(self.case_manager))
 
     # -- hospital stays: the follow-up goes on during the stay --------------------------------
 
@@ -593,7 +596,7 @@ class PersonStory:
                                                        else WORKING_HOURS),
                                kind="emergency" if emergency else "planned")
         # No occurred_at in the meta: the stay's own admission time is when it happened.
-        self.execute(lambda p: p.hospitalise(stay, Meta(actor=self.case_manager)))
+        self.demo.journal.hospitalise(self.pathway_id, stay, Meta(actor=self.case_manager))
         self.in_hospital = True
         length = self.rng.randint(3, 28) if emergency else self.rng.randint(2, 10)
         elapsed = 0
@@ -616,12 +619,13 @@ class PersonStory:
         establishment, ward = self.rng.choice(TRANSFERS)
         transfer = ev.StayTransferred(establishment=establishment, ward=ward,
                                       transferred_at=self.moment())
-        self.execute(lambda p: p.transfer_stay(transfer, Meta(actor=self.case_manager)))
+        self.demo.journal.transfer_stay(self.pathway_id, transfer,
+                                        Meta(actor=self.case_manager))
 
     def discharge(self, destination: ev.payloads.DischargeDestination) -> None:
         discharge = ev.Discharged(discharged_at=self.moment(), destination=destination,
                                   discharge_letter_received=self.rng.random() < 0.65)
-        self.execute(lambda p: p.discharge(discharge, Meta(actor=self.case_manager)))
+        self.demo.journal.discharge(self.pathway_id, discharge, Meta(actor=self.case_manager))
         self.in_hospital = False
 
     def after_discharge(self, destination: str) -> Generator[int, None, bool]:

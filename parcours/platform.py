@@ -37,8 +37,14 @@ def views_database(settings: Settings) -> Database:
     return PostgresDatabase(settings.database_url)
 
 
+def build_journal(settings: Settings) -> Journal:
+    """The journal with the practice's delays and the territory's time zone."""
+    return Journal(env=settings.journal_env(), policy=settings.policy(),
+                   delays=settings.delays(), zone=settings.zone())
+
+
 def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
-    journal = Journal(env=settings.journal_env())
+    journal = build_journal(settings)
     views = views_database(settings)
     platform = Platform(settings=settings, journal=journal, views=views, clock=clock,
                         verifier=verifier_for(settings), audit=AuditLog(views))

@@ -113,6 +113,7 @@ def plan(revision: int = 1) -> ev.PlanRevised:
                 ],
             )
         ],
+        revised_on=date(2026, 2, 1),
     )
 
 
@@ -155,6 +156,7 @@ def note() -> ev.FollowUpNoted:
 
 def dysfunction() -> ev.DysfunctionReported:
     return ev.DysfunctionReported(category="missing_resource", territory=TERRITORY,
+                                  reported_on=date(2026, 2, 15),
                                   description="Pas de SSIAD disponible sur la commune (fictif).")
 
 

@@ -3,15 +3,15 @@ command answer."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
 
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from shared import access
 from shared.access import PathwayFacts
@@ -21,9 +21,16 @@ from shared.events import Actor
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.pathway.domain import Pathway
-from shared.pathway.errors import ConcurrentChangeError, PathwayError, PathwayNotFoundError
+from shared.pathway.errors import (
+    ConcurrentChangeError,
+    ImplausibleInputError,
+    PathwayError,
+    PathwayNotFoundError,
+)
 from shared.settings import Settings
 from shared.sqldb import Database
+
+P = TypeVar("P", bound=BaseModel)
 
 
 def _utc_now() -> datetime:
@@ -100,12 +107,25 @@ Authenticated = Depends(_principal)
 
 
 def _meta(
+    request: Request,
     principal: PrincipalDep,
     x_correlation_id: Annotated[UUID | None, Header()] = None,
 ) -> Meta:
     # The actor of every event is the token's subject, never something the caller declares.
+    platform = _platform(request)
     return Meta(actor=Actor(id=principal.id, role=principal.role),
-                correlation_id=x_correlation_id or uuid4())
+                correlation_id=x_correlation_id or uuid4(), now=platform.clock(),
+                future_tolerance=timedelta(days=platform.settings.future_date_tolerance_days))
+
+
+def event(payload_class: type[P], **fields: Any) -> P:
+    """Builds an event payload from a request; a rule of the payload broken by the request
+    (a person outside the public, a birth date after the referral) is the caller's 422."""
+    try:
+        return payload_class(**fields)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
 
 
 def _today(request: Request) -> date:
@@ -217,11 +237,16 @@ def error_body(code: str, message: str, **details: object) -> dict[str, object]:
     return {"error": error}
 
 
+_STATUS: tuple[tuple[type[PathwayError], int], ...] = (
+    (PathwayNotFoundError, 404), (UnauthenticatedError, 401), (ForbiddenError, 403),
+    (ImplausibleInputError, 422),
+)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PathwayError)
     def _domain(_: Request, error: PathwayError) -> JSONResponse:
-        status = {PathwayNotFoundError: 404, UnauthenticatedError: 401,
-                  ForbiddenError: 403}.get(type(error), 409)
+        status = next((code for kind, code in _STATUS if isinstance(error, kind)), 409)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
         if isinstance(error, ConcurrentChangeError) and error.details.get("current_version"):
             headers["ETag"] = f'"{error.details["current_version"]}"'

@@ -20,6 +20,8 @@ BOOKKEEPING_DDL = (
     """CREATE TABLE IF NOT EXISTS projection_streams (
         projection TEXT NOT NULL, pathway_id TEXT NOT NULL, version INTEGER NOT NULL,
         PRIMARY KEY (projection, pathway_id))""",
+    """CREATE TABLE IF NOT EXISTS projection_schemas (
+        projection TEXT PRIMARY KEY, version INTEGER NOT NULL)""",
 )
 
 
@@ -54,9 +56,27 @@ class Record:
 
 
 def prepare(db: Database, projection: Projection) -> None:
+    """Creates the projection's tables. A projection whose tables changed shape (a higher
+    ``schema_version``) is rebuilt, not migrated: its tables and positions are dropped, and
+    it consumes its source again from the start."""
+    wanted = getattr(projection, "schema_version", 1)
     with db.transaction() as tx:
         for ddl in BOOKKEEPING_DDL:
             tx.execute(ddl)
+        row = tx.one("SELECT version FROM projection_schemas WHERE projection = :name",
+                     {"name": projection.name})
+        if row is not None and row[0] == wanted:
+            projection.create_tables(tx)
+            return
+        if wanted > 1:  # tables made before, by a version that did not record its shape
+            for table in getattr(projection, "tables", ()):
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+            for bookkeeping in ("projection_offsets", "projection_streams"):
+                tx.execute(f"DELETE FROM {bookkeeping} WHERE projection = :name",
+                           {"name": projection.name})
+        tx.execute("INSERT INTO projection_schemas (projection, version) VALUES (:name, :v)"
+                   " ON CONFLICT (projection) DO UPDATE SET version = excluded.version",
+                   {"name": projection.name, "v": wanted})
         projection.create_tables(tx)
 
 

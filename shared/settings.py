@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
     rule_r7_days: int = 3
     rule_immediate_lapse_days: int = 2
     scheduler_interval_s: float = 1.0
+    time_zone: str = "Europe/Paris"
+    """The territory's time zone: a fact given as a day happened at its start there."""
+    future_date_tolerance_days: int = 1
+    """How far ahead of now a fact's date may be before it is refused as a typing error."""
     demo_on_empty: bool = True
     auth_issuer: str = "parcours-dev"
     auth_audience: str = "parcours"
@@ -66,6 +71,9 @@ class Settings(BaseSettings):
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_LOCK_TIMEOUT": "10",
         }
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     def policy(self) -> Policy:
         return Policy(

@@ -1,11 +1,12 @@
 """Caseload: one row per pathway, what a case manager and a coordinator need to see at once."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from shared import events as ev
 from shared.events import EventEnvelope
 from shared.pathway.commands import Policy
+from shared.pathway.followup import FollowUpState, begin, evolve
 from shared.sqldb import Tx
 
 TABLE = "caseload_persons"
@@ -34,6 +35,8 @@ COLUMNS = {
     "last_event_at": "TEXT NOT NULL",
     "events_applied": "INTEGER NOT NULL",
     "version": "INTEGER NOT NULL",
+    "criteria_not_met": "TEXT NOT NULL",
+    "follow_up": "TEXT NOT NULL",
 }
 
 NEW_EPISODE = {
@@ -43,10 +46,16 @@ NEW_EPISODE = {
     "next_evaluation_due": None, "last_contact_on": None, "plan_revision": 0,
     "plan_validated": 0, "open_alerts": 0,
 }
+FROM_FOLLOW_UP = ("in_hospital_since", "establishment", "last_evaluated_on",
+                  "discharged_home_on", "next_evaluation_due", "last_contact_on",
+                  "plan_revision", "plan_validated")
+"""The columns that come from the follow-up fold the rupture rules read too."""
 
 
 class CaseloadProjection:
     """``suffix`` names a second set of tables, for a replay beside the live ones."""
+
+    schema_version = 2  # v2: the follow-up fold shared with the rules; criteria not met
 
     def __init__(self, policy: Policy | None = None, suffix: str = "") -> None:
         self.policy = policy or Policy()
@@ -72,15 +81,32 @@ class CaseloadProjection:
                    "person_name": f"{person.family_name.upper()} {person.given_names}",
                    "commune": person.commune, "territory": payload.territory,
                    "referred_on": payload.referred_on.isoformat(),
+                   "criteria_not_met": ",".join(payload.criteria.not_met()),
                    "events_applied": (row or {}).get("events_applied", 0)}
+            state = begin(pathway_id, payload)
         elif row is None:
             raise LookupError(f"caseload: {event.type} before any referral for {pathway_id}")
         else:
             row.update(self._changes(row, payload))
+            state = FollowUpState.model_validate_json(row["follow_up"])
+            evolve(state, payload, event.event_id, event.occurred_at, event.actor.id)
         row.update(last_event_at=event.occurred_at.isoformat(), version=event.stream_version,
-                   events_applied=row["events_applied"] + 1)
-        row["next_evaluation_due"] = self._next_evaluation(row)
+                   events_applied=row["events_applied"] + 1, **self._follow_up(state))
         self._save(tx, row)
+
+    def _follow_up(self, state: FollowUpState) -> dict[str, Any]:
+        due = state.next_evaluation_due(self.policy)
+        return {
+            "follow_up": state.model_dump_json(),
+            "in_hospital_since": _iso(state.stay_since),
+            "establishment": state.stay_establishment,
+            "last_evaluated_on": _iso(state.last_evaluated_on),
+            "discharged_home_on": _iso(state.discharged_home_on),
+            "next_evaluation_due": _iso(due),
+            "last_contact_on": _iso(state.last_contact_on),
+            "plan_revision": state.plan_revision,
+            "plan_validated": int(state.plan_validated),
+        }
 
     def _changes(self, row: dict[str, Any], payload: ev.Payload) -> dict[str, Any]:
         match payload:
@@ -93,43 +119,15 @@ class CaseloadProjection:
                         "case_manager_name": payload.case_manager_name, "waiting_rank": None}
             case ev.Waitlisted():
                 return {"waiting_rank": payload.rank}
-            case ev.Evaluated():
-                return {"last_evaluated_on": payload.evaluated_on.isoformat()}
-            case ev.PlanRevised():
-                return {"plan_revision": payload.revision}
-            case ev.PlanValidated() if payload.revision == row["plan_revision"]:
-                return {"plan_validated": 1}
-            case ev.Hospitalised():
-                return {"in_hospital_since": payload.admitted_at.isoformat(),
-                        "establishment": payload.establishment}
-            case ev.StayTransferred():
-                return {"establishment": payload.establishment}
-            case ev.Discharged():
-                home = payload.discharged_at.date().isoformat() \
-                    if payload.destination == "home" else None
-                return {"in_hospital_since": None, "establishment": None,
-                        "discharged_home_on": home}
-            case ev.FollowUpNoted():
-                last = row["last_contact_on"]
-                on = payload.contact_on.isoformat()
-                return {"last_contact_on": max(last, on) if last else on}
+            case ev.IdentityCorrected():
+                return {"person_name": f"{payload.family_name.upper()} {payload.given_names}"}
             case ev.AlertRaised():
                 return {"open_alerts": row["open_alerts"] + 1}
             case ev.AlertResolved():
                 return {"open_alerts": max(0, row["open_alerts"] - 1)}
             case ev.Closed():
-                return {"status": "closed", "in_hospital_since": None, "establishment": None,
-                        "waiting_rank": None, "open_alerts": 0}
+                return {"status": "closed", "waiting_rank": None, "open_alerts": 0}
         return {}
-
-    def _next_evaluation(self, row: dict[str, Any]) -> str | None:
-        if row["status"] != "active" or not row["admitted_on"]:
-            return None
-        due = self.policy.next_evaluation_due(
-            date.fromisoformat(row["admitted_on"]), _day(row["last_evaluated_on"]),
-            _day(row["discharged_home_on"]),
-        )
-        return due.isoformat()
 
     def _row(self, tx: Tx, pathway_id: str) -> dict[str, Any] | None:
         found = tx.one(f"SELECT {', '.join(COLUMNS)} FROM {self.table} "
@@ -144,5 +142,5 @@ class CaseloadProjection:
                    f"ON CONFLICT (pathway_id) DO UPDATE SET {updates}", row)
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -22,7 +22,14 @@ class ManagerLoad:
 def _persons(tx: Tx, where: str, params: dict[str, Any], order: str) -> list[dict[str, Any]]:
     rows = tx.execute(f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE {where} ORDER BY {order}",
                       params)
-    return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    return [_readable(dict(zip(COLUMNS, row, strict=True))) for row in rows]
+
+
+def _readable(person: dict[str, Any]) -> dict[str, Any]:
+    """The row as readers want it: the criteria a list, the fold's state left inside."""
+    person.pop("follow_up")
+    person["criteria_not_met"] = [c for c in person["criteria_not_met"].split(",") if c]
+    return person
 
 
 def with_flags(person: dict[str, Any], today: date) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
 from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
-from shared import events as ev
 from shared.auth import Principal
 from shared.events.values import Text
 from shared.http import (
@@ -82,20 +81,20 @@ def read_alert(alert_id: UUID, views: ViewsDep, principal: PrincipalDep) -> dict
 @router.post("/{alert_id}/acknowledgement")
 def acknowledge(alert_id: UUID, body: AlertNote, views: ViewsDep, journal: JournalDep,
                 meta: MetaDep, principal: PrincipalDep, response: Response) -> CommandResult:
-    """Acknowledge an alert: you have seen it and take it in hand."""
+    """Acknowledge an alert: you have seen it and take it in hand. An information alert
+    (R1 hospitalisation, R2 discharge) ends there."""
     pathway_id = UUID(_find(views, alert_id, principal)["pathway_id"])
-    ack = ev.AlertAcknowledged(alert_id=alert_id, comment=body.comment)
-    pathway = journal.execute(pathway_id, lambda p: p.acknowledge_alert(ack, meta))
+    pathway = journal.acknowledge_alert(pathway_id, alert_id, body.comment, meta)
     return command_result(pathway, response)
 
 
 @router.post("/{alert_id}/resolution")
 def resolve(alert_id: UUID, body: AlertNote, views: ViewsDep, journal: JournalDep,
             meta: MetaDep, principal: PrincipalDep, response: Response) -> CommandResult:
-    """Mark an alert as resolved."""
+    """Resolve an alert you have handled, with an optional comment; an alert still open is
+    acknowledged in the same call. Alerts whose situation is put right resolve themselves."""
     pathway_id = UUID(_find(views, alert_id, principal)["pathway_id"])
-    done = ev.AlertResolved(alert_id=alert_id, resolution=body.comment)
-    pathway = journal.execute(pathway_id, lambda p: p.resolve_alert(done, meta))
+    pathway = journal.resolve_alert(pathway_id, alert_id, body.comment, meta)
     return command_result(pathway, response)
 
 

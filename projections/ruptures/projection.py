@@ -4,20 +4,24 @@ raised, acknowledged and resolved."""
 import json
 from typing import Any
 
-from projections.ruptures.rules import Deadline, FollowUpState, Member, deadlines
 from shared import events as ev
-from shared.events import EventEnvelope, values
+from shared.events import EventEnvelope
 from shared.pathway.commands import Delays, Policy
+from shared.pathway.followup import FollowUpState, begin, evolve
+from shared.pathway.ruptures import Deadline, deadlines
 from shared.sqldb import Tx
 
 STATE, DEADLINES, ALERTS = "rupture_state", "rupture_deadlines", "alerts"
 
 ALERT_COLUMNS = ("alert_id", "pathway_id", "territory", "rule", "severity", "title", "message",
                  "recipients", "due_at", "raised_at", "state", "acknowledged_by",
-                 "acknowledged_at", "resolved_at")
+                 "acknowledged_at", "resolved_at", "resolved_by", "resolution",
+                 "cleared_by_event_id")
 
 
 class RupturesProjection:
+    schema_version = 2  # v2: alerts say who resolved them, how, and which event cleared them
+
     def __init__(self, delays: Delays | None = None, policy: Policy | None = None,
                  suffix: str = "") -> None:
         self.delays = delays or Delays()
@@ -47,7 +51,8 @@ class RupturesProjection:
         state = self._state(tx, str(event.pathway_id), payload)
         if state is None:
             return
-        _evolve(state, payload, event)
+        if not isinstance(payload, ev.Referred):
+            evolve(state, payload, event.event_id, event.occurred_at, event.actor.id)
         tx.execute(f"INSERT INTO {self.state_table} (pathway_id, state) VALUES (:id, :state) "
                    "ON CONFLICT (pathway_id) DO UPDATE SET state = excluded.state",
                    {"id": state.pathway_id, "state": state.model_dump_json()})
@@ -56,9 +61,7 @@ class RupturesProjection:
 
     def _state(self, tx: Tx, pathway_id: str, payload: ev.Payload) -> FollowUpState | None:
         if isinstance(payload, ev.Referred):
-            person = payload.person
-            return FollowUpState(pathway_id=pathway_id, territory=payload.territory,
-                                 person_label=f"{person.given_names} {person.family_name}")
+            return begin(pathway_id, payload)
         row = tx.one(f"SELECT state FROM {self.state_table} WHERE pathway_id = :id",
                      {"id": pathway_id})
         return FollowUpState.model_validate_json(row[0]) if row else None
@@ -98,14 +101,21 @@ class RupturesProjection:
                      "message": payload.message, "due_at": payload.due_at.isoformat(),
                      "recipients": json.dumps([r.model_dump() for r in payload.recipients]),
                      "raised_at": at, "state": "open", "acknowledged_by": None,
-                     "acknowledged_at": None, "resolved_at": None})
+                     "acknowledged_at": None, "resolved_at": None, "resolved_by": None,
+                     "resolution": None, "cleared_by_event_id": None})
             case ev.AlertAcknowledged():
                 tx.execute(f"UPDATE {self.alerts_table} SET state = 'acknowledged',"
                            " acknowledged_by = :by, acknowledged_at = :at WHERE alert_id = :id",
                            {"by": event.actor.id, "at": at, "id": str(payload.alert_id)})
             case ev.AlertResolved():
-                tx.execute(f"UPDATE {self.alerts_table} SET state = 'resolved', resolved_at = :at"
-                           " WHERE alert_id = :id", {"at": at, "id": str(payload.alert_id)})
+                cleared_by = payload.cleared_by_event_id
+                tx.execute(f"UPDATE {self.alerts_table} SET state = 'resolved', resolved_at = :at,"
+                           " resolved_by = :by, resolution = :resolution,"
+                           " cleared_by_event_id = :cleared WHERE alert_id = :id",
+                           {"at": at, "id": str(payload.alert_id),
+                            "by": payload.resolved_by or event.actor.id,
+                            "resolution": payload.resolution,
+                            "cleared": str(cleared_by) if cleared_by else None})
 
 
 def _deadline_row(pathway_id: str, deadline: Deadline) -> dict[str, Any]:
@@ -115,49 +125,3 @@ def _deadline_row(pathway_id: str, deadline: Deadline) -> dict[str, Any]:
             "recipients": json.dumps([r.model_dump() for r in deadline.recipients]),
             "clearable": int(deadline.clearable),
             "lapses_at": deadline.lapses_at.isoformat() if deadline.lapses_at else None}
-
-
-def _evolve(state: FollowUpState, payload: ev.Payload, event: EventEnvelope) -> None:
-    """The follow-up state after one more event of the current episode."""
-    match payload:
-        case ev.Admitted():
-            state.status, state.admitted_on = "active", payload.decided_on
-        case ev.AdmissionRefused():
-            state.status = "refused"
-        case ev.CaseManagerAssigned():
-            state.case_manager = values.Recipient(professional_id=payload.case_manager_id,
-                                                  name=payload.case_manager_name,
-                                                  role="case_manager")
-        case ev.MemberJoined():
-            joined = payload.member
-            state.members.append(Member(member_id=joined.member_id, name=joined.name,
-                                        role=joined.role, joined_on=payload.joined_on))
-        case ev.MemberLeft():
-            for member in state.members:
-                if member.member_id == payload.member_id and member.left_on is None:
-                    member.left_on = payload.left_on
-        case ev.Hospitalised():
-            state.stay_event_id, state.stay_since = str(event.event_id), payload.admitted_at
-        case ev.Discharged():
-            state.stay_event_id = state.stay_since = None
-            state.discharge_event_id = str(event.event_id)
-            state.discharged_at = payload.discharged_at
-            state.discharged_home = payload.destination == "home"
-            state.letter_received = payload.discharge_letter_received
-        case ev.DischargeLetterReceived():
-            state.letter_received = True
-        case ev.Evaluated():
-            state.last_evaluated_on = max(state.last_evaluated_on or payload.evaluated_on,
-                                          payload.evaluated_on)
-        case ev.PlanRevised():
-            state.plan_revision, state.plan_revised_at = payload.revision, event.occurred_at
-            state.plan_validated = False
-        case ev.PlanValidated() if payload.revision == state.plan_revision:
-            state.plan_validated = True
-        case ev.FollowUpNoted() if state.case_manager and (
-            event.actor.id == state.case_manager.professional_id
-        ):
-            state.last_manager_note_on = max(state.last_manager_note_on or payload.contact_on,
-                                             payload.contact_on)
-        case ev.Closed():
-            state.status = "closed"

@@ -14,7 +14,6 @@ from shared import events as ev
 from shared.events import values
 from shared.failpoints import failpoint
 from shared.pathway.application import Journal
-from shared.pathway.commands import SYSTEM, Meta
 from shared.pathway.errors import ConcurrentChangeError, PathwayError
 from shared.sqldb import Database
 
@@ -71,15 +70,10 @@ class Scheduler:
         return raised
 
     def _record(self, pathway_id: UUID, alert: ev.AlertRaised) -> int:
-        outcome: list[bool] = []
         try:
-            self.journal.execute(
-                pathway_id,
-                lambda p: outcome.append(p.raise_alert(alert, Meta(actor=SYSTEM))),
-            )
+            return int(self.journal.raise_alert(pathway_id, alert))
         except PathwayError as error:
             if isinstance(error, ConcurrentChangeError):
                 raise
             log.warning("alert %s not raised: %s", alert.dedup_key, error)
             return 0
-        return int(outcome[0])

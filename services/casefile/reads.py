@@ -1,10 +1,11 @@
 """Reads of a pathway: now, at a date, at a version; its journal, episodes and plan."""
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel
 
 from shared import access
@@ -56,6 +57,7 @@ class AlertView(BaseModel):
     alert: ev.AlertRaised
     state: str
     acknowledged_by: str | None
+    resolved_by: str | None
 
 
 class PathwayView(BaseModel):
@@ -76,6 +78,8 @@ class PathwayView(BaseModel):
     next_evaluation_due: date | None
     last_contact_on: date | None
     open_alerts: int
+    criteria_not_met: list[str]
+    criteria_override: str | None
 
 
 @router.get("")
@@ -86,6 +90,10 @@ def read(pathway_id: PathwayId, journal: JournalDep, settings: SettingsDep,
              description="Le dossier tel qu'il était enregistré à cette date")] = None,
          ) -> PathwayView:
     """The pathway's state now, at a past date (as_of) or at a stream version."""
+    if as_of is not None and version is not None:
+        raise RequestValidationError([{
+            "loc": ("query", "as_of"), "type": "value_error",
+            "msg": "choisissez soit une version (version), soit une date (as_of), pas les deux"}])
     if as_of is not None:
         pathway = journal.pathway_as_of(pathway_id, as_of)
     elif version is not None:
@@ -106,8 +114,10 @@ def read(pathway_id: PathwayId, journal: JournalDep, settings: SettingsDep,
         plan_validated=pathway.plan_revision in follow.validations,
         last_evaluation=follow.last_evaluation,
         next_evaluation_due=pathway.next_evaluation_due(settings.policy()),
-        last_contact_on=follow.last_contact_on,
-        open_alerts=sum(1 for a in pathway.alerts.values() if a.state == "open"),
+        last_contact_on=pathway.state.last_contact_on,
+        open_alerts=len(pathway.open_alerts()),
+        criteria_not_met=list(pathway.episodes[-1].criteria_not_met),
+        criteria_override=pathway.episodes[-1].criteria_override,
     )
 
 
@@ -115,7 +125,7 @@ def read(pathway_id: PathwayId, journal: JournalDep, settings: SettingsDep,
 def journal_of(pathway_id: PathwayId, journal: JournalDep,
                _: Annotated[Pathway, _file("journal")]) -> list[EventEnvelope]:
     """Every event of the pathway in order, with its actor and both timestamps."""
-    return list(journal.journal(pathway_id))
+    return list(journal.events_of(pathway_id))
 
 
 @router.get("/episodes")
@@ -132,11 +142,30 @@ def care_circle(pathway: Annotated[Pathway, _file("care-circle")], today: TodayD
     return [Member(**vars(m)) for m in pathway.active_members(on or today)]
 
 
+class PlanRevisionView(ev.PlanRevised):
+    """A revision of the PSI with where its validation by the médecin traitant stands."""
+
+    status: Literal["awaiting_validation", "validated"]
+    validated_on: date | None = None
+    validated_by: str | None = None
+    validator_id: str | None = None
+    means: str | None = None
+    received_on: date | None = None
+    recorded_by: str | None = None
+
+
 @router.get("/plan-revisions")
-def plan_revisions(pathway: Annotated[Pathway, _file("plan")]) -> list[ev.PlanRevised]:
-    """Every revision of the service plan, oldest first."""
-    plans = pathway.follow_up.plans
-    return [plans[r] for r in sorted(plans)]
+def plan_revisions(pathway: Annotated[Pathway, _file("plan")]) -> list[PlanRevisionView]:
+    """Every revision of the service plan, oldest first, with its validation status."""
+    plans, validations = pathway.follow_up.plans, pathway.follow_up.validations
+    views = []
+    for revision in sorted(plans):
+        validation = validations.get(revision)
+        views.append(PlanRevisionView(
+            **plans[revision].model_dump(),
+            status="validated" if validation else "awaiting_validation",
+            **(validation.model_dump(exclude={"revision"}) if validation else {})))
+    return views
 
 
 @router.get("/plan-revisions/{before}/diff/{after}")
@@ -154,7 +183,8 @@ def plan_diff(pathway: Annotated[Pathway, _file("plan-diff")], before: int,
 @router.get("/alerts")
 def alerts(pathway: Annotated[Pathway, _file("alerts")]) -> list[AlertView]:
     """The alerts of the current episode, with their state."""
-    return [AlertView(alert=a.raised, state=a.state, acknowledged_by=a.acknowledged_by)
+    return [AlertView(alert=a.raised, state=a.state, acknowledged_by=a.acknowledged_by,
+                      resolved_by=a.resolved_by)
             for a in pathway.alerts.values()]
 
 

@@ -1,7 +1,7 @@
 """Referrals, admission decisions, case managers and the waiting list."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -9,25 +9,75 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared import access
 from shared import events as ev
-from shared.events.values import NonEmpty, Person, Text
+from shared.access import PathwayFacts
+from shared.auth import Principal
+from shared.events.values import (
+    Consent,
+    NationalCriteria,
+    NonEmpty,
+    Person,
+    Professional,
+    Text,
+)
 from shared.http import (
     Authenticated,
     CommandResult,
     Coordinates,
     ExpectedVersionDep,
+    ForbiddenError,
     JournalDep,
     MetaDep,
     PrincipalDep,
     SettingsDep,
+    TodayDep,
     command_result,
+    event,
     forbid_unless,
     reading,
 )
+from shared.pathway.application import Journal
 from shared.pathway.domain import Pathway
+from shared.pathway.errors import RuleBrokenError
 from shared.pathway.territory import Territory
 
 router = APIRouter(tags=["orientation et admission"], dependencies=[Authenticated])
 PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
+
+
+class ReferrerDetails(BaseModel):
+    """How to reach the referring professional. Who they are comes from their token; ``id``
+    and ``name`` are accepted for compatibility and must then be theirs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profession: NonEmpty
+    organisation: NonEmpty
+    contact: NonEmpty
+    rpps: Annotated[str, Field(pattern=r"^\d{11}$")] | None = None
+    id: NonEmpty | None = None
+    name: NonEmpty | None = None
+
+
+class ReferralRequest(BaseModel):
+    """The referral form (fiche d'orientation / FAMO)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    referred_on: date
+    territory: NonEmpty
+    referrer: ReferrerDetails
+    person: Person
+    neuro_evolutive_disease: bool = False
+    criteria: NationalCriteria
+    consent: Consent
+    context: Text = ""
+
+
+class CriteriaOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    justification: NonEmpty = Field(description="Pourquoi la commission admet malgré un "
+                                    "critère national non rempli")
 
 
 class AdmissionDecision(BaseModel):
@@ -38,6 +88,17 @@ class AdmissionDecision(BaseModel):
         default=None, description="Sans gestionnaire désigné : celui qui a le plus de places, "
         "ou la liste d'attente si tous sont complets.")
     notes: Text = ""
+    criteria_override: CriteriaOverride | None = None
+
+
+class IdentityCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    family_name: NonEmpty
+    given_names: NonEmpty
+    birth_date: date
+    sex: Literal["F", "M", "X"]
+    reason: NonEmpty
 
 
 class Transfer(BaseModel):
@@ -70,21 +131,58 @@ class WaitingPerson(BaseModel):
 
 
 @router.post("/pathways", status_code=201)
-def refer(referral: ev.Referred, journal: JournalDep, meta: MetaDep, principal: PrincipalDep,
-          response: Response) -> CommandResult:
-    """Send a referral (fiche d'orientation): opens the person's pathway or its next episode."""
-    forbid_unless(access.refers(principal, referral.territory),
+def refer(body: ReferralRequest, journal: JournalDep, meta: MetaDep, principal: PrincipalDep,
+          today: TodayDep, response: Response) -> CommandResult:
+    """Send a referral (fiche d'orientation) in your own name: opens the person's pathway or
+    its next episode."""
+    forbid_unless(access.refers(principal, body.territory),
                   "orienter une personne vers ce territoire")
-    pathway_id = journal.refer(referral, meta)
+    if body.referrer.id not in (None, principal.id):
+        raise ForbiddenError("Vous ne pouvez orienter une personne qu'en votre propre nom.")
+    referrer = Professional(id=principal.id, name=principal.name,
+                            **body.referrer.model_dump(include={"profession", "organisation",
+                                                                "contact", "rpps"}))
+    referral = event(ev.Referred, **body.model_dump(exclude={"referrer"}), referrer=referrer)
+    try:
+        pathway_id = journal.refer(referral, meta)
+    except RuleBrokenError as error:
+        raise _told_to_readers_only(error, journal, principal, today) from None
     response.headers["Location"] = f"/pathways/{pathway_id}"
     return command_result(journal.pathway(pathway_id), response)
+
+
+def _told_to_readers_only(error: RuleBrokenError, journal: Journal, principal: Principal,
+                          today: date) -> RuleBrokenError:
+    """Which pathway a person has, and how their identity differs, are for those who may
+    read their file; a referrer who may not is told the rule only."""
+    pathway_id = error.details.get("pathway_id")
+    if pathway_id is None:
+        return error
+    facts = PathwayFacts.of(journal.pathway(UUID(str(pathway_id))))
+    if access.reads_file(principal, facts, today):
+        return error
+    return RuleBrokenError(error.code, error.message)
+
+
+@router.post("/pathways/{pathway_id}/identity", dependencies=[Coordinates])
+def correct_identity(pathway_id: PathwayId, body: IdentityCorrection, journal: JournalDep,
+                     meta: MetaDep, expected: ExpectedVersionDep,
+                     response: Response) -> CommandResult:
+    """Correct the person's identity traits, with the reason; the journal keeps both."""
+    correction = ev.IdentityCorrected(**body.model_dump())
+    return command_result(journal.correct_identity(pathway_id, correction, meta, expected),
+                          response)
 
 
 @router.post("/pathways/{pathway_id}/admission", dependencies=[Coordinates])
 def admit(pathway_id: PathwayId, decision: AdmissionDecision, journal: JournalDep,
           meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """Admit the person: a case manager with room is assigned, or the person waits."""
-    admitted = ev.Admitted(decided_on=decision.decided_on, notes=decision.notes)
+    """Admit the person: a case manager with room is assigned, or the person waits. A
+    referral that does not meet every national criterion needs the commission's
+    justification (criteria_override)."""
+    override = decision.criteria_override
+    admitted = ev.Admitted(decided_on=decision.decided_on, notes=decision.notes,
+                           criteria_override=override.justification if override else None)
     pathway = journal.admit(pathway_id, admitted, decision.case_manager_id, meta, expected)
     return command_result(pathway, response)
 
@@ -93,8 +191,7 @@ def admit(pathway_id: PathwayId, decision: AdmissionDecision, journal: JournalDe
 def refuse(pathway_id: PathwayId, decision: ev.AdmissionRefused, journal: JournalDep,
            meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Refuse, with the reason and the orientation given to the situation."""
-    pathway = journal.execute(pathway_id, lambda p: p.refuse(decision, meta), expected)
-    return command_result(pathway, response)
+    return command_result(journal.refuse(pathway_id, decision, meta, expected), response)
 
 
 @router.post("/pathways/{pathway_id}/case-manager", dependencies=[Coordinates])
@@ -113,8 +210,8 @@ def register_manager(territory: str, case_manager_id: str, body: CaseManager,
     forbid_unless(access.manages_territory(principal, territory),
                   "gérer les gestionnaires de cas de ce territoire")
     capacity = body.capacity or settings.default_capacity
-    board = journal.register_manager(territory, case_manager_id, body.name, capacity, meta)
-    return _load(board, case_manager_id)
+    places = journal.register_manager(territory, case_manager_id, body.name, capacity, meta)
+    return _load(places, case_manager_id)
 
 
 @router.get("/territories/{territory}/case-managers")
@@ -122,8 +219,8 @@ def managers(territory: str, journal: JournalDep, principal: PrincipalDep) -> li
     """Every case manager of the territory with their load and free places."""
     forbid_unless(access.manages_territory(principal, territory),
                   "voir les gestionnaires de cas de ce territoire")
-    board = journal.territory(territory)
-    return [_load(board, manager_id) for manager_id in sorted(board.managers)]
+    places = journal.territory(territory)
+    return [_load(places, manager_id) for manager_id in sorted(places.managers)]
 
 
 @router.get("/territories/{territory}/waiting-list")
@@ -132,18 +229,19 @@ def waiting_list(territory: str, journal: JournalDep,
     """Persons admitted and waiting for a place, in rank order."""
     forbid_unless(access.coordinates(principal, territory),
                   "voir la liste d'attente de ce territoire")
-    board = journal.territory(territory)
+    places = journal.territory(territory)
     return [
         WaitingPerson(rank=rank, pathway_id=pathway_id,
                       person_name=_name(journal.pathway(pathway_id).person))
-        for rank, pathway_id in enumerate(board.queue, start=1)
+        for rank, pathway_id in enumerate(places.queue, start=1)
     ]
 
 
-def _load(board: Territory, manager_id: str) -> ManagerLoad:
-    name, capacity = board.managers[manager_id]
+def _load(places: Territory, manager_id: str) -> ManagerLoad:
+    name, capacity = places.managers[manager_id]
     return ManagerLoad(case_manager_id=manager_id, name=name, capacity=capacity,
-                       active=board.load(manager_id), free_places=board.free_places(manager_id))
+                       active=places.load(manager_id),
+                       free_places=places.free_places(manager_id))
 
 
 def _name(person: Person | None) -> str:

@@ -25,6 +25,8 @@ from shared.events.values import (
     Value,
 )
 
+MAX_AGE = 120
+
 
 class Payload(Value):
     schema_version: ClassVar[int] = 1
@@ -33,8 +35,9 @@ class Payload(Value):
     def type_name(cls) -> str:
         return cls.__name__
 
-    def occurred_at_hint(self) -> datetime | None:
-        """The real moment of the fact when the payload carries it (a hospital admission)."""
+    def fact_date(self) -> date | datetime | None:
+        """When the fact happened, as the payload gives it: a day, or a day and a time.
+        None for facts that happen when they are written (an alert raised, acknowledged)."""
         return None
 
 
@@ -50,10 +53,16 @@ class Referred(Payload):
     consent: Consent
     context: Text = ""
 
+    def fact_date(self) -> date:
+        return self.referred_on
+
     @model_validator(mode="after")
     def _public(self) -> "Referred":
         if self.person.birth_date > self.referred_on:
             raise ValueError("la date de naissance est postérieure à la date d'orientation")
+        if self.person.age_on(self.referred_on) > MAX_AGE:
+            raise ValueError(f"date de naissance invraisemblable : plus de {MAX_AGE} ans à la "
+                             "date d'orientation")
         if self.person.age_on(self.referred_on) < 60 and not self.neuro_evolutive_disease:
             raise ValueError(
                 "public non concerné : moins de 60 ans sans maladie neuro-évolutive"
@@ -62,10 +71,15 @@ class Referred(Payload):
 
 
 class Admitted(Payload):
-    """The team decided to admit the person into case management."""
+    """The team decided to admit the person into case management. ``criteria_override`` is
+    the team's justification when a national criterion was not met."""
 
     decided_on: date
     notes: Text = ""
+    criteria_override: NonEmpty | None = None
+
+    def fact_date(self) -> date:
+        return self.decided_on
 
 
 RefusalReason = Literal[
@@ -81,6 +95,9 @@ class AdmissionRefused(Payload):
     reason_code: RefusalReason
     reason: NonEmpty
     orientation: Orientation
+
+    def fact_date(self) -> date:
+        return self.decided_on
 
 
 class CaseManagerAssigned(Payload):
@@ -99,6 +116,9 @@ class Evaluated(Payload):
     scales: Scales = Scales()
     summary: Text = ""
 
+    def fact_date(self) -> date:
+        return self.evaluated_on
+
 
 class PlanRevised(Payload):
     """A new revision of the service plan (PSI); the previous ones are kept in the journal."""
@@ -106,6 +126,10 @@ class PlanRevised(Payload):
     revision: int = Field(ge=1)
     problems: list[Problem] = Field(min_length=1)
     summary: Text = ""
+    revised_on: date | None = None  # absent from revisions stored before it was asked for
+
+    def fact_date(self) -> date | None:
+        return self.revised_on
 
 
 StayKind = Literal["emergency", "planned"]
@@ -118,7 +142,7 @@ class Hospitalised(Payload):
     kind: StayKind
     reason: Text = ""
 
-    def occurred_at_hint(self) -> datetime | None:
+    def fact_date(self) -> datetime:
         return self.admitted_at
 
 
@@ -130,7 +154,7 @@ class Discharged(Payload):
     destination: DischargeDestination
     discharge_letter_received: bool
 
-    def occurred_at_hint(self) -> datetime | None:
+    def fact_date(self) -> datetime:
         return self.discharged_at
 
 
@@ -145,6 +169,9 @@ class Closed(Payload):
     handed_over_to: NonEmpty | None = None
     comment: Text = ""
 
+    def fact_date(self) -> date:
+        return self.closed_on
+
     @model_validator(mode="after")
     def _hand_over_named(self) -> "Closed":
         if self.reason_code == "stabilisation" and not self.handed_over_to:
@@ -158,24 +185,45 @@ class Waitlisted(Payload):
     rank: int = Field(ge=1)
     since: date
 
+    def fact_date(self) -> date:
+        return self.since
+
+
+ValidationMeans = Literal["signed_in", "courrier", "messagerie_securisee", "telephone"]
+
 
 class PlanValidated(Payload):
-    """The médecin traitant validated a revision of the service plan."""
+    """The médecin traitant validated a revision of the service plan: signed in themself
+    (``signed_in``), or the validation was received by another means and recorded by the case
+    manager (``recorded_by``). Validations stored before the means were asked for have none."""
 
     revision: int = Field(ge=1)
     validated_by: NonEmpty
     validated_on: date
+    validator_id: NonEmpty | None = None
+    means: ValidationMeans | None = None
+    received_on: date | None = None
+    recorded_by: NonEmpty | None = None
+
+    def fact_date(self) -> date:
+        return self.validated_on
 
 
 class MemberJoined(Payload):
     member: CareCircleMember
     joined_on: date
 
+    def fact_date(self) -> date:
+        return self.joined_on
+
 
 class MemberLeft(Payload):
     member_id: NonEmpty
     left_on: date
     reason: Text = ""
+
+    def fact_date(self) -> date:
+        return self.left_on
 
 
 class StayTransferred(Payload):
@@ -185,7 +233,7 @@ class StayTransferred(Payload):
     ward: NonEmpty
     transferred_at: AwareDatetime
 
-    def occurred_at_hint(self) -> datetime | None:
+    def fact_date(self) -> datetime:
         return self.transferred_at
 
 
@@ -193,6 +241,9 @@ class DischargeLetterReceived(Payload):
     """The discharge letter (lettre de liaison) arrived after the discharge."""
 
     received_on: date
+
+    def fact_date(self) -> date:
+        return self.received_on
 
 
 ContactKind = Literal["visit", "phone", "email", "meeting", "other"]
@@ -205,6 +256,9 @@ class FollowUpNoted(Payload):
     contact_on: date
     summary: NonEmpty
 
+    def fact_date(self) -> date:
+        return self.contact_on
+
 
 DysfunctionCategory = Literal[
     "missing_resource", "poor_articulation", "unknown_services", "other"
@@ -215,6 +269,10 @@ class DysfunctionReported(Payload):
     category: DysfunctionCategory
     description: NonEmpty
     territory: NonEmpty
+    reported_on: date | None = None  # absent from reports stored before it was asked for
+
+    def fact_date(self) -> date | None:
+        return self.reported_on
 
 
 RuleCode = Literal["R1", "R2", "R3", "R4", "R5", "R6", "R7"]
@@ -240,8 +298,23 @@ class AlertAcknowledged(Payload):
 
 
 class AlertResolved(Payload):
+    """The alert ended: its condition cleared (``resolved_by`` "system", with the id of the
+    event that cleared it), or a professional who had acknowledged it closed it."""
+
     alert_id: UUID
     resolution: Text = ""
+    resolved_by: NonEmpty | None = None
+    cleared_by_event_id: UUID | None = None
+
+
+class IdentityCorrected(Payload):
+    """A coordinator corrected the person's identity traits set by the first referral."""
+
+    family_name: NonEmpty
+    given_names: NonEmpty
+    birth_date: date
+    sex: Literal["F", "M", "X"]
+    reason: NonEmpty
 
 
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
@@ -250,6 +323,6 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         Referred, Admitted, AdmissionRefused, CaseManagerAssigned, Waitlisted, Evaluated,
         PlanRevised, PlanValidated, MemberJoined, MemberLeft, Hospitalised, StayTransferred,
         Discharged, DischargeLetterReceived, FollowUpNoted, DysfunctionReported, AlertRaised,
-        AlertAcknowledged, AlertResolved, Closed,
+        AlertAcknowledged, AlertResolved, Closed, IdentityCorrected,
     )
 }

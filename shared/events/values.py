@@ -69,8 +69,9 @@ class NationalCriteria(Value):
     c2_help_insufficient: Criterion
     c3_no_resource_person: Criterion
 
-    def all_met(self) -> bool:
-        return all(getattr(self, name).met for name in type(self).model_fields)
+    def not_met(self) -> list[str]:
+        """The criteria the referrer answered as not met, by field name."""
+        return [name for name in type(self).model_fields if not getattr(self, name).met]
 
 
 class Consent(Value):

@@ -1,39 +1,80 @@
-"""The journal application: load the aggregates, call the command, save them together;
-translate the infrastructure's errors into domain ones."""
+"""The journal application: one named method per use case. Each loads the pathway, calls the
+domain, resolves the alerts the new facts cleared, and saves everything it changed in one
+transaction; the infrastructure's errors come out as domain ones."""
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.utils import strtobool
 
 from shared import events as ev
 from shared.events import EventEnvelope
-from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway, PersonIndex
-from shared.pathway.errors import ConcurrentChangeError, PathwayNotFoundError
+from shared.pathway.commands import SYSTEM, Delays, Meta, Policy
+from shared.pathway.dates import DEFAULT_TIME_ZONE, moment
+from shared.pathway.domain import Pathway, PersonIndex, ReceivedValidation
+from shared.pathway.errors import (
+    ConcurrentChangeError,
+    ImplausibleInputError,
+    PathwayNotFoundError,
+)
 from shared.pathway.events import PathwayEvent
+from shared.pathway.locks import SerialisedCacheRepository, TerritoryLocks
 from shared.pathway.persistence import JsonTranscoder, PydanticMapper, to_envelope
+from shared.pathway.ruptures import wanted_keys
 from shared.pathway.territory import Territory
 
 Decision = Callable[[Pathway], Sequence[Any]]
 """Runs commands on a pathway; returns the other aggregates to save with it."""
 
-ATTEMPTS = 5
+ATTEMPTS = 10
+
+
+class VersionNotFoundError(PathwayNotFoundError):
+    code = "version.not_found"
 
 
 class Journal(Application[UUID]):
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
+    def __init__(self, env: dict[str, str] | None = None, *, policy: Policy | None = None,
+                 delays: Delays | None = None, zone: ZoneInfo = DEFAULT_TIME_ZONE) -> None:
+        super().__init__(env=env)
+        self.policy, self.delays, self.zone = policy or Policy(), delays or Delays(), zone
+        self.territory_locks = TerritoryLocks(self.env)
+
     def construct_mapper(self) -> Mapper[UUID]:
-        return PydanticMapper(transcoder=JsonTranscoder())
+        # Through the factory, so that a configured cipher and compressor apply.
+        return self.factory.mapper(transcoder=JsonTranscoder(), mapper_class=PydanticMapper)
+
+    def construct_repository(self) -> Repository[UUID]:
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return SerialisedCacheRepository(
+            event_store=self.events, snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+        )
+
+    def close(self) -> None:
+        self.territory_locks.close()
+        super().close()
 
     # -- intake -----------------------------------------------------------------------------
 
     def refer(self, referral: ev.Referred, meta: Meta) -> UUID:
         """Opens a stream for a new person, or the next episode of a known one."""
+        meta = self._stamped(meta)
+        if not self.territory(referral.territory).managers:
+            raise ImplausibleInputError(
+                "territory.unknown",
+                f"Le territoire « {referral.territory} » n'a aucun gestionnaire de cas "
+                "enregistré : vérifiez le code du territoire.", territory=referral.territory)
         try:
             index: PersonIndex = self.repository.get(PersonIndex.id_for(referral.person.ins))
         except AggregateNotFoundError:
@@ -41,55 +82,180 @@ class Journal(Application[UUID]):
             try:
                 self.save(pathway, PersonIndex.create(referral.person.ins, pathway.id))
             except IntegrityError:
-                raise _concurrent(None) from None  # the same person referred twice at once
-            return pathway.id
-        return self.execute(index.pathway_id, lambda p: p.refer(referral, meta)).id
+                pass  # the same person referred twice at once: the second is a new episode
+            else:
+                return pathway.id
+            index = self.repository.get(PersonIndex.id_for(referral.person.ins))
+        return self._run(index.pathway_id, lambda p: p.refer(referral, meta), None).id
+
+    def correct_identity(self, pathway_id: UUID, correction: ev.IdentityCorrected, meta: Meta,
+                         expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.correct_identity(correction, meta),
+                         expected_version)
 
     def admit(self, pathway_id: UUID, decision: ev.Admitted, case_manager_id: str | None,
               meta: Meta, expected_version: int | None = None) -> Pathway:
         """Admits, then gives the person a place, or a rank on the waiting list."""
+        meta = self._stamped(meta)
+        on_decision = replace(meta, occurred_at=moment(decision.decided_on, self.zone))
+
         def decide(pathway: Pathway) -> list[Any]:
             territory = self.territory(pathway.territory)
             pathway.admit(decision, meta)
             manager = case_manager_id or territory.roomiest()
             if manager is None:
-                rank = territory.enqueue(pathway.id, datetime.now(UTC))
+                rank = territory.enqueue(pathway.id, meta.now)
                 pathway.wait_for_place(ev.Waitlisted(rank=rank, since=decision.decided_on), meta)
             else:
-                self._give_place(territory, pathway, manager, "admission", meta)
+                self._give_place(territory, pathway, manager, "admission", on_decision)
             return [territory]
-        return self.transact(pathway_id, decide, expected_version)
+        return self._transact(pathway_id, decide, expected_version, places=True)
+
+    def refuse(self, pathway_id: UUID, decision: ev.AdmissionRefused, meta: Meta,
+               expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.refuse(decision, meta), expected_version)
 
     def transfer(self, pathway_id: UUID, case_manager_id: str, reason: str, meta: Meta,
                  expected_version: int | None = None) -> Pathway:
+        """Gives the pathway to another case manager of the territory."""
+        meta = self._stamped(meta)
+
         def decide(pathway: Pathway) -> list[Any]:
             territory = self.territory(pathway.territory)
             self._give_place(territory, pathway, case_manager_id, reason, meta)
             return [territory]
-        return self.transact(pathway_id, decide, expected_version)
+        return self._transact(pathway_id, decide, expected_version, places=True)
+
+    def register_manager(self, territory_code: str, manager_id: str, name: str, capacity: int,
+                         meta: Meta) -> Territory:
+        """Adds a case manager or changes their capacity; waiting persons take the new room."""
+        meta = self._stamped(meta)
+        with self.territory_locks.hold(territory_code):
+            for _ in range(ATTEMPTS):
+                territory = self.territory(territory_code)
+                territory.register(manager_id, name, capacity)
+                try:
+                    self.save(territory, *self._fill_places(territory, meta))
+                    return territory
+                except IntegrityError:
+                    continue  # a waiting person's pathway changed meanwhile
+        raise _concurrent(None)
+
+    # -- case file --------------------------------------------------------------------------
+
+    def evaluate(self, pathway_id: UUID, evaluation: ev.Evaluated, meta: Meta,
+                 expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.evaluate(evaluation, meta), expected_version)
+
+    def revise_plan(self, pathway_id: UUID, plan: ev.PlanRevised, meta: Meta,
+                    expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        dated = plan if plan.revised_on else plan.model_copy(
+            update={"revised_on": self.today(meta)})
+        return self._run(pathway_id, lambda p: p.revise_plan(dated, meta), expected_version)
+
+    def validate_plan(self, pathway_id: UUID, revision: int, validated_on: date,
+                      received: ReceivedValidation | None, meta: Meta,
+                      expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id,
+                         lambda p: p.validate_plan(revision, validated_on, meta, received),
+                         expected_version)
+
+    def join_care_circle(self, pathway_id: UUID, joined: ev.MemberJoined, meta: Meta,
+                         expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.join(joined, meta), expected_version)
+
+    def leave_care_circle(self, pathway_id: UUID, left: ev.MemberLeft, meta: Meta,
+                          expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.leave(left, meta), expected_version)
+
+    def hospitalise(self, pathway_id: UUID, stay: ev.Hospitalised, meta: Meta,
+                    expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.hospitalise(stay, meta), expected_version)
+
+    def transfer_stay(self, pathway_id: UUID, transfer: ev.StayTransferred, meta: Meta,
+                      expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.transfer_stay(transfer, meta),
+                         expected_version)
+
+    def discharge(self, pathway_id: UUID, discharge: ev.Discharged, meta: Meta,
+                  expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.discharge(discharge, meta), expected_version)
+
+    def receive_discharge_letter(self, pathway_id: UUID, letter: ev.DischargeLetterReceived,
+                                 meta: Meta, expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.receive_discharge_letter(letter, meta),
+                         expected_version)
+
+    def note(self, pathway_id: UUID, note: ev.FollowUpNoted, meta: Meta,
+             expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.note(note, meta), expected_version)
+
+    def report_dysfunction(self, pathway_id: UUID, report: ev.DysfunctionReported, meta: Meta,
+                           expected_version: int | None = None) -> Pathway:
+        meta = self._stamped(meta)
+        dated = report if report.reported_on else report.model_copy(
+            update={"reported_on": self.today(meta)})
+        return self._run(pathway_id, lambda p: p.report_dysfunction(dated, meta),
+                         expected_version)
 
     def close_episode(self, pathway_id: UUID, closure: ev.Closed, meta: Meta,
-              expected_version: int | None = None) -> Pathway:
+                      expected_version: int | None = None) -> Pathway:
         """Closes the episode; the place it frees goes to the first person waiting."""
+        meta = self._stamped(meta)
+
         def decide(pathway: Pathway) -> list[Any]:
             territory = self.territory(pathway.territory)
             pathway.close(closure, meta)
             territory.release(pathway.id)
             return [territory, *self._fill_places(territory, meta)]
-        return self.transact(pathway_id, decide, expected_version)
+        return self._transact(pathway_id, decide, expected_version, places=True)
 
-    def register_manager(self, territory_code: str, manager_id: str, name: str, capacity: int,
-                         meta: Meta) -> Territory:
-        """Adds a case manager or changes their capacity; waiting persons take the new room."""
-        for _ in range(ATTEMPTS):
-            territory = self.territory(territory_code)
-            territory.register(manager_id, name, capacity)
-            try:
-                self.save(territory, *self._fill_places(territory, meta))
-                return territory
-            except IntegrityError:
-                continue
-        raise _concurrent(None)
+    # -- alerts -----------------------------------------------------------------------------
+
+    def raise_alert(self, pathway_id: UUID, alert: ev.AlertRaised) -> bool:
+        """Records a rule's alert unless it fired already or its condition has cleared."""
+        meta = self._stamped(Meta(actor=SYSTEM))
+        raised: list[bool] = []
+
+        def decide(pathway: Pathway) -> list[Any]:
+            raised[:] = [pathway.raise_alert(alert, meta, self.wanted_keys(pathway))]
+            return []
+        self._transact(pathway_id, decide, None)
+        return raised[0]
+
+    def acknowledge_alert(self, pathway_id: UUID, alert_id: UUID, comment: str,
+                          meta: Meta) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.acknowledge_alert(alert_id, comment, meta),
+                         None)
+
+    def resolve_alert(self, pathway_id: UUID, alert_id: UUID, comment: str,
+                      meta: Meta) -> Pathway:
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.resolve_alert(alert_id, comment, meta), None)
+
+    def wanted_keys(self, pathway: Pathway) -> set[str]:
+        return wanted_keys(pathway.state, self.delays, self.policy)
+
+    # -- how every command runs -------------------------------------------------------------
+
+    def _stamped(self, meta: Meta) -> Meta:
+        return replace(meta, zone=self.zone)
+
+    def today(self, meta: Meta) -> date:
+        return meta.now.astimezone(self.zone).date()
 
     def _give_place(self, territory: Territory, pathway: Pathway, manager_id: str,
                     reason: str, meta: Meta) -> None:
@@ -107,36 +273,41 @@ class Journal(Application[UUID]):
             assigned.append(waiting)
         return assigned
 
-    # -- any command ------------------------------------------------------------------------
-
-    def execute(self, pathway_id: UUID, command: Callable[[Pathway], object],
-                expected_version: int | None = None) -> Pathway:
-        """Runs one command on a pathway and saves what it decided."""
+    def _run(self, pathway_id: UUID, command: Callable[[Pathway], object],
+             expected_version: int | None) -> Pathway:
         def decide(pathway: Pathway) -> list[Any]:
             command(pathway)
             return []
-        return self.transact(pathway_id, decide, expected_version)
+        return self._transact(pathway_id, decide, expected_version)
 
-    def transact(self, pathway_id: UUID, decide: Decision,
-                 expected_version: int | None = None) -> Pathway:
+    def _transact(self, pathway_id: UUID, decide: Decision, expected_version: int | None,
+                  places: bool = False) -> Pathway:
         """Saves the pathway and what else the decision changed, in one transaction.
 
-        A conflict on the pathway itself is the user's to resolve (409); a conflict on another
-        aggregate (the territory's places) is retried on fresh state."""
-        for _ in range(ATTEMPTS):
-            pathway = self.pathway(pathway_id)
-            loaded = pathway.version
-            if expected_version is not None and expected_version != loaded:
-                raise _concurrent(loaded)
-            others = decide(pathway)
-            try:
-                self.save(pathway, *others)
-                return pathway
-            except IntegrityError:
-                current = self.pathway(pathway_id).version
-                if current != loaded:
-                    raise _concurrent(current) from None
-        raise _concurrent(None)
+        With ``If-Match`` (``expected_version``) a change made meanwhile is the caller's to
+        look at: 409 with the current version. Without it, the command is tried again on the
+        fresh state, its rules checked again: an alert the scheduler appended a moment
+        before is no reason to bother the user. ``places``: the decision takes or frees a
+        place of the territory, so it waits for its turn on the territory."""
+        turn: AbstractContextManager[object] = (
+            self.territory_locks.hold(self.pathway(pathway_id).territory) if places
+            else nullcontext())
+        with turn:
+            for _ in range(ATTEMPTS):
+                pathway = self.pathway(pathway_id)
+                loaded = pathway.version
+                if expected_version is not None and expected_version != loaded:
+                    raise _concurrent(loaded)
+                others = decide(pathway)
+                pathway.resolve_cleared_alerts(self.wanted_keys(pathway))
+                try:
+                    self.save(pathway, *others)
+                    return pathway
+                except IntegrityError:
+                    current = self.pathway(pathway_id).version
+                    if expected_version is not None and current != loaded:
+                        raise _concurrent(current) from None
+        raise _concurrent(self.pathway(pathway_id).version)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -147,6 +318,10 @@ class Journal(Application[UUID]):
             pathway = None
         if not isinstance(pathway, Pathway):
             raise PathwayNotFoundError("Parcours introuvable.", pathway_id=str(pathway_id))
+        if version is not None and pathway.version < version:
+            raise VersionNotFoundError(
+                f"Le journal de ce parcours s'arrête à la version {pathway.version}.",
+                current_version=pathway.version)
         return pathway
 
     def pathway_as_of(self, pathway_id: UUID, as_of: datetime) -> Pathway:
@@ -165,7 +340,8 @@ class Journal(Application[UUID]):
             territory = Territory.open(code)
         return territory
 
-    def journal(self, pathway_id: UUID) -> Sequence[EventEnvelope]:
+    def events_of(self, pathway_id: UUID) -> Sequence[EventEnvelope]:
+        """The pathway's journal: every event in order, in its envelope."""
         self.pathway(pathway_id)
         return [
             to_envelope(event)

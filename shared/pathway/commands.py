@@ -1,20 +1,29 @@
 """What every command carries besides its payload, and the practice settings rules read."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from shared.events import Actor
+from shared.pathway.dates import DEFAULT_TIME_ZONE
 
 SYSTEM = Actor(id="parcours", role="system")
 
 
 @dataclass(frozen=True)
 class Meta:
+    """Who acts, when it is written (``now``, from the platform's clock), and in which time
+    zone the facts' days are counted. ``occurred_at`` is for facts whose payload holds no date
+    (a case manager assigned at the admission's date)."""
+
     actor: Actor
     occurred_at: datetime | None = None
     correlation_id: UUID = field(default_factory=uuid4)
     causation_id: UUID | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    zone: ZoneInfo = DEFAULT_TIME_ZONE
+    future_tolerance: timedelta = timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,31 @@
 
 A stream holds successive episodes: referral → decision → (admitted → … → closed). A new
 referral after a refusal or a closure opens the next episode in the same stream.
-No I/O here; rules that depend on dates use the facts' own dates, not when they were typed."""
+No I/O here; rules that depend on dates use the facts' own dates, not when they were typed,
+and the moment of writing comes from the command's ``Meta``."""
 
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import BaseAggregate, CanInitAggregate
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared import events as ev
+from shared.events.payloads import ValidationMeans
 from shared.events.values import CareCircleMember, Person
-from shared.pathway.commands import Meta, Policy
-from shared.pathway.errors import RuleBrokenError
+from shared.pathway.commands import SYSTEM, Meta, Policy
+from shared.pathway.dates import french, local_day, moment
+from shared.pathway.errors import ImplausibleInputError, RuleBrokenError
 from shared.pathway.events import EVENT_CLASSES, PathwayEvent, PathwayOpened, event_fields
+from shared.pathway.followup import FollowUpState, begin, evolve
+from shared.pathway.ruptures import CLEARABLE_RULES, INFORMATION_RULES
+
+IDENTITY_TRAITS = ("ins", "family_name", "given_names", "birth_date", "sex")
 
 
 class Status(StrEnum):
@@ -40,6 +49,13 @@ class Episode:
     decided_on: date | None = None
     closed_on: date | None = None
     closure_reason: str | None = None
+    criteria_not_met: tuple[str, ...] = ()
+    criteria_override: str | None = None
+    last_fact_on: date | None = None
+
+    @property
+    def ended_on(self) -> date | None:
+        return self.closed_on or (self.decided_on if self.decision == "refused" else None)
 
 
 @dataclass
@@ -57,6 +73,7 @@ class Alert:
     raised: ev.AlertRaised
     state: str = "open"
     acknowledged_by: str | None = None
+    resolved_by: str | None = None
 
 
 @dataclass
@@ -68,11 +85,21 @@ class Stay:
 
 @dataclass
 class FollowUp:
+    """The records of the episode; the follow-up state the rules read is ``Pathway.state``."""
+
     last_evaluation: ev.Evaluated | None = None
     last_discharge: ev.Discharged | None = None
-    last_contact_on: date | None = None
     plans: dict[int, ev.PlanRevised] = field(default_factory=dict)
+    plan_dates: dict[int, date] = field(default_factory=dict)
     validations: dict[int, ev.PlanValidated] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReceivedValidation:
+    """The GP's validation reached the case manager by letter, secure messaging or phone."""
+
+    means: ValidationMeans
+    received_on: date
 
 
 class Pathway(BaseAggregate[UUID]):
@@ -87,9 +114,11 @@ class Pathway(BaseAggregate[UUID]):
         self.open_stay: Stay | None = None
         self.care_circle: list[Membership] = []
         self.follow_up = FollowUp()
+        self.state = FollowUpState(pathway_id="", territory="", person_label="")
         self.alerts: dict[UUID, Alert] = {}
         self.fired_keys: set[str] = set()
         self.letter_received = False
+        self.last_fact_event_id: UUID | None = None
 
     @property
     def episode(self) -> int:
@@ -107,18 +136,16 @@ class Pathway(BaseAggregate[UUID]):
         return gps[0] if gps else None
 
     def next_evaluation_due(self, policy: Policy) -> date | None:
-        if self.status is not Status.ACTIVE or self.admitted_on is None:
-            return None
-        last, discharge = self.follow_up.last_evaluation, self.follow_up.last_discharge
-        home = discharge.discharged_at.date() if discharge and discharge.destination == "home" \
-            else None
-        return policy.next_evaluation_due(self.admitted_on, last.evaluated_on if last else None,
-                                          home)
+        return self.state.next_evaluation_due(policy)
+
+    def open_alerts(self) -> list[Alert]:
+        return [a for a in self.alerts.values() if a.state != "resolved"]
 
     # -- intake -----------------------------------------------------------------------------
 
     @classmethod
     def open(cls, referral: ev.Referred, meta: Meta) -> "Pathway":
+        _not_in_future(referral.referred_on, meta)
         return cls._create(PathwayOpened, id=uuid4(), **event_fields(referral, meta))
 
     def refer(self, referral: ev.Referred, meta: Meta) -> None:
@@ -129,14 +156,31 @@ class Pathway(BaseAggregate[UUID]):
                 "possible qu'après la clôture ou le refus.",
                 pathway_id=str(self.id),
             )
+        self._require_same_identity(referral.person)
+        ended_on = self.episodes[-1].ended_on
+        self._dated(referral.referred_on, meta, (ended_on, "la fin de l'épisode précédent"))
         self._record(referral, meta)
+
+    def correct_identity(self, correction: ev.IdentityCorrected, meta: Meta) -> None:
+        self._dated(correction.birth_date, meta)
+        self._record(correction, meta)
 
     def admit(self, decision: ev.Admitted, meta: Meta) -> None:
         self._require_awaiting_decision()
+        self._dated(decision.decided_on, meta, self._referral_bound())
+        not_met = self.episodes[-1].criteria_not_met
+        if not_met and not decision.criteria_override:
+            raise RuleBrokenError(
+                "criteria.not_met",
+                "L'orientation ne remplit pas tous les critères nationaux : une admission "
+                "malgré cela demande la justification de la commission (criteria_override).",
+                criteria_not_met=list(not_met),
+            )
         self._record(decision, meta)
 
     def refuse(self, decision: ev.AdmissionRefused, meta: Meta) -> None:
         self._require_awaiting_decision()
+        self._dated(decision.decided_on, meta, self._referral_bound())
         self._record(decision, meta)
 
     def assign(self, assignment: ev.CaseManagerAssigned, meta: Meta) -> None:
@@ -155,10 +199,13 @@ class Pathway(BaseAggregate[UUID]):
 
     def evaluate(self, evaluation: ev.Evaluated, meta: Meta) -> None:
         self._require_active()
+        self._dated(evaluation.evaluated_on, meta, self._admission_bound())
         self._record(evaluation, meta)
 
     def revise_plan(self, plan: ev.PlanRevised, meta: Meta) -> None:
         self._require_active()
+        if plan.revised_on is not None:
+            self._dated(plan.revised_on, meta, self._admission_bound())
         if plan.revision != self.plan_revision + 1:
             raise RuleBrokenError(
                 "plan.revision_out_of_sequence",
@@ -167,7 +214,10 @@ class Pathway(BaseAggregate[UUID]):
             )
         self._record(plan, meta)
 
-    def validate_plan(self, revision: int, validated_on: date, meta: Meta) -> None:
+    def validate_plan(self, revision: int, validated_on: date, meta: Meta,
+                      received: ReceivedValidation | None = None) -> None:
+        """The GP validates, signed in themself; or the case manager records a validation
+        received from the GP, with its means and the day it arrived."""
         self._require_active()
         if revision not in self.follow_up.plans:
             raise RuleBrokenError("plan.unknown_revision",
@@ -175,6 +225,8 @@ class Pathway(BaseAggregate[UUID]):
         if revision in self.follow_up.validations:
             raise RuleBrokenError("plan.already_validated",
                                   f"La révision n° {revision} du PSI est déjà validée.")
+        revised_on = self.follow_up.plan_dates.get(revision)
+        self._dated(validated_on, meta, (revised_on, "la révision du PSI"))
         gp = self.attending_gp(validated_on)
         if gp is None:
             raise RuleBrokenError(
@@ -182,11 +234,26 @@ class Pathway(BaseAggregate[UUID]):
                 "Le PSI est validé par le médecin traitant : ajoutez-le d'abord au cercle de "
                 "soins.",
             )
-        self._record(ev.PlanValidated(revision=revision, validated_by=gp.member.name,
-                                      validated_on=validated_on), meta)
+        if received is None and meta.actor.id != gp.member.member_id:
+            raise RuleBrokenError(
+                "plan.validation_means_required",
+                "Seul le médecin traitant valide lui-même le PSI. Si sa validation vous est "
+                "parvenue, enregistrez-la comme reçue en précisant le moyen (courrier, "
+                "messagerie sécurisée, téléphone) et la date de réception.",
+            )
+        if received is not None:
+            self._dated(received.received_on, meta, (validated_on, "la date de validation"))
+        self._record(ev.PlanValidated(
+            revision=revision, validated_by=gp.member.name, validated_on=validated_on,
+            validator_id=gp.member.member_id,
+            means=received.means if received else "signed_in",
+            received_on=received.received_on if received else None,
+            recorded_by=meta.actor.id if received else None,
+        ), meta)
 
     def join(self, joined: ev.MemberJoined, meta: Meta) -> None:
         self._require_not_ended()
+        self._dated(joined.joined_on, meta, self._referral_bound())
         # A membership runs until its departure: a new one may not overlap any still running
         # on or after the day it starts.
         overlapping = [m for m in self.care_circle
@@ -210,13 +277,12 @@ class Pathway(BaseAggregate[UUID]):
         if not current:
             raise RuleBrokenError("care_circle.not_member",
                                   "Ce professionnel ne fait pas partie du cercle de soins.")
-        if left.left_on < current[0].joined_on:
-            raise RuleBrokenError("care_circle.leave_before_join",
-                                  "La date de départ précède la date d'arrivée.")
+        self._dated(left.left_on, meta, (current[0].joined_on, "son arrivée dans le cercle"))
         self._record(left, meta)
 
     def hospitalise(self, stay: ev.Hospitalised, meta: Meta) -> None:
         self._require_active()
+        self._dated(stay.admitted_at, meta, self._admission_bound())
         if self.open_stay is not None:
             raise RuleBrokenError(
                 "stay.already_open",
@@ -226,18 +292,12 @@ class Pathway(BaseAggregate[UUID]):
 
     def transfer_stay(self, transfer: ev.StayTransferred, meta: Meta) -> None:
         stay = self._require_open_stay()
-        if transfer.transferred_at < stay.admitted_at:
-            raise RuleBrokenError("stay.dates_inconsistent",
-                                  "Le transfert précède l'entrée à l'hôpital.")
+        self._dated(transfer.transferred_at, meta, (stay.admitted_at, "l'entrée à l'hôpital"))
         self._record(transfer, meta)
 
     def discharge(self, discharge: ev.Discharged, meta: Meta) -> None:
         stay = self._require_open_stay()
-        if discharge.discharged_at < stay.admitted_at:
-            raise RuleBrokenError(
-                "stay.discharge_before_admission",
-                "La date de sortie précède la date d'entrée à l'hôpital.",
-            )
+        self._dated(discharge.discharged_at, meta, (stay.admitted_at, "l'entrée à l'hôpital"))
         self._record(discharge, meta)
 
     def receive_discharge_letter(self, letter: ev.DischargeLetterReceived, meta: Meta) -> None:
@@ -246,43 +306,104 @@ class Pathway(BaseAggregate[UUID]):
         if discharge is None or discharge.discharge_letter_received or self.letter_received:
             raise RuleBrokenError("stay.no_letter_expected",
                                   "Aucune lettre de liaison n'est attendue pour ce parcours.")
-        if letter.received_on < discharge.discharged_at.date():
-            raise RuleBrokenError("stay.dates_inconsistent",
-                                  "La lettre de liaison ne peut précéder la sortie.")
+        self._dated(letter.received_on, meta, (discharge.discharged_at, "la sortie"))
         self._record(letter, meta)
 
     def note(self, note: ev.FollowUpNoted, meta: Meta) -> None:
         self._require_active()
+        self._dated(note.contact_on, meta, self._admission_bound())
         self._record(note, meta)
 
     def report_dysfunction(self, report: ev.DysfunctionReported, meta: Meta) -> None:
         self._require_active()
+        if report.reported_on is not None:
+            self._dated(report.reported_on, meta, self._admission_bound())
         self._record(report, meta)
 
     def close(self, closure: ev.Closed, meta: Meta) -> None:
         self._require_active()
+        last = self.episodes[-1].last_fact_on
+        self._dated(closure.closed_on, meta, (last, "le dernier fait enregistré de l'épisode"))
         self._record(closure, meta)
 
     # -- alerts -----------------------------------------------------------------------------
 
-    def raise_alert(self, alert: ev.AlertRaised, meta: Meta) -> bool:
-        """Records the alert unless this occurrence already fired; says whether it did."""
+    def raise_alert(self, alert: ev.AlertRaised, meta: Meta, wanted: set[str]) -> bool:
+        """Records the alert unless this occurrence already fired, or its condition cleared
+        since the deadline was planned (``wanted``: the keys the rules call for now)."""
         if alert.dedup_key in self.fired_keys or self.status in ENDED:
+            return False
+        if alert.rule in CLEARABLE_RULES and alert.dedup_key not in wanted:
             return False
         self._record(alert, meta)
         return True
 
-    def acknowledge_alert(self, ack: ev.AlertAcknowledged, meta: Meta) -> None:
-        if self._require_alert(ack.alert_id).state != "open":
+    def acknowledge_alert(self, alert_id: UUID, comment: str, meta: Meta) -> None:
+        """Takes the alert in hand; an information alert (R1, R2) ends there."""
+        alert = self._require_alert(alert_id)
+        if alert.state != "open":
             raise RuleBrokenError("alert.not_open", "Cette alerte n'est plus ouverte.")
-        self._record(ack, meta)
+        self._record(ev.AlertAcknowledged(alert_id=alert_id, comment=comment), meta)
+        if alert.raised.rule in INFORMATION_RULES:
+            self._record(ev.AlertResolved(alert_id=alert_id, resolved_by=meta.actor.id,
+                                          resolution="Information prise en compte."), meta)
 
-    def resolve_alert(self, resolution: ev.AlertResolved, meta: Meta) -> None:
-        if self._require_alert(resolution.alert_id).state == "resolved":
+    def resolve_alert(self, alert_id: UUID, comment: str, meta: Meta) -> None:
+        """Closes an alert one has handled: acknowledged first, in the same call if need be."""
+        alert = self._require_alert(alert_id)
+        if alert.state == "resolved":
             raise RuleBrokenError("alert.already_resolved", "Cette alerte est déjà résolue.")
-        self._record(resolution, meta)
+        if alert.state == "open":
+            self.acknowledge_alert(alert_id, "", meta)
+        if alert.state != "resolved":
+            self._record(ev.AlertResolved(alert_id=alert_id, resolved_by=meta.actor.id,
+                                          resolution=comment), meta)
+
+    def resolve_cleared_alerts(self, wanted: set[str]) -> None:
+        """Ends, in the journal, every alert whose condition the last facts cleared."""
+        for alert in self.open_alerts():
+            raised = alert.raised
+            if raised.rule in CLEARABLE_RULES and raised.dedup_key not in wanted:
+                self._record(ev.AlertResolved(
+                    alert_id=raised.alert_id, resolved_by=SYSTEM.id,
+                    cleared_by_event_id=self.last_fact_event_id,
+                    resolution="Levée automatiquement : la situation a été régularisée.",
+                ), Meta(actor=SYSTEM))
 
     # -- rules ------------------------------------------------------------------------------
+
+    def _require_same_identity(self, person: Person) -> None:
+        if self.person is None:
+            return
+        differ = [trait for trait in IDENTITY_TRAITS
+                  if _comparable(getattr(person, trait)) != _comparable(getattr(self.person,
+                                                                                   trait))]
+        if differ:
+            raise RuleBrokenError(
+                "identity.mismatch",
+                "Cette INS est déjà connue avec une autre identité : vérifiez les traits "
+                "d'identité, ou demandez au coordinateur de corriger l'identité enregistrée.",
+                pathway_id=str(self.id), differing_traits=differ,
+            )
+
+    def _referral_bound(self) -> tuple[date | None, str]:
+        return self.episodes[-1].referred_on, "l'orientation"
+
+    def _admission_bound(self) -> tuple[date | None, str]:
+        return self.admitted_on, "l'admission en gestion de cas"
+
+    def _dated(self, fact: date | datetime, meta: Meta,
+               *bounds: tuple[date | datetime | None, str]) -> None:
+        """A fact may be recorded late, never in the future nor before what it follows."""
+        _not_in_future(fact, meta)
+        for bound, what in bounds:
+            if bound is not None and _before(fact, bound, meta.zone):
+                day = local_day(bound, meta.zone)
+                raise RuleBrokenError(
+                    "date.out_of_order",
+                    f"Cette date précède {what} ({french(day)}) : corrigez la date saisie.",
+                    not_before=day.isoformat(),
+                )
 
     def _require_awaiting_decision(self) -> None:
         self._require_not_ended()
@@ -334,18 +455,25 @@ class Pathway(BaseAggregate[UUID]):
 
     def when(self, event: PathwayEvent) -> None:
         payload = event.data
+        if isinstance(payload, ev.Referred):
+            self._begin_episode(payload)
+        else:
+            evolve(self.state, payload, event.event_id, event.occurred_at, event.actor.id)
+        if not isinstance(payload, ALERT_PAYLOADS):
+            self.last_fact_event_id = event.event_id
+            fact = payload.fact_date()
+            if fact is not None:
+                day = local_day(fact)
+                last = self.episodes[-1].last_fact_on
+                self.episodes[-1].last_fact_on = max(last, day) if last else day
         match payload:
-            case ev.Referred():
-                self.person, self.territory = payload.person, payload.territory
-                self.status = Status.AWAITING_DECISION
-                self.episodes.append(Episode(len(self.episodes) + 1, payload.referred_on,
-                                             payload.referrer.name, payload.referrer.id))
-                self.admitted_on = self.case_manager_id = self.waiting_rank = None
-                self.open_stay = None
-                self.care_circle, self.follow_up, self.alerts = [], FollowUp(), {}
+            case ev.IdentityCorrected() if self.person is not None:
+                self.person = self.person.model_copy(update=payload.model_dump(
+                    include={"family_name", "given_names", "birth_date", "sex"}))
             case ev.Admitted():
                 self.status, self.admitted_on = Status.ACTIVE, payload.decided_on
                 self._decide("admitted", payload.decided_on)
+                self.episodes[-1].criteria_override = payload.criteria_override
             case ev.AdmissionRefused():
                 self.status = Status.REFUSED
                 self._decide("refused", payload.decided_on)
@@ -354,9 +482,12 @@ class Pathway(BaseAggregate[UUID]):
             case ev.Waitlisted():
                 self.waiting_rank = payload.rank
             case ev.Evaluated():
-                self.follow_up.last_evaluation = payload
+                known = self.follow_up.last_evaluation
+                if known is None or payload.evaluated_on >= known.evaluated_on:
+                    self.follow_up.last_evaluation = payload
             case ev.PlanRevised():
                 self.follow_up.plans[payload.revision] = payload
+                self.follow_up.plan_dates[payload.revision] = local_day(event.occurred_at)
             case ev.PlanValidated():
                 self.follow_up.validations[payload.revision] = payload
             case ev.MemberJoined():
@@ -375,10 +506,6 @@ class Pathway(BaseAggregate[UUID]):
                 self.letter_received = payload.discharge_letter_received
             case ev.DischargeLetterReceived():
                 self.letter_received = True
-            case ev.FollowUpNoted():
-                last = self.follow_up.last_contact_on
-                self.follow_up.last_contact_on = max(last or payload.contact_on,
-                                                     payload.contact_on)
             case ev.AlertRaised():
                 self.alerts[payload.alert_id] = Alert(payload)
                 self.fired_keys.add(payload.dedup_key)
@@ -387,13 +514,60 @@ class Pathway(BaseAggregate[UUID]):
                 self.alerts[payload.alert_id].acknowledged_by = event.actor.id
             case ev.AlertResolved():
                 self.alerts[payload.alert_id].state = "resolved"
+                self.alerts[payload.alert_id].resolved_by = payload.resolved_by or event.actor.id
             case ev.Closed():
                 self.status, self.open_stay = Status.CLOSED, None
                 self.episodes[-1].closed_on = payload.closed_on
                 self.episodes[-1].closure_reason = payload.reason_code
 
+    def _begin_episode(self, referral: ev.Referred) -> None:
+        if self.person is None:
+            self.person = referral.person
+        else:  # the traits stay those of the first referral; where the person lives may change
+            self.person = self.person.model_copy(update={
+                "commune": referral.person.commune,
+                "attending_gp": referral.person.attending_gp or self.person.attending_gp})
+        self.territory = referral.territory
+        self.status = Status.AWAITING_DECISION
+        self.episodes.append(Episode(
+            len(self.episodes) + 1, referral.referred_on, referral.referrer.name,
+            referral.referrer.id, criteria_not_met=tuple(referral.criteria.not_met())))
+        self.admitted_on = self.case_manager_id = self.waiting_rank = None
+        self.open_stay = None
+        self.care_circle, self.follow_up, self.alerts = [], FollowUp(), {}
+        self.state = begin(self.id, referral)
+        self.state.person_label = f"{self.person.given_names} {self.person.family_name}"
+
     def _decide(self, decision: str, decided_on: date) -> None:
         self.episodes[-1].decision, self.episodes[-1].decided_on = decision, decided_on
+
+
+ALERT_PAYLOADS = (ev.AlertRaised, ev.AlertAcknowledged, ev.AlertResolved)
+
+
+def _comparable(value: object) -> str:
+    """Traits compared as people read them: case, accents typed or not and spacing aside."""
+    text = " ".join(str(value).split()).casefold()
+    return "".join(c for c in unicodedata.normalize("NFD", text)
+                   if not unicodedata.combining(c))
+
+
+def _before(fact: date | datetime, bound: date | datetime, zone: ZoneInfo) -> bool:
+    """Two moments compare as moments; a day compares with the other fact's day."""
+    if isinstance(fact, datetime) and isinstance(bound, datetime):
+        return fact < bound
+    return local_day(fact, zone) < local_day(bound, zone)
+
+
+def _not_in_future(fact: date | datetime, meta: Meta) -> None:
+    limit = meta.now + meta.future_tolerance
+    if moment(fact, meta.zone) > limit:
+        raise ImplausibleInputError(
+            "date.in_future",
+            f"Cette date est dans le futur (au-delà du {french(local_day(limit, meta.zone))}) : "
+            "corrigez la date saisie.",
+            latest=local_day(limit, meta.zone).isoformat(),
+        )
 
 
 class PersonIndexed(BaseModel, CanInitAggregate[UUID]):

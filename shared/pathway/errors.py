@@ -24,3 +24,12 @@ class PathwayNotFoundError(PathwayError):
 
 class ConcurrentChangeError(PathwayError):
     code = "pathway.concurrent_change"
+
+
+class ImplausibleInputError(PathwayError):
+    """The command is well formed but cannot be true (a date in the future, an unknown
+    territory): the caller must correct what they typed."""
+
+    def __init__(self, code: str, message: str, **details: object) -> None:
+        super().__init__(message, **details)
+        self.code = code

@@ -4,8 +4,7 @@ There is one domain event class per payload type, named like it, so that a store
 parses back into its typed payload. ``PathwayOpened`` is the first referral of a person: it
 creates the stream, and its contract type is ``Referred`` like every later referral."""
 
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
@@ -13,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, create_model
 
 from shared import events as ev
 from shared.pathway.commands import Meta
+from shared.pathway.dates import moment
 
 
 class PathwayEvent(BaseModel, CanMutateAggregate[UUID]):
@@ -28,8 +28,20 @@ class PathwayEvent(BaseModel, CanMutateAggregate[UUID]):
     causation_id: UUID | None
     data: ev.Payload
 
+    class_version: ClassVar[int] = 2
+    """v2: ``occurred_at`` is the fact's own date; v1 stored the time of typing for facts
+    given as a day (only hospital stays had their real moment)."""
+
     def apply(self, aggregate: Any) -> None:
         aggregate.when(self)
+
+    @classmethod
+    def upcast_v1_v2(cls, state: dict[str, Any]) -> None:
+        payload_class = cls.model_fields["data"].annotation
+        assert isinstance(payload_class, type) and issubclass(payload_class, ev.Payload)
+        fact = payload_class.model_validate(state["data"]).fact_date()
+        if fact is not None:
+            state["occurred_at"] = moment(fact).isoformat()
 
 
 class PathwayOpened(PathwayEvent, CanInitAggregate[UUID]):
@@ -54,7 +66,10 @@ globals().update(EVENT_CLASSES)
 
 
 def event_fields(payload: ev.Payload, meta: Meta) -> dict[str, object]:
-    occurred_at = meta.occurred_at or payload.occurred_at_hint() or datetime.now(UTC)
+    """The envelope of a new event: it happened at the moment the payload gives (a day starts
+    at midnight in the territory), else when the caller says, else when it is written."""
+    fact = payload.fact_date()
+    occurred_at = moment(fact, meta.zone) if fact is not None else (meta.occurred_at or meta.now)
     return {
         "event_id": uuid4(),
         "occurred_at": occurred_at,

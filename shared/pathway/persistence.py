@@ -1,4 +1,9 @@
-"""Stores pydantic events as plain JSON, so the stored state is the contract's own shape."""
+"""Stores pydantic events as plain JSON, so the stored state is the contract's own shape.
+
+The mapper is built by the library's factory (``Journal.construct_mapper``), so the
+compressor and the cipher configured through ``COMPRESSOR_TOPIC`` / ``CIPHER_TOPIC`` apply;
+upcasting follows the library's convention: an event class with ``class_version`` N has
+``upcast_v1_v2`` … ``upcast_vN-1_vN`` methods, applied in order to older stored states."""
 
 import json
 from typing import Any
@@ -26,19 +31,41 @@ class PydanticMapper(Mapper[UUID]):
         state = domain_event.model_dump(
             mode="json", exclude={"originator_id", "originator_version"}
         )
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        stored = self.transcoder.encode(state)
+        if self.compressor:
+            stored = self.compressor.compress(stored)
+        if self.cipher:
+            stored = self.cipher.encrypt(stored)
         return StoredEvent(
             originator_id=domain_event.originator_id,  # type: ignore[attr-defined]
             originator_version=domain_event.originator_version,  # type: ignore[attr-defined]
             topic=get_topic(type(domain_event)),
-            state=self.transcoder.encode(state),
+            state=stored,
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         cls = resolve_topic(stored_event.topic)
-        state = self.transcoder.decode(stored_event.state)
+        stored = stored_event.state
+        if self.cipher:
+            stored = self.cipher.decrypt(stored)
+        if self.compressor:
+            stored = self.compressor.decompress(stored)
+        state = self.transcoder.decode(stored)
+        upcast(cls, state)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         return cls.model_validate(state)
+
+
+def upcast(cls: type, state: dict[str, Any]) -> None:
+    """Brings a stored state up to its class's version, one step at a time."""
+    version, target = state.pop("class_version", 1), getattr(cls, "class_version", 1)
+    while version < target:
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+        version += 1
 
 
 def to_envelope(event: PathwayEvent, global_position: int | None = None) -> EventEnvelope:

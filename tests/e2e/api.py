@@ -1,10 +1,12 @@
 """Small helpers to drive the API in tests."""
 
+import random
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from shared import fictitious as f
+from tests.conftest import bearer
 from tests.e2e.conftest import referral_json
 
 
@@ -34,7 +36,10 @@ def manager(client: TestClient, manager_id: str, capacity: int | None = None) ->
 
 
 def referred(client: TestClient, seed: int) -> str:
-    pathway_id: str = post(client, "/pathways", referral_json(seed), 201)["pathway_id"]
+    """Referred by the fixture's own referring professional, signed in."""
+    referrer = f.referral(random.Random(seed)).referrer.id
+    pathway_id: str = post(client, "/pathways", referral_json(seed), 201,
+                           headers=bearer(referrer, "referrer", None))["pathway_id"]
     return pathway_id
 
 

@@ -19,8 +19,19 @@ MANAGER = bearer("gc-1", "case_manager")
 def client(tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(Settings(mode="embedded", data_dir=tmp_path / "var"))
     with TestClient(app, headers=HEADERS) as test_client:
+        open_territory(test_client)
         yield test_client
 
 
+def open_territory(client: TestClient, headers: dict[str, str] = HEADERS) -> None:
+    """A territory receives referrals once it has a case manager."""
+    client.put(f"/territories/{fictitious.TERRITORY}/case-managers/gc-1",
+               json={"name": "Gestionnaire gc-1"}, headers=headers).raise_for_status()
+
+
 def referral_json(seed: int = 1) -> dict[str, Any]:
-    return fictitious.referral(random.Random(seed)).model_dump(mode="json")
+    """A referral form as a client sends it: who refers comes from the token."""
+    body = fictitious.referral(random.Random(seed)).model_dump(mode="json")
+    for signed_in in ("id", "name"):
+        del body["referrer"][signed_in]
+    return body

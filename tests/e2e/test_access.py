@@ -18,6 +18,7 @@ from shared import fictitious as f
 from shared.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.api import dump
+from tests.e2e.conftest import referral_json
 
 T = f.TERRITORY
 USERS = {
@@ -61,13 +62,13 @@ def pathway(client: TestClient) -> str:
     """Referred by dr-1, admitted, followed by gc-1, nurse-1 in the care circle."""
     referral = dump(f.referral(random.Random(1)))
     referral["referrer"]["id"] = "dr-1"
-    created = client.post("/pathways", json=referral, headers=USERS["its referrer"])
-    assert created.status_code == 201, created.text
-    pathway_id: str = created.json()["pathway_id"]
     coordinator = USERS["coordinator"]
     for manager in ("gc-1", "gc-2"):
         client.put(f"/territories/{T}/case-managers/{manager}", json={"name": manager},
                    headers=coordinator).raise_for_status()
+    created = client.post("/pathways", json=referral, headers=USERS["its referrer"])
+    assert created.status_code == 201, created.text
+    pathway_id: str = created.json()["pathway_id"]
     client.post(f"/pathways/{pathway_id}/admission",
                 json={"decided_on": "2026-01-20", "case_manager_id": "gc-1"},
                 headers=coordinator).raise_for_status()
@@ -115,7 +116,7 @@ def test_each_role_on_each_endpoint(client: TestClient, pathway: str, method: st
         if body == "note":
             payload = dump(f.note())
         elif body == "referral":
-            payload = dump(f.referral(random.Random(next(seeds))))
+            payload = referral_json(next(seeds))
         statuses[who] = call(client, who, method, path.format(p=pathway), payload)
     assert statuses == dict(zip(USERS, expected, strict=True))
 
@@ -157,6 +158,7 @@ def test_a_forged_or_expired_token_is_refused(client: TestClient) -> None:
 def test_membership_periods_decide_access(client: TestClient, pathway: str,
                                           clock: Clock) -> None:
     physio = dump(f.member("kine-1", "physiotherapist")) | {"joined_on": "2026-04-01"}
+    clock.now = datetime(2026, 6, 1, tzinfo=UTC)  # the membership is recorded afterwards
     client.post(f"/pathways/{pathway}/care-circle", json=physio,
                 headers=USERS["its case manager"]).raise_for_status()
     kine = bearer("kine-1", "referrer", None)
@@ -167,6 +169,7 @@ def test_membership_periods_decide_access(client: TestClient, pathway: str,
 
     assert status(date(2026, 3, 31)) == 404  # not yet a member
     assert status(date(2026, 4, 1)) == 200  # joins: gains access from that date
+    clock.now = datetime(2026, 6, 1, tzinfo=UTC)
     client.post(f"/pathways/{pathway}/care-circle/kine-1/departure",
                 json={"left_on": "2026-05-15"},
                 headers=USERS["its case manager"]).raise_for_status()
@@ -225,7 +228,7 @@ def test_an_unexpected_error_shows_no_stack_trace(client: TestClient, pathway: s
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(platform.journal, "journal", broken)
+    monkeypatch.setattr(platform.journal, "events_of", broken)
     no_raise = TestClient(client.app, raise_server_exceptions=False)
     response = no_raise.get(f"/pathways/{pathway}/journal", headers=USERS["coordinator"])
     assert response.status_code == 500

@@ -15,13 +15,14 @@ from shared import fictitious as f
 from shared.events.values import CareRole
 from shared.settings import Settings
 from tests.e2e.api import admit, dump, manager, post, referred
-from tests.e2e.conftest import HEADERS
+from tests.e2e.conftest import HEADERS, open_territory
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(Settings(mode="embedded", data_dir=tmp_path / "var"))
     with TestClient(app, headers=HEADERS) as test_client:
+        open_territory(test_client)
         yield test_client
 
 

@@ -1,7 +1,6 @@
 """Whatever a client sends, a user's mistake is never a 500: every command of the OpenAPI
 description is sent bodies of the wrong shape, and answers with the error format."""
 
-import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +12,8 @@ from fastapi.testclient import TestClient
 from parcours.web import create_app
 from shared import fictitious as f
 from shared.settings import Settings
-from tests.e2e.api import admit, dump, manager
-from tests.e2e.conftest import HEADERS
+from tests.e2e.api import admit, manager
+from tests.e2e.conftest import HEADERS, referral_json
 
 BAD_BODIES: list[Any] = [
     None, [], "texte", 42, {}, {"inattendu": True},
@@ -35,7 +34,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 def test_no_command_answers_500_to_a_malformed_body(client: TestClient) -> None:
     manager(client, "gc-1")
-    created = client.post("/pathways", json=dump(f.referral(random.Random(1))))
+    created = client.post("/pathways", json=referral_json(1))
     pathway = created.json()["pathway_id"]
     admit(client, pathway, "gc-1")
     values = {"pathway_id": pathway, "territory": f.TERRITORY, "case_manager_id": "gc-9",

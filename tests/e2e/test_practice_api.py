@@ -79,7 +79,7 @@ def test_refusal_orients_and_a_new_referral_opens_the_next_episode(client: TestC
         "reason": "Un SSIAD suffit", "orientation": {"to": "SSIAD fictif", "kind": "service"}})
     rule(client, f"/pathways/{pathway}/admission", {"decided_on": "2026-01-21"},
          "episode.refused")
-    again = post(client, "/pathways", referral_json(1), 201)
+    again = post(client, "/pathways", referral_json(1) | {"referred_on": "2026-02-01"}, 201)
     assert again["pathway_id"] == pathway
     episodes = client.get(f"/pathways/{pathway}/episodes").json()
     assert [(e["number"], e["decision"]) for e in episodes] == [(1, "refused"), (2, None)]
@@ -142,7 +142,8 @@ def test_plan_revisions_diff_and_validation_by_the_attending_gp(client: TestClie
     ]
     assert len(client.get(f"/pathways/{pathway}/plan-revisions").json()) == 2
 
-    validation = {"validated_on": "2026-02-05"}
+    validation = {"validated_on": "2026-02-05", "received_via": "courrier",
+                  "received_on": "2026-02-06"}
     rule(client, f"/pathways/{pathway}/plan-revisions/2/validation", validation,
          "plan.no_attending_gp")
     post(client, f"/pathways/{pathway}/care-circle", dump(f.member()))
@@ -192,7 +193,7 @@ def test_hospital_stays_never_overlap_and_may_be_recorded_late(client: TestClien
     post(client, f"/pathways/{pathway}/hospitalisations/transfer", transfer)
     assert view(client, pathway)["open_stay"]["establishment"] == "SSR fictif"
     early = dump(f.discharge(datetime(2026, 2, 1, tzinfo=UTC)))
-    rule(client, f"/pathways/{pathway}/discharges", early, "stay.discharge_before_admission")
+    rule(client, f"/pathways/{pathway}/discharges", early, "date.out_of_order")
     post(client, f"/pathways/{pathway}/discharges", dump(f.discharge()))
     journal = client.get(f"/pathways/{pathway}/journal").json()
     stay = next(e for e in journal if e["type"] == "Hospitalised")

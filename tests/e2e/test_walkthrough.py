@@ -10,7 +10,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from parcours.demo import load_demo
@@ -98,13 +98,31 @@ def test_the_walkthrough_runs_from_referral_to_closure(tmp_path: Path) -> None:
     assert re.search(r"^pathway [0-9a-f-]{36}$", output, re.M)
 
 
-def test_the_walkthrough_runs_next_to_the_demo_and_again(tmp_path: Path) -> None:
+def test_the_walkthrough_runs_next_to_the_demo_then_refuses_to_begin_before_its_end(
+        tmp_path: Path) -> None:
     data_dir = tmp_path / "var"
     journal = Journal(env=Settings(data_dir=data_dir).journal_env())
     load_demo(journal, today=date(2026, 11, 22))
     journal.close()
     with serving(data_dir) as base:
-        run_walkthrough(base)
-        again = run_walkthrough(base)
-    # The same person referred again: the next episode, in the same stream.
-    assert journal_types(again) == JOURNAL + JOURNAL
+        output = run_walkthrough(base)
+        again = subprocess.run(["bash", "-euo", "pipefail", "-c", walkthrough()], cwd=ROOT,
+                               env={**os.environ, "BASE": base}, capture_output=True,
+                               text=True, timeout=120)
+    assert journal_types(output) == JOURNAL
+    # The same person referred again on 2026-10-05, before the episode's closure on 11-20.
+    assert again.returncode != 0
+    assert "409" in again.stderr
+
+
+def test_the_journal_shows_the_story_dates_and_when_they_were_recorded(
+        tmp_path: Path) -> None:
+    with serving(tmp_path / "var") as base:
+        output = run_walkthrough(base)
+    rows = {fields[1]: fields for fields in
+            (line.split("\t") for line in output.splitlines()) if len(fields) == 5}
+    assert rows["Evaluated"][2] == "2026-10-20T00:00:00+02:00"
+    assert rows["Hospitalised"][2] == "2026-11-02T03:40:00+01:00"
+    assert rows["Closed"][2] == "2026-11-20T00:00:00+01:00"
+    for _, _, occurred, recorded, _ in rows.values():
+        assert datetime.fromisoformat(recorded) > datetime.fromisoformat(occurred)

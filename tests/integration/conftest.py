@@ -65,6 +65,7 @@ def settings(base_settings: Settings) -> Iterator[Settings]:
 @pytest.fixture
 def journal(settings: Settings) -> Iterator[Journal]:
     journal = Journal(env=settings.journal_env())
+    journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", 35, META)
     yield journal
     journal.close()
 
@@ -79,9 +80,9 @@ def fill(journal: Journal, pathways: int, seed: int = 0) -> dict[str, int]:
         pathway_id = journal.refer(f.referral(rng), META)
         journal.admit(pathway_id, f.admission(), "gc-1", META)
         for _ in range(3):
-            journal.execute(pathway_id, lambda p: p.hospitalise(f.stay(), META))
-            journal.execute(pathway_id, lambda p: p.discharge(f.discharge(), META))
-        pathway = journal.execute(pathway_id, lambda p: p.evaluate(f.evaluation(), META))
+            journal.hospitalise(pathway_id, f.stay(), META)
+            journal.discharge(pathway_id, f.discharge(), META)
+        pathway = journal.evaluate(pathway_id, f.evaluation(), META)
         versions[str(pathway_id)] = pathway.version
     assert set(versions.values()) == {EVENTS_PER_PATHWAY}
     return versions

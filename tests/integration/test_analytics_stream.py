@@ -25,7 +25,7 @@ def test_the_analytics_topic_carries_no_named_person(settings: Settings,
     for referral in referrals:
         pathway_id = journal.refer(referral, META)
         journal.admit(pathway_id, f.admission(), "gc-1", META)
-        journal.execute(pathway_id, lambda p: p.hospitalise(f.stay(), META))
+        journal.hospitalise(pathway_id, f.stay(), META)
     db = PostgresDatabase(settings.database_url)
     relay = Relay(journal, db, kafka_io.producer(settings), settings.topic,
                   analytics=(analytics.topic, KEY))

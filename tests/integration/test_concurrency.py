@@ -7,11 +7,12 @@ from uuid import UUID
 from shared import fictitious as f
 from shared.pathway.application import Journal
 from shared.pathway.domain import Pathway
-from shared.pathway.errors import ConcurrentChangeError
+from shared.pathway.errors import ConcurrentChangeError, PathwayError, RuleBrokenError
 from tests.integration.conftest import META
 
 
-def test_one_of_two_concurrent_commands_wins(journal: Journal) -> None:
+def _hospitalise_twice_at_once(journal: Journal, expected: int | None) -> list[object]:
+    """Two hospitalisations that both read version 3 before either saves."""
     journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", 10, META)
     pathway_id = journal.refer(f.referral(random.Random(5)), META)
     journal.admit(pathway_id, f.admission(), "gc-1", META)
@@ -19,12 +20,18 @@ def test_one_of_two_concurrent_commands_wins(journal: Journal) -> None:
     outcomes: list[object] = []
 
     def hospitalise() -> None:
+        first_try = True
+
         def command(pathway: Pathway) -> None:
-            both_loaded.wait()  # both have read version 3 before either saves
+            nonlocal first_try
+            if first_try:
+                first_try = False
+                both_loaded.wait()
             pathway.hospitalise(f.stay(), META)
         try:
-            outcomes.append(journal.execute(pathway_id, command).version)
-        except ConcurrentChangeError as error:
+            # The use case's own runner, so that the test can hold both at the barrier.
+            outcomes.append(journal._run(pathway_id, command, expected).version)
+        except PathwayError as error:
             outcomes.append(error)
 
     threads = [threading.Thread(target=hospitalise) for _ in range(2)]
@@ -32,13 +39,26 @@ def test_one_of_two_concurrent_commands_wins(journal: Journal) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    assert [e.type for e in journal.events_of(pathway_id)].count("Hospitalised") == 1
+    return outcomes
 
+
+def test_with_if_match_the_loser_of_two_concurrent_commands_is_told(journal: Journal) -> None:
+    outcomes = _hospitalise_twice_at_once(journal, expected=3)
     winners = [o for o in outcomes if isinstance(o, int)]
     losers = [o for o in outcomes if isinstance(o, ConcurrentChangeError)]
     assert winners == [4] and len(losers) == 1
     assert losers[0].code == "pathway.concurrent_change"
     assert losers[0].details["current_version"] == 4
-    assert [e.type for e in journal.journal(pathway_id)].count("Hospitalised") == 1
+
+
+def test_without_if_match_the_loser_is_tried_again_and_its_rules_checked(
+        journal: Journal) -> None:
+    outcomes = _hospitalise_twice_at_once(journal, expected=None)
+    winners = [o for o in outcomes if isinstance(o, int)]
+    refused = [o for o in outcomes if isinstance(o, RuleBrokenError)]
+    assert winners == [4] and len(refused) == 1
+    assert refused[0].code == "stay.already_open"  # the second stay, checked on fresh state
 
 
 def test_concurrent_admissions_never_give_the_last_place_twice(journal: Journal) -> None:

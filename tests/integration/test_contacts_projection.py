@@ -41,7 +41,7 @@ def join(journal: Journal, pathway: UUID, member_id: str, role: CareRole,
     joined = member.model_copy(update={
         "joined_on": date.fromisoformat(joined_on),
         "member": member.member.model_copy(update={"organisation": organisation})})
-    journal.execute(pathway, lambda p: p.join(joined, META))
+    journal.join_care_circle(pathway, joined, META)
 
 
 def scene(journal: Journal) -> dict[str, int]:
@@ -59,7 +59,7 @@ def scene(journal: Journal) -> dict[str, int]:
     journal.admit(p[3], f.admission(), None, META)
     journal.transfer(p[0], "gc-2", "Rééquilibrage", on("2026-03-01"))
     left = ev.MemberLeft(member_id="gp-1", left_on=date(2026, 4, 1))
-    journal.execute(p[0], lambda x: x.leave(left, META))
+    journal.leave_care_circle(p[0], left, META)
     join(journal, p[0], "gp-2", "attending_gp", "2026-04-01")
     journal.admit(p[4], f.admission(), None, META)
     journal.admit(p[5], f.admission(), None, META)  # everyone is full: the waiting list
@@ -67,7 +67,7 @@ def scene(journal: Journal) -> dict[str, int]:
     refusal = ev.AdmissionRefused(
         decided_on=date(2026, 1, 20), reason_code="criteria_not_met", reason="Critères absents",
         orientation=Orientation(to="SSIAD fictif", kind="service"))
-    journal.execute(p[2], lambda x: x.refuse(refusal, META))
+    journal.refuse(p[2], refusal, META)
     journal.refer(f.referral(random.Random(2), referred_on=date(2026, 9, 1)), META)
 
     journal.register_manager(f.TERRITORY, "gc-3", "Gestionnaire Trois", 30, META)

@@ -34,8 +34,8 @@ def test_consumer_killed_after_a_commit_ends_with_the_exact_view(
 ) -> None:
     fill(journal, 40, seed=9)
     for pathway_id in list(journal.territory(f.TERRITORY).places)[:20]:
-        journal.execute(pathway_id, lambda p: p.report_dysfunction(f.dysfunction(), META))
-        journal.execute(pathway_id, lambda p: p.join(f.member(), META))
+        journal.report_dysfunction(pathway_id, f.dysfunction(), META)
+        journal.join_care_circle(pathway_id, f.member(), META)
     db = PostgresDatabase(settings.database_url)
     relay = Relay(journal, db, kafka_io.producer(settings), settings.topic)
     while relay.publish_next_batch():

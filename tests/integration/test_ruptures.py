@@ -30,8 +30,8 @@ def follow(journal: Journal, pathways: int) -> None:
     for _ in range(pathways):
         pathway_id = journal.refer(f.referral(rng), META)
         journal.admit(pathway_id, f.admission(), "gc-1", META)
-        journal.execute(pathway_id, lambda p: p.hospitalise(f.stay(), META))
-        journal.execute(pathway_id, lambda p: p.discharge(f.discharge(), META))
+        journal.hospitalise(pathway_id, f.stay(), META)
+        journal.discharge(pathway_id, f.discharge(), META)
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def raised(journal: Journal, db: PostgresDatabase) -> Counter[str]:
         ids = [r[0] for r in tx.execute("SELECT pathway_id FROM rupture_state")]
     keys: Counter[str] = Counter()
     for pathway_id in ids:
-        for event in journal.journal(UUID(pathway_id)):
+        for event in journal.events_of(UUID(pathway_id)):
             if event.type == "AlertRaised":
                 keys[event.data["dedup_key"]] += 1
     return keys

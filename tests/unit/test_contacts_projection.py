@@ -33,6 +33,7 @@ def on(day: str) -> Meta:
 @pytest.fixture
 def journal() -> Iterator[Journal]:
     journal = Journal(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", 35, META)
     yield journal
     journal.close()
 
@@ -44,7 +45,7 @@ def project(journal: Journal) -> SqliteDatabase:
 
 
 def join(journal: Journal, pathway: UUID, member: ev.MemberJoined) -> None:
-    journal.execute(pathway, lambda p: p.join(member, META))
+    journal.join_care_circle(pathway, member, META)
 
 
 def edges(db: SqliteDatabase, pathway_id: UUID) -> list[tuple[object, ...]]:
@@ -64,7 +65,7 @@ def test_an_episode_from_referral_to_closure_then_the_next_referral(journal: Jou
         join(journal, pathway, member)
     journal.transfer(pathway, "gc-2", "Rééquilibrage", on("2026-03-01"))
     left = ev.MemberLeft(member_id="gp-1", left_on=date(2026, 4, 1))
-    journal.execute(pathway, lambda p: p.leave(left, META))
+    journal.leave_care_circle(pathway, left, META)
     journal.close_episode(pathway, f.closure(), META)  # closed on 06-30
     journal.refer(f.referral(random.Random(7), referred_on=date(2026, 9, 1)), META)
 
@@ -110,14 +111,16 @@ def test_a_refused_person_stays_a_node_and_late_joins_make_empty_periods(
     refusal = ev.AdmissionRefused(
         decided_on=date(2026, 1, 28), reason_code="criteria_not_met", reason="Critères absents",
         orientation=Orientation(to="SSIAD fictif", kind="service"))
-    journal.execute(refused, lambda p: p.refuse(refusal, META))
+    journal.refuse(refused, refusal, META)
 
     journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire gc-1", 5, META)
     closed = journal.refer(f.referral(random.Random(4)), META)
     journal.admit(closed, f.admission(), "gc-1", META)
     late = f.member("nurse-2", "nurse").model_copy(update={"joined_on": date(2026, 7, 15)})
     join(journal, closed, late)
-    journal.close_episode(closed, f.closure(), META)  # dated 06-30, before the late join
+    # Closed the day the nurse joined: an empty period.
+    journal.close_episode(closed, f.closure().model_copy(update={"closed_on": date(2026, 7, 15)}),
+                          META)
 
     db = project(journal)
     assert [e[1:] for e in edges(db, refused)] == [

@@ -12,6 +12,7 @@ from parcours.demo import DYSFUNCTIONS, FAMILY_NAMES, DemoSummary, is_empty, loa
 from shared.events import Actor, EventEnvelope
 from shared.pathway.application import Journal, read_log
 from shared.pathway.commands import Meta
+from shared.pathway.dates import DEFAULT_TIME_ZONE
 
 TODAY = date(2026, 11, 22)
 MIDNIGHT = datetime(2026, 11, 22, tzinfo=UTC)
@@ -53,14 +54,15 @@ def day_of(event: EventEnvelope) -> date:
 def test_every_fact_is_dated_in_order_and_before_today(loaded: Loaded) -> None:
     _, events, _ = loaded
     for stream in by_pathway(events).values():
-        moments = [e.occurred_at for e in stream]
-        assert moments == sorted(moments), stream[0].pathway_id
-        assert moments[-1] < MIDNIGHT
+        # A fact given as a day happened at its start: compare days, not moments.
+        days_in_paris = [e.occurred_at.astimezone(DEFAULT_TIME_ZONE).date() for e in stream]
+        assert days_in_paris == sorted(days_in_paris), stream[0].pathway_id
+        assert max(e.occurred_at for e in stream) < MIDNIGHT
         days = [day_of(e) for e in stream if e.type in DATED]
         assert days == sorted(days)
         for event in stream:
             if event.type in DATED:
-                assert day_of(event) == event.occurred_at.date(), event.type
+                assert day_of(event) == event.occurred_at.astimezone(DEFAULT_TIME_ZONE).date()
 
 
 def test_a_hospital_stay_happens_when_its_payload_says(loaded: Loaded) -> None:

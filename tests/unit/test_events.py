@@ -38,6 +38,8 @@ PAYLOADS = [
     ev.AlertAcknowledged(alert_id=uuid4(), comment="Vu"),
     ev.DischargeLetterReceived(received_on=date(2026, 3, 9)),
     ev.AlertResolved(alert_id=uuid4()),
+    ev.IdentityCorrected(family_name="Fictif", given_names="Jeanne", birth_date=date(1941, 2, 3),
+                         sex="F", reason="Nom d'usage saisi à la place du nom de naissance"),
     ev.AdmissionRefused(
         decided_on=date(2026, 1, 20), reason_code="other_service_better_suited",
         reason="Relève du SSIAD", orientation={"to": "SSIAD fictif", "kind": "service"},

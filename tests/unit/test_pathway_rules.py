@@ -2,7 +2,7 @@
 
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -98,7 +98,7 @@ def test_discharge_needs_an_open_stay_and_a_later_date() -> None:
     stay = f.stay()
     pathway.hospitalise(stay, META)
     early = f.discharge(stay.admitted_at - timedelta(hours=1))
-    broken("stay.discharge_before_admission", lambda: pathway.discharge(early, META))
+    broken("date.out_of_order", lambda: pathway.discharge(early, META))
     pathway.discharge(f.discharge(), META)
     assert pathway.open_stay is None
 
@@ -132,7 +132,7 @@ def test_a_new_referral_after_closure_opens_the_next_episode() -> None:
     pathway = admitted()
     broken("pathway.already_open", lambda: pathway.refer(f.referral(random.Random(1)), META))
     pathway.close(f.closure(), META)
-    pathway.refer(f.referral(random.Random(1)), META)
+    pathway.refer(f.referral(random.Random(1), referred_on=date(2026, 7, 1)), META)
     assert (pathway.status, pathway.episode, pathway.case_manager_id) == (
         Status.AWAITING_DECISION, 2, None,
     )

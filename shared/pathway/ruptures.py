@@ -1,53 +1,20 @@
-"""The rupture rules R1–R7 as pure functions of a pathway's follow-up state.
+"""The rupture rules R1–R7 as pure functions of a pathway's follow-up state (the fold of
+``shared.pathway.followup``).
 
 Every rule is a deadline: a due moment, computed from the facts' own dates, and a
 de-duplication key that names the occurrence. The deadlines of a pathway are recomputed after
 each event; a clearable deadline whose condition no longer holds disappears before it fires.
-R1 and R2 are not clearable: they tell people that something happened."""
+R1 and R2 are not clearable: they tell people that something happened. An alert whose
+deadline is no longer wanted after an event has cleared: the journal resolves it."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-
-from pydantic import BaseModel
+from datetime import date, datetime, timedelta
 
 from shared.events import values
 from shared.events.payloads import RuleCode, Severity
 from shared.pathway.commands import Delays, Policy
-
-
-class Member(BaseModel):
-    member_id: str
-    name: str
-    role: str
-    joined_on: date
-    left_on: date | None = None
-
-
-class FollowUpState(BaseModel):
-    """What the rules need to know about one pathway's current episode."""
-
-    pathway_id: str
-    territory: str
-    person_label: str
-    status: str = "awaiting_decision"
-    admitted_on: date | None = None
-    case_manager: values.Recipient | None = None
-    members: list[Member] = []
-    stay_event_id: str | None = None
-    stay_since: datetime | None = None
-    discharge_event_id: str | None = None
-    discharged_at: datetime | None = None
-    discharged_home: bool = False
-    letter_received: bool = True
-    last_evaluated_on: date | None = None
-    plan_revision: int = 0
-    plan_revised_at: datetime | None = None
-    plan_validated: bool = False
-    last_manager_note_on: date | None = None
-
-    def active_members(self, day: date) -> list[Member]:
-        return [m for m in self.members
-                if m.joined_on <= day and (m.left_on is None or day < m.left_on)]
+from shared.pathway.dates import start_of_day
+from shared.pathway.followup import FollowUpState
 
 
 @dataclass(frozen=True)
@@ -70,6 +37,17 @@ def deadlines(state: FollowUpState, delays: Delays, policy: Policy) -> list[Dead
     return [deadline for rule in rules for deadline in rule(state, delays, policy)]
 
 
+CLEARABLE_RULES = frozenset({"R3", "R4", "R5", "R6", "R7"})
+INFORMATION_RULES = frozenset({"R1", "R2"})
+"""R1 and R2 tell that something happened: acknowledging them ends them."""
+
+
+def wanted_keys(state: FollowUpState, delays: Delays, policy: Policy) -> set[str]:
+    """The occurrences the rules still call for; a raised alert of a clearable rule whose key
+    is not among them has cleared."""
+    return {deadline.dedup_key for deadline in deadlines(state, delays, policy)}
+
+
 def coordination(territory: str) -> values.Recipient:
     return values.Recipient(professional_id=f"coordination:{territory}",
                             name=f"Coordination {territory}", role="coordinator")
@@ -90,7 +68,7 @@ def _with_coordination(state: FollowUpState) -> tuple[values.Recipient, ...]:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
+    return start_of_day(day)
 
 
 def _r1_r2(state: FollowUpState, delays: Delays, policy: Policy) -> list[Deadline]:
@@ -146,10 +124,9 @@ def _r4(state: FollowUpState, delays: Delays, policy: Policy) -> list[Deadline]:
 
 
 def _r5(state: FollowUpState, delays: Delays, policy: Policy) -> list[Deadline]:
-    if state.admitted_on is None:
+    due = state.next_evaluation_due(policy)
+    if due is None:
         return []
-    home = state.discharged_at.date() if state.discharged_home and state.discharged_at else None
-    due = policy.next_evaluation_due(state.admitted_on, state.last_evaluated_on, home)
     return [Deadline(
         f"R5:{state.pathway_id}:{due.isoformat()}", "R5", "warning",
         _midnight(due + timedelta(days=1)),
