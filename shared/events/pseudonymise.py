@@ -24,9 +24,10 @@ DROPPED = frozenset({
     "given_by", "recipients", "organisation", "provider",
     # free text
     "justification", "context", "notes", "summary", "reason", "description", "comment",
-    "resolution", "title", "message", "details",
+    "resolution", "title", "message", "details", "criteria_override",
 })
-PSEUDONYMISED = frozenset({"id", "member_id", "case_manager_id", "professional_id"})
+PSEUDONYMISED = frozenset({"id", "member_id", "case_manager_id", "professional_id",
+                           "validator_id", "recorded_by", "resolved_by"})
 
 
 def pseudonym(key: bytes, value: str, prefix: str = "p") -> str:

@@ -263,3 +263,80 @@ def test_embedded_mode_delivers_alerts_by_webhook(platform: Platform) -> None:
 def _embedded_secret(platform: Platform) -> str | None:
     views = platform.client.app.state.platform.views  # type: ignore[attr-defined]
     return webhook_secret(views)
+
+
+def _ended(platform: Platform, pathway: str, rule: str) -> dict[str, Any]:
+    """The rule's alert on the pathway and the journal entry that ended it."""
+    alert = next(a for a in platform.client.get("/alerts").json()
+                 if a["pathway_id"] == pathway and a["rule"] == rule)
+    journal = platform.client.get(f"/pathways/{pathway}/journal").json()
+    resolutions = [e for e in journal if e["type"] == "AlertResolved"
+                   and e["data"]["alert_id"] == alert["alert_id"]]
+    assert len(resolutions) == 1, f"{rule} resolved {len(resolutions)} times"
+    return {"alert": alert, "resolution": resolutions[0], "journal": journal}
+
+
+def test_r7_clears_itself_when_the_letter_arrives(platform: Platform) -> None:
+    pathway = followed(platform, 1)
+    post(platform.client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
+    post(platform.client, f"/pathways/{pathway}/discharges", dump(f.discharge(LEFT)))
+    assert "R7" in platform.rules(LEFT + timedelta(days=3, minutes=1), pathway)
+    before = platform.client.get("/caseload/gc-1", headers=MANAGER).json()
+    post(platform.client, f"/pathways/{pathway}/discharge-letter", {"received_on": "2026-03-10"})
+    platform.at(LEFT + timedelta(days=3, minutes=2))
+    ended = _ended(platform, pathway, "R7")
+    letter = next(e for e in ended["journal"] if e["type"] == "DischargeLetterReceived")
+    assert ended["alert"]["state"] == "resolved"
+    assert ended["alert"]["resolved_by"] == "parcours"
+    assert ended["resolution"]["data"]["resolved_by"] == "parcours"
+    assert ended["resolution"]["data"]["cleared_by_event_id"] == letter["event_id"]
+    assert ended["resolution"]["actor"] == {"id": "parcours", "role": "system"}
+    after = platform.client.get("/caseload/gc-1", headers=MANAGER).json()
+    assert _open_alerts(after, pathway) == _open_alerts(before, pathway) - 1
+
+
+def _open_alerts(caseload: Any, pathway: str) -> int:
+    persons = caseload["persons"] if isinstance(caseload, dict) else caseload
+    count: int = next(p["open_alerts"] for p in persons if p["pathway_id"] == pathway)
+    return count
+
+
+def test_r3_clears_itself_with_the_return_evaluation(platform: Platform) -> None:
+    pathway = followed(platform, 1)
+    post(platform.client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
+    post(platform.client, f"/pathways/{pathway}/discharges",
+         dump(f.discharge(LEFT).model_copy(update={"discharge_letter_received": True})))
+    assert "R3" in platform.rules(LEFT + timedelta(days=7, minutes=1), pathway)
+    back_home = dump(f.evaluation("post_discharge")) | {"evaluated_on": "2026-03-09"}
+    post(platform.client, f"/pathways/{pathway}/evaluations", back_home, headers=MANAGER)
+    ended = _ended(platform, pathway, "R3")
+    evaluation = next(e for e in ended["journal"] if e["data"].get("kind") == "post_discharge")
+    assert ended["resolution"]["data"]["cleared_by_event_id"] == evaluation["event_id"]
+
+
+def test_r5_clears_itself_with_an_evaluation_and_r6_when_a_gp_joins(platform: Platform) -> None:
+    client = platform.client
+    pathway = referred(client, 1)
+    admit(client, pathway, "gc-1")  # no evaluation, no GP
+    fired = platform.rules(datetime(2026, 2, 20, 1, tzinfo=UTC), pathway)
+    assert fired == ["R5", "R6"]
+    post(client, f"/pathways/{pathway}/evaluations",
+         dump(f.evaluation()) | {"evaluated_on": "2026-02-19"}, headers=MANAGER)
+    assert _ended(platform, pathway, "R5")["alert"]["state"] == "resolved"
+    post(client, f"/pathways/{pathway}/care-circle",
+         dump(f.member("gp-1")) | {"joined_on": "2026-02-20"}, headers=MANAGER)
+    assert _ended(platform, pathway, "R6")["alert"]["state"] == "resolved"
+    assert platform.rules(datetime(2026, 2, 21, tzinfo=UTC), pathway) == ["R5", "R6"]  # once
+
+
+def test_r4_clears_itself_with_a_note_and_the_alert_that_still_holds_stays_open(
+        platform: Platform) -> None:
+    pathway = followed(platform, 1)
+    post(platform.client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
+    assert "R4" in platform.rules(STAY + timedelta(days=10, minutes=1), pathway)
+    someone_else = dump(f.note()) | {"contact_on": "2026-03-11"}  # not the case manager
+    post(platform.client, f"/pathways/{pathway}/notes", someone_else)
+    r4 = next(a for a in platform.client.get("/alerts").json() if a["rule"] == "R4")
+    assert r4["state"] == "open"
+    post(platform.client, f"/pathways/{pathway}/notes", someone_else, headers=MANAGER)
+    assert _ended(platform, pathway, "R4")["alert"]["state"] == "resolved"

@@ -3,7 +3,6 @@ alert fired by the ruptures service, and reaches a webhook on a local HTTP serve
 client and an e-mail in a local SMTP server. Every part runs as its own `parcours` process."""
 
 import json
-import random
 from datetime import UTC, datetime
 from pathlib import Path
 from subprocess import Popen
@@ -17,6 +16,7 @@ from shared import fictitious as f
 from shared.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.api import dump
+from tests.e2e.conftest import referral_json
 from tests.integration.notification_helpers import (
     SECRET,
     SmtpSink,
@@ -44,7 +44,7 @@ def test_a_hospitalisation_reaches_webhook_stream_and_mailbox(
     with TestClient(create_app(alerts), headers=COORDINATOR) as api:
         api.put(f"/territories/{f.TERRITORY}/case-managers/gc-1",
                 json={"name": "Gestionnaire Un"}).raise_for_status()
-        pathway = api.post("/pathways", json=dump(f.referral(random.Random(8)))).json()[
+        pathway = api.post("/pathways", json=referral_json(8)).json()[
             "pathway_id"]
         api.post(f"/pathways/{pathway}/admission",
                  json={"decided_on": "2026-01-20", "case_manager_id": "gc-1"}).raise_for_status()

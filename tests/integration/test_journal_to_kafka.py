@@ -1,7 +1,6 @@
 """Events appended through the API reach Kafka in order per pathway, keyed by pathway id,
 and the caseload projection, run as a consumer group member, reflects them."""
 
-import random
 import threading
 from collections import defaultdict
 
@@ -17,6 +16,7 @@ from shared.pathway.application import Journal
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
 from tests.conftest import bearer
+from tests.e2e.conftest import referral_json
 from tests.integration.kafka_helpers import read_topic, wait_until
 
 HEADERS = bearer("coord-1", "coordinator")
@@ -36,7 +36,7 @@ def test_api_events_reach_the_topic_and_the_caseload_view(
             client.put(f"/territories/{f.TERRITORY}/case-managers/{manager}",
                        json={"name": "Gestionnaire"}).raise_for_status()
         for seed in range(3):
-            body = f.referral(random.Random(seed)).model_dump(mode="json")
+            body = referral_json(seed)
             pathway_id = client.post("/pathways", json=body).json()["pathway_id"]
             client.post(f"/pathways/{pathway_id}/admission", json={
                 "decided_on": "2026-01-20", "case_manager_id": f"gc-{seed % 2}",
