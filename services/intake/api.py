@@ -1,23 +1,20 @@
 """Referrals, admission decisions, case managers and the waiting list."""
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
+from services.intake import requests as rq
 from shared import access
 from shared import events as ev
 from shared.access import PathwayFacts
 from shared.auth import Principal
 from shared.events.values import (
-    Consent,
-    NationalCriteria,
-    NonEmpty,
     Person,
     Professional,
-    Text,
 )
 from shared.http import (
     Authenticated,
@@ -44,78 +41,6 @@ router = APIRouter(tags=["orientation et admission"], dependencies=[Authenticate
 PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
 
 
-class ReferrerDetails(BaseModel):
-    """How to reach the referring professional. Who they are comes from their token; ``id``
-    and ``name`` are accepted for compatibility and must then be theirs."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    profession: NonEmpty
-    organisation: NonEmpty
-    contact: NonEmpty
-    rpps: Annotated[str, Field(pattern=r"^\d{11}$")] | None = None
-    id: NonEmpty | None = None
-    name: NonEmpty | None = None
-
-
-class ReferralRequest(BaseModel):
-    """The referral form (fiche d'orientation / FAMO)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    referred_on: date
-    territory: NonEmpty
-    referrer: ReferrerDetails
-    person: Person
-    neuro_evolutive_disease: bool = False
-    criteria: NationalCriteria
-    consent: Consent
-    context: Text = ""
-
-
-class CriteriaOverride(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    justification: NonEmpty = Field(description="Pourquoi la commission admet malgré un "
-                                    "critère national non rempli")
-
-
-class AdmissionDecision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    decided_on: date
-    case_manager_id: NonEmpty | None = Field(
-        default=None, description="Sans gestionnaire désigné : celui qui a le plus de places, "
-        "ou la liste d'attente si tous sont complets.")
-    notes: Text = ""
-    criteria_override: CriteriaOverride | None = None
-
-
-class IdentityCorrection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    family_name: NonEmpty
-    given_names: NonEmpty
-    birth_date: date
-    sex: Literal["F", "M", "X"]
-    reason: NonEmpty
-
-
-class Transfer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    case_manager_id: NonEmpty
-    reason: NonEmpty
-
-
-class CaseManager(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: NonEmpty
-    capacity: int | None = Field(default=None, ge=1, le=100,
-                                 description="Places ; la valeur par défaut du territoire sinon")
-
-
 class ManagerLoad(BaseModel):
     case_manager_id: str
     name: str
@@ -131,7 +56,7 @@ class WaitingPerson(BaseModel):
 
 
 @router.post("/pathways", status_code=201)
-def refer(body: ReferralRequest, journal: JournalDep, meta: MetaDep, principal: PrincipalDep,
+def refer(body: rq.ReferralRequest, journal: JournalDep, meta: MetaDep, principal: PrincipalDep,
           today: TodayDep, response: Response) -> CommandResult:
     """Send a referral (fiche d'orientation) in your own name: opens the person's pathway or
     its next episode."""
@@ -165,7 +90,7 @@ def _told_to_readers_only(error: RuleBrokenError, journal: Journal, principal: P
 
 
 @router.post("/pathways/{pathway_id}/identity", dependencies=[Coordinates])
-def correct_identity(pathway_id: PathwayId, body: IdentityCorrection, journal: JournalDep,
+def correct_identity(pathway_id: PathwayId, body: rq.IdentityCorrection, journal: JournalDep,
                      meta: MetaDep, expected: ExpectedVersionDep,
                      response: Response) -> CommandResult:
     """Correct the person's identity traits, with the reason; the journal keeps both."""
@@ -175,7 +100,7 @@ def correct_identity(pathway_id: PathwayId, body: IdentityCorrection, journal: J
 
 
 @router.post("/pathways/{pathway_id}/admission", dependencies=[Coordinates])
-def admit(pathway_id: PathwayId, decision: AdmissionDecision, journal: JournalDep,
+def admit(pathway_id: PathwayId, decision: rq.AdmissionDecision, journal: JournalDep,
           meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Admit the person: a case manager with room is assigned, or the person waits. A
     referral that does not meet every national criterion needs the commission's
@@ -188,14 +113,14 @@ def admit(pathway_id: PathwayId, decision: AdmissionDecision, journal: JournalDe
 
 
 @router.post("/pathways/{pathway_id}/refusal", dependencies=[Coordinates])
-def refuse(pathway_id: PathwayId, decision: ev.AdmissionRefused, journal: JournalDep,
-           meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
+def refuse(pathway_id: PathwayId, body: rq.Refusal, journal: JournalDep, meta: MetaDep,
+           expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Refuse, with the reason and the orientation given to the situation."""
-    return command_result(journal.refuse(pathway_id, decision, meta, expected), response)
+    return command_result(journal.refuse(pathway_id, body.payload(), meta, expected), response)
 
 
 @router.post("/pathways/{pathway_id}/case-manager", dependencies=[Coordinates])
-def transfer(pathway_id: PathwayId, body: Transfer, journal: JournalDep, meta: MetaDep,
+def transfer(pathway_id: PathwayId, body: rq.Transfer, journal: JournalDep, meta: MetaDep,
              expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """Transfer the pathway to another case manager, with the reason."""
     pathway = journal.transfer(pathway_id, body.case_manager_id, body.reason, meta, expected)
@@ -203,7 +128,7 @@ def transfer(pathway_id: PathwayId, body: Transfer, journal: JournalDep, meta: M
 
 
 @router.put("/territories/{territory}/case-managers/{case_manager_id}")
-def register_manager(territory: str, case_manager_id: str, body: CaseManager,
+def register_manager(territory: str, case_manager_id: str, body: rq.CaseManager,
                      journal: JournalDep, settings: SettingsDep, meta: MetaDep,
                      principal: PrincipalDep) -> ManagerLoad:
     """Add a case manager to the territory, or change their capacity (part-time work)."""

@@ -1,0 +1,103 @@
+"""What a client may send about referrals, decisions and case managers: one request model
+per route, apart from the stored events."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared import events as ev
+from shared.events.payloads import RefusalReason
+from shared.events.values import (
+    Consent,
+    NationalCriteria,
+    NonEmpty,
+    Orientation,
+    Person,
+    Text,
+)
+
+
+class ReferrerDetails(BaseModel):
+    """How to reach the referring professional. Who they are comes from their token; ``id``
+    and ``name`` are accepted for compatibility and must then be theirs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profession: NonEmpty
+    organisation: NonEmpty
+    contact: NonEmpty
+    rpps: Annotated[str, Field(pattern=r"^\d{11}$")] | None = None
+    id: NonEmpty | None = None
+    name: NonEmpty | None = None
+
+
+class ReferralRequest(BaseModel):
+    """The referral form (fiche d'orientation / FAMO)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    referred_on: date
+    territory: NonEmpty
+    referrer: ReferrerDetails
+    person: Person
+    neuro_evolutive_disease: bool = False
+    criteria: NationalCriteria
+    consent: Consent
+    context: Text = ""
+
+
+class CriteriaOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    justification: NonEmpty = Field(description="Pourquoi la commission admet malgré un "
+                                    "critère national non rempli")
+
+
+class AdmissionDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decided_on: date
+    case_manager_id: NonEmpty | None = Field(
+        default=None, description="Sans gestionnaire désigné : celui qui a le plus de places, "
+        "ou la liste d'attente si tous sont complets.")
+    notes: Text = ""
+    criteria_override: CriteriaOverride | None = None
+
+
+class IdentityCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    family_name: NonEmpty
+    given_names: NonEmpty
+    birth_date: date
+    sex: Literal["F", "M", "X"]
+    reason: NonEmpty
+
+
+class Transfer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_manager_id: NonEmpty
+    reason: NonEmpty
+
+
+class CaseManager(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: NonEmpty
+    capacity: int | None = Field(default=None, ge=1, le=100,
+                                 description="Places ; la valeur par défaut du territoire sinon")
+
+
+class Refusal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decided_on: date
+    reason_code: RefusalReason
+    reason: NonEmpty
+    orientation: Orientation = Field(description="Vers qui ou quel service la situation est "
+                                     "orientée")
+
+    def payload(self) -> ev.AdmissionRefused:
+        return ev.AdmissionRefused(**self.model_dump())
