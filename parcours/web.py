@@ -16,6 +16,7 @@ from projections.ruptures.api import router as alerts_router
 from projections.ruptures.scheduler import Clock, system_clock
 from services.casefile.api import router as casefile_router
 from services.casefile.reads import router as casefile_reads
+from services.fhir.api import router as fhir_router
 from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
 from shared.http import install_error_handlers
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     for router in (intake_router, casefile_router, casefile_reads, caseload_router,
-                   alerts_router, contacts_router, dysfunctions_router):
+                   alerts_router, contacts_router, dysfunctions_router, fhir_router):
         app.include_router(router)
     if settings.mode == "embedded":
         # In the distributed mode, `parcours notify` serves these routes itself.
