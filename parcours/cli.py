@@ -19,6 +19,9 @@ app = typer.Typer(help="Parcours: event-sourced coordination for case management
                   no_args_is_help=True)
 schema_app = typer.Typer(help="The public event contract.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
+hl7_app = typer.Typer(help="The hospitals' HL7 v2 ADT feed (IHE PAM France).",
+                      no_args_is_help=True)
+app.add_typer(hl7_app, name="hl7")
 
 
 def _logging() -> None:
@@ -223,6 +226,37 @@ def token(user: Annotated[str, typer.Argument(help="A demo user: coord-demo, gc-
         typer.echo(token_for(Settings(), principal))
     except RuntimeError as error:
         raise typer.BadParameter(str(error)) from None
+
+
+@hl7_app.command("listen")
+def hl7_listen() -> None:
+    """Receive ADT messages over MLLP on $PARCOURS_HL7_PORT (2575) and apply them."""
+    import asyncio
+
+    from parcours.platform import views_database
+    from services.hl7.bootstrap import build_listener
+    from shared.pathway.application import Journal
+
+    settings = Settings()
+    _logging()
+    journal = Journal(env=settings.journal_env())
+    views = views_database(settings)
+    listener = build_listener(settings, journal, views)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await listener.serve(stop, lambda port: typer.echo(
+            f"hl7: MLLP on {settings.hl7_host}:{port}, "
+            f"{len(settings.hl7_senders)} known sender(s)"))
+
+    try:
+        asyncio.run(serve())
+    finally:
+        views.close()
+        journal.close()
 
 
 @schema_app.command("export")

@@ -17,6 +17,8 @@ from projections.ruptures.scheduler import Clock, system_clock
 from services.casefile.api import router as casefile_router
 from services.casefile.reads import router as casefile_reads
 from services.fhir.api import router as fhir_router
+from services.hl7.bootstrap import build_listener
+from services.hl7.listener import running as hl7_running
 from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
 from shared.http import install_error_handlers
@@ -55,6 +57,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 running.enter_context(notifications.dispatcher_thread())
                 running.callback(notifications.hub.close)  # ends the open alert streams
             running.enter_context(Background(platform, settings.scheduler_interval_s))
+            if settings.mode == "embedded" and settings.hl7_port is not None:
+                # The hospitals' ADT feed, in the same process as the embedded journal.
+                listener = build_listener(settings, platform.journal, platform.views, clock)
+                app.state.hl7_port = running.enter_context(hl7_running(listener))
             yield
         platform.views.close()
         platform.journal.close()
