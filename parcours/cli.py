@@ -259,6 +259,28 @@ def hl7_listen() -> None:
         journal.close()
 
 
+@hl7_app.command("send")
+def hl7_send(
+    path: Annotated[Path, typer.Argument(help="An HL7 v2 message, one segment per line")],
+    host: Annotated[str, typer.Option(help="Listener's address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Listener's port")] = 2575,
+) -> None:
+    """Send one message over MLLP and print the acknowledgement (to try the feed)."""
+    import socket
+
+    payload = path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+    with socket.create_connection((host, port), timeout=30) as connection:
+        connection.sendall(b"\x0b" + payload + b"\x1c\x0d")
+        answer = b""
+        while not answer.endswith(b"\x1c\x0d"):
+            chunk = connection.recv(65536)
+            if not chunk:
+                raise typer.BadParameter("the listener closed the connection without an ACK")
+            answer += chunk
+    charset = "iso-8859-1" if b"8859/1" in answer else "utf-8"
+    typer.echo(answer.strip(b"\x0b\x1c\r").decode(charset).replace("\r", "\n"))
+
+
 @schema_app.command("export")
 def schema_export(directory: Path) -> None:
     """Write one JSON Schema per event type and version into DIRECTORY."""

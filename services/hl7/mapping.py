@@ -80,7 +80,7 @@ def command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:
             f"Parcours comprend ADT {', '.join(UNDERSTOOD)}.", message.header, "AE")
     establishment = sender.establishment or message.facility or message.header.sending_facility
     ward = message.unit or "Unité non précisée"
-    event_time = message.occurred_at or message.recorded_at
+    event_time = message.occurred_at  # EVN-6; EVN-2 is when it was recorded, not a fact's date
     movement_time = message.movement_at or event_time
     if trigger == "A08" or message.movement_action == "UPDATE":
         return HospitalCommand(trigger, None, None, "Mise à jour reçue : rien à modifier dans "
