@@ -133,7 +133,7 @@ def search_patients(request: Request, principal: PrincipalDep, today: TodayDep,
             found = Record(pathway, request).of_type("Patient")
         except PathwayNotFoundError:
             pass  # not readable by this caller: as if nobody had that INS
-    return _answer(fhir.bundle(found, _base(request)))
+    return _answer(fhir.bundle(found, _base(request), str(request.url)))
 
 
 @router.get("/Patient/{pathway_id}", response_class=FhirResponse)
@@ -153,7 +153,7 @@ def everything(pathway_id: str, request: Request, principal: PrincipalDep,
     """Everything about the person: Patient, episodes, plans, care teams, stays, alerts."""
     record = Record(_load(request, principal, today, pathway_id, "fhir-everything"), request)
     found = [r for kind in ("Patient", *SEARCHABLE) for r in record.of_type(kind)]
-    return _answer(fhir.bundle(found, _base(request)))
+    return _answer(fhir.bundle(found, _base(request), str(request.url)))
 
 
 def _search(resource_type: str) -> Callable[..., Response]:
@@ -166,7 +166,7 @@ def _search(resource_type: str) -> Callable[..., Response]:
             found = Record(pathway, request).of_type(resource_type)
         except PathwayNotFoundError:
             found = []  # not readable by this caller: as if there were nothing
-        return _answer(fhir.bundle(found, _base(request)))
+        return _answer(fhir.bundle(found, _base(request), str(request.url)))
 
     search.__doc__ = f"{resource_type} of a patient."
     return search

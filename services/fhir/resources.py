@@ -75,8 +75,9 @@ def patient(pathway_id: UUID, person: Person) -> Patient:
     the referrer typed it and does not call the INSi teleservice, so the identity is
     provisional from its point of view."""
     resource: dict[str, Any] = {
+        # No meta.profile: FR Core is declared in the CapabilityStatement (supportedProfile),
+        # since a validator without the FR Core package rejects an unresolvable claim.
         "resourceType": "Patient", "id": str(pathway_id),
-        "meta": {"profile": [PATIENT_INS_PROFILE]},
         "extension": [{"url": IDENTITY_RELIABILITY, "extension": [{
             "url": "identityStatus",
             "valueCoding": {"system": IDENTITY_STATUS, "code": "PROV",
@@ -253,9 +254,10 @@ def flags(pathway_id: UUID, alerts: list[Alert]) -> list[Flag]:
     }) for alert in alerts if alert.state != "resolved"]
 
 
-def bundle(resources: list[Resource], base: str) -> Bundle:
+def bundle(resources: list[Resource], base: str, self_url: str) -> Bundle:
     return Bundle.model_validate({
         "resourceType": "Bundle", "type": "searchset", "total": len(resources),
+        "link": [{"relation": "self", "url": self_url}],
         "entry": [{"fullUrl": f"{base}/{r.get_resource_type()}/{r.id}",
                    "resource": r.model_dump(mode="json", exclude_none=True),
                    "search": {"mode": "match"}} for r in resources],
@@ -283,7 +285,7 @@ def capability_statement(published: datetime) -> CapabilityStatement:
             "searchParam": [{"name": p, "type": "token" if p == "identifier" else "reference"}
                             for p in params]}
         if name == "Patient":
-            entry["profile"] = PATIENT_INS_PROFILE
+            entry["supportedProfile"] = [PATIENT_INS_PROFILE]
             entry["operation"] = [{"name": "everything", "definition":
                                    "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
         resources.append(entry)
@@ -294,7 +296,8 @@ def capability_statement(published: datetime) -> CapabilityStatement:
         "implementation": {"description": "Parcours : lecture FHIR R4 du parcours"},
         "fhirVersion": "4.0.1", "format": ["application/fhir+json"],
         "rest": [{"mode": "server",
-                  "security": {"description": "OAuth2 / OIDC : Authorization: Bearer <jeton>, "
-                                              "mêmes droits et même audit que l'API Parcours."},
+                  "security": {"description": "OAuth2 / OIDC : en-tête Authorization, jeton "
+                                              "Bearer ; mêmes droits et même audit que l'API "
+                                              "Parcours."},
                   "resource": resources}],
     })
