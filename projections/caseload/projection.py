@@ -5,6 +5,7 @@ from typing import Any
 
 from shared import events as ev
 from shared.events import EventEnvelope
+from shared.events.payloads import AdmissionCancelled, DischargeCancelled, TransferCancelled
 from shared.pathway.commands import Policy
 from shared.sqldb import Tx
 
@@ -120,6 +121,13 @@ class CaseloadProjection:
             case ev.Closed():
                 return {"status": "closed", "in_hospital_since": None, "establishment": None,
                         "waiting_rank": None, "open_alerts": 0}
+            case AdmissionCancelled():  # from a hospital's ADT feed: the stay never was
+                return {"in_hospital_since": None, "establishment": None}
+            case TransferCancelled():
+                return {"establishment": payload.establishment}
+            case DischargeCancelled():  # the stay goes on
+                return {"in_hospital_since": payload.admitted_at.isoformat(),
+                        "establishment": payload.establishment, "discharged_home_on": None}
         return {}
 
     def _next_evaluation(self, row: dict[str, Any]) -> str | None:

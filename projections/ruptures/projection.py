@@ -7,6 +7,7 @@ from typing import Any
 from projections.ruptures.rules import Deadline, FollowUpState, Member, deadlines
 from shared import events as ev
 from shared.events import EventEnvelope, values
+from shared.events.payloads import AdmissionCancelled, DischargeCancelled
 from shared.pathway.commands import Delays, Policy
 from shared.sqldb import Tx
 
@@ -161,3 +162,17 @@ def _evolve(state: FollowUpState, payload: ev.Payload, event: EventEnvelope) -> 
                                              payload.contact_on)
         case ev.Closed():
             state.status = "closed"
+        case _:
+            _evolve_hospital_feed(state, payload, event)
+
+
+def _evolve_hospital_feed(state: FollowUpState, payload: ev.Payload,
+                          event: EventEnvelope) -> None:
+    """The cancellations only a hospital's ADT feed sends (services/hl7)."""
+    match payload:
+        case AdmissionCancelled():  # the stay never was: no rule runs on it any more
+            state.stay_event_id = state.stay_since = None
+        case DischargeCancelled():  # the stay goes on; the discharge's own rules clear
+            state.stay_event_id, state.stay_since = str(event.event_id), payload.admitted_at
+            state.discharge_event_id = state.discharged_at = None
+            state.discharged_home, state.letter_received = False, True

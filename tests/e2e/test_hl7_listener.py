@@ -121,6 +121,9 @@ def test_the_journal_gets_the_facts_with_the_messages_dates(running: Running) ->
     assert facts[6]["data"]["kind"] == "planned"
     state = running.http.get(f"/pathways/{pathway}").json()
     assert state["open_stay"] is None
+    caseload = running.http.get("/caseload/gc-1").json()["persons"]
+    (person,) = [p for p in caseload if p["pathway_id"] == pathway]
+    assert person["location"] == "home"  # the cancelled admission is no stay
 
 
 def test_r1_reaches_a_live_stream_and_a_cancelled_admission_resolves_it(
