@@ -106,6 +106,7 @@ def decode(raw: bytes, header: Header) -> str:
 
 
 def parse(raw: bytes) -> AdtMessage:
+    raw = raw.lstrip(b"\r\n\t ")  # some senders start a frame with a line break
     header = read_header(raw)
     text = decode(raw, header).replace("\r\n", "\r").replace("\n", "\r")
     try:
