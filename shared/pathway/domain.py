@@ -401,11 +401,13 @@ class Pathway(BaseAggregate[UUID]):
     # -- the hospitals' ADT feed (IHE PAM France) -------------------------------------------
 
     def cancel_admission(self, cancelled: AdmissionCancelled, meta: Meta) -> None:
-        """The stay never was: it ends, and the alerts it raised resolve as cancelled."""
-        self._require_open_stay()
+        """The stay never was: it ends, and the alert it raised resolves as cancelled."""
+        stay = self._require_open_stay()
         self._record(cancelled, meta)
         for alert in list(self.alerts.values()):
-            if alert.raised.rule == "R1" and alert.state != "resolved":
+            # R1 falls due at the admission itself: that tells this stay's alert apart.
+            if alert.raised.rule == "R1" and alert.state != "resolved" \
+                    and alert.raised.due_at == stay.admitted_at:
                 self._record(ev.AlertResolved(
                     alert_id=alert.raised.alert_id,
                     resolution="Hospitalisation annulée par l'établissement."), meta)
