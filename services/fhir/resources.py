@@ -1,6 +1,7 @@
 """Pathway → FHIR R4 resources, validated by the R4B models of ``fhir.resources`` (R4 content;
 the package's default models are R5 and would drop R4 fields). Pure: no I/O."""
 
+import html
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -49,6 +50,12 @@ _ROLE_LABEL = {"attending_gp": "Médecin traitant", "nurse": "Infirmier", "ssiad
                "hospital_team": "Équipe hospitalière", "other": "Autre"}
 
 
+def narrative(*lines: str) -> dict[str, str]:
+    """The human-readable summary FHIR recommends on every resource (dom-6)."""
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}
+
+
 def patient_ref(pathway_id: UUID) -> dict[str, str]:
     return {"reference": f"Patient/{pathway_id}"}
 
@@ -78,6 +85,8 @@ def patient(pathway_id: UUID, person: Person) -> Patient:
         # No meta.profile: FR Core is declared in the CapabilityStatement (supportedProfile),
         # since a validator without the FR Core package rejects an unresolvable claim.
         "resourceType": "Patient", "id": str(pathway_id),
+        "text": narrative(f"{person.family_name.upper()} {person.given_names}, née ou né le "
+                          f"{person.birth_date.isoformat()}, INS {person.ins}"),
         "extension": [{"url": IDENTITY_RELIABILITY, "extension": [{
             "url": "identityStatus",
             "valueCoding": {"system": IDENTITY_STATUS, "code": "PROV",
@@ -108,6 +117,8 @@ def episode_of_care(pathway_id: UUID, territory: str, episode: EpisodeView) -> E
         period["end"] = episode.closed_on.isoformat()
     resource: dict[str, Any] = {
         "resourceType": "EpisodeOfCare", "id": episode_id(pathway_id, episode),
+        "text": narrative(f"Épisode {episode.number} de gestion de cas ({episode.status}), "
+                          f"orienté le {episode.referred_on.isoformat()}"),
         "status": episode.status,
         "type": [{"text": "Gestion de cas (MAIA / DAC)"}],
         "patient": patient_ref(pathway_id), "managingOrganization": _dac(territory),
@@ -153,6 +164,8 @@ def _care_plan(pathway_id: UUID, episode: EpisodeView, view: PlanView,
                     "description": f"{service.provider} — {service.frequency}"}})
     resource: dict[str, Any] = {
         "resourceType": "CarePlan", "id": _plan_id(pathway_id, episode, plan.revision),
+        "text": narrative(f"PSI, révision {plan.revision}",
+                          *(p.description for p in plan.problems)),
         "status": "active" if current else "revoked", "intent": "plan",
         "title": f"PSI — révision {plan.revision}",
         "subject": patient_ref(pathway_id),
@@ -184,6 +197,10 @@ def care_team(pathway_id: UUID, territory: str, episode: EpisodeView) -> CareTea
     participant with its role and period, so a member who left and came back is two."""
     resource: dict[str, Any] = {
         "resourceType": "CareTeam", "id": f"{episode_id(pathway_id, episode)}-cercle",
+        "text": narrative("Cercle de soins", *(
+            f"{m.member.name} ({_ROLE_LABEL[m.member.role]}) depuis le "
+            f"{m.joined_on.isoformat()}" + (f" jusqu'au {m.left_on.isoformat()}"
+                                            if m.left_on else "") for m in episode.members)),
         "status": "active" if episode.status == "active" else "inactive",
         "name": "Cercle de soins", "subject": patient_ref(pathway_id),
         "managingOrganization": [_dac(territory)],
@@ -227,6 +244,8 @@ def _encounter(pathway_id: UUID, episode: EpisodeView, stay: StayView) -> Encoun
     resource: dict[str, Any] = {
         "resourceType": "Encounter",
         "id": f"{episode_id(pathway_id, episode)}-sejour-{stay.number}",
+        "text": narrative(f"Séjour à {stay.establishment} ({stay.ward}) depuis le "
+                          f"{_instant(stay.admitted_at)}"),
         "status": status, "class": {"system": ACT_CODE, "code": code, "display": display},
         "subject": patient_ref(pathway_id),
         "episodeOfCare": [{"reference": f"EpisodeOfCare/{episode_id(pathway_id, episode)}"}],
@@ -245,6 +264,7 @@ def flags(pathway_id: UUID, alerts: list[Alert]) -> list[Flag]:
     """The alerts not yet resolved."""
     return [Flag.model_validate({
         "resourceType": "Flag", "id": str(alert.raised.alert_id), "status": "active",
+        "text": narrative(f"{alert.raised.rule} : {alert.raised.title}"),
         "category": [{"text": "Rupture de parcours"}],
         "code": {"coding": [{"system": RUPTURE_RULE, "code": alert.raised.rule}],
                  "text": alert.raised.title},
@@ -291,6 +311,8 @@ def capability_statement(published: datetime) -> CapabilityStatement:
         resources.append(entry)
     return CapabilityStatement.model_validate({
         "resourceType": "CapabilityStatement", "status": "active",
+        "text": narrative("Parcours : lecture FHIR R4 du parcours (Patient, EpisodeOfCare, "
+                          "CarePlan, CareTeam, Encounter, Flag)"),
         "date": _instant(published), "publisher": "Parcours", "kind": "instance",
         "software": {"name": "Parcours", "version": "0.1.0"},
         "implementation": {"description": "Parcours : lecture FHIR R4 du parcours"},
