@@ -82,8 +82,10 @@ class AdtIntake:
             raise MessageRejectedError(207, f"{refused.message} ({refused.code})", header,
                                        "AE") from None
         self.store.remember(*key, str(pathway_id), self.clock())
-        return "AA", (f"{command.note} enregistrée." if recorded else command.note if
-                      command.payload is None else "Déjà connu du parcours."), header
+        if recorded:
+            return "AA", f"{command.note} enregistrée.", header
+        return "AA", command.note if command.payload is None else \
+            "Rien de nouveau pour le parcours : déjà connu, ou rien à annuler.", header
 
     def _followed(self, message: AdtMessage, sender: Sender) -> UUID | None:
         """The pathway the message is about, if Parcours may use it; otherwise only counted.

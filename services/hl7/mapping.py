@@ -34,7 +34,7 @@ class HospitalCommand:
     note: str
 
     def apply(self, pathway: Pathway, meta: Meta, tolerance: timedelta) -> bool:
-        """Runs the command; says whether it recorded a fact (False: already known)."""
+        """Runs the command; says whether it recorded a fact (False: nothing new)."""
         match self.payload:
             case ev.Hospitalised() as stay:
                 known = pathway.open_stay
@@ -54,11 +54,20 @@ class HospitalCommand:
                         abs(last.discharged_at - discharge.discharged_at) <= tolerance:
                     return False  # the case manager typed this discharge already
                 pathway.discharge(discharge, meta)
+            # A cancellation of what Parcours never had (the movement came before the person
+            # was followed, or this cancellation came already) changes nothing: not an error
+            # the hospital could fix.
             case AdmissionCancelled() as cancelled:
+                if pathway.open_stay is None:
+                    return False
                 pathway.cancel_admission(cancelled, meta)
             case TransferCancelled() as cancelled:
+                if pathway.open_stay is None:
+                    return False
                 pathway.cancel_transfer(cancelled, meta)
             case DischargeCancelled() as cancelled:
+                if pathway.open_stay is not None or pathway.follow_up.last_discharge is None:
+                    return False
                 pathway.cancel_discharge(cancelled, meta)
             case _:
                 return False

@@ -271,3 +271,8 @@ def test_a_rule_of_the_practice_is_an_application_error(running: Running) -> Non
     assert (ack.code, ack.error) == ("AE", "207")
     assert "stay.not_open" in ack.segments["ERR"][8]
     assert running.facts(pathway) == []
+    nothing_to_cancel = send(running.hl7_port, message(
+        "a11", INS=ins, ADMITTED=ADMITTED, CANCELLED=ADMITTED, CONTROL="MSG-2",
+        MOVEMENT="MVT-2"))
+    assert (nothing_to_cancel.code, nothing_to_cancel.error) == ("AA", None)
+    assert running.facts(pathway) == []
