@@ -19,6 +19,9 @@ app = typer.Typer(help="Parcours: event-sourced coordination for case management
                   no_args_is_help=True)
 schema_app = typer.Typer(help="The public event contract.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
+hl7_app = typer.Typer(help="The hospitals' HL7 v2 ADT feed (IHE PAM France).",
+                      no_args_is_help=True)
+app.add_typer(hl7_app, name="hl7")
 
 
 def _logging() -> None:
@@ -222,6 +225,59 @@ def token(user: Annotated[str, typer.Argument(help="A demo user: coord-demo, gc-
         typer.echo(token_for(Settings(), principal))
     except RuntimeError as error:
         raise typer.BadParameter(str(error)) from None
+
+
+@hl7_app.command("listen")
+def hl7_listen() -> None:
+    """Receive ADT messages over MLLP on $PARCOURS_HL7_PORT (2575) and apply them."""
+    import asyncio
+
+    from parcours.platform import views_database
+    from services.hl7.bootstrap import build_listener
+    from shared.pathway.application import Journal
+
+    settings = Settings()
+    _logging()
+    journal = Journal(env=settings.journal_env())
+    views = views_database(settings)
+    listener = build_listener(settings, journal, views)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await listener.serve(stop, lambda port: typer.echo(
+            f"hl7: MLLP on {settings.hl7_host}:{port}, "
+            f"{len(settings.hl7_senders)} known sender(s)"))
+
+    try:
+        asyncio.run(serve())
+    finally:
+        views.close()
+        journal.close()
+
+
+@hl7_app.command("send")
+def hl7_send(
+    path: Annotated[Path, typer.Argument(help="An HL7 v2 message, one segment per line")],
+    host: Annotated[str, typer.Option(help="Listener's address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Listener's port")] = 2575,
+) -> None:
+    """Send one message over MLLP and print the acknowledgement (to try the feed)."""
+    import socket
+
+    payload = path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+    with socket.create_connection((host, port), timeout=30) as connection:
+        connection.sendall(b"\x0b" + payload + b"\x1c\x0d")
+        answer = b""
+        while not answer.endswith(b"\x1c\x0d"):
+            chunk = connection.recv(65536)
+            if not chunk:
+                raise typer.BadParameter("the listener closed the connection without an ACK")
+            answer += chunk
+    charset = "iso-8859-1" if b"8859/1" in answer else "utf-8"
+    typer.echo(answer.strip(b"\x0b\x1c\r").decode(charset).replace("\r", "\n"))
 
 
 @schema_app.command("export")

@@ -16,6 +16,9 @@ from projections.ruptures.api import router as alerts_router
 from projections.ruptures.scheduler import Clock, system_clock
 from services.casefile.api import router as casefile_router
 from services.casefile.reads import router as casefile_reads
+from services.fhir.api import router as fhir_router
+from services.hl7.bootstrap import build_listener
+from services.hl7.listener import running as hl7_running
 from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
 from shared.http import install_error_handlers
@@ -54,6 +57,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 running.enter_context(notifications.dispatcher_thread())
                 running.callback(notifications.hub.close)  # ends the open alert streams
             running.enter_context(Background(platform, settings.scheduler_interval_s))
+            if settings.mode == "embedded" and settings.hl7_port is not None:
+                # The hospitals' ADT feed, in the same process as the embedded journal.
+                listener = build_listener(settings, platform.journal, platform.views, clock)
+                app.state.hl7_port = running.enter_context(hl7_running(listener))
             yield
         platform.views.close()
         platform.journal.close()
@@ -61,7 +68,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     for router in (intake_router, casefile_router, casefile_reads, caseload_router,
-                   alerts_router, contacts_router, dysfunctions_router):
+                   alerts_router, contacts_router, dysfunctions_router, fhir_router):
         app.include_router(router)
     if settings.mode == "embedded":
         # In the distributed mode, `parcours notify` serves these routes itself.

@@ -49,6 +49,18 @@ class Settings(BaseSettings):
     auth_dev_key_path: Path | None = None
     cors_origins: list[str] = []
     host: str = "127.0.0.1"
+    # The hospitals' ADT feed (services/hl7): `parcours hl7 listen` uses 2575 when unset; the
+    # embedded `parcours serve` starts the listener only when a port is set.
+    hl7_port: int | None = None
+    hl7_host: str = "127.0.0.1"
+    hl7_senders: dict[str, str | dict[str, str]] = {
+        "SIH_FICTIF^CH_VILLEFICTIVE": {"territory": "dac-val-fictif",
+                                       "establishment": "CH de Villefictive"}}
+    hl7_stay_match_hours: float = 12
+    hl7_idle_timeout_s: float = 300
+    hl7_max_message_bytes: int = 256 * 1024
+    hl7_tls_cert: Path | None = None
+    hl7_tls_key: Path | None = None
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARCOURS_PORT"))
 
     def journal_env(self) -> dict[str, str]:

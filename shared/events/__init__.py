@@ -3,6 +3,7 @@
 from shared.events.envelope import EventEnvelope, UnknownEventTypeError, payload_class
 from shared.events.payloads import (
     PAYLOAD_TYPES,
+    AdmissionCancelled,
     AdmissionRefused,
     Admitted,
     AlertAcknowledged,
@@ -10,6 +11,7 @@ from shared.events.payloads import (
     AlertResolved,
     CaseManagerAssigned,
     Closed,
+    DischargeCancelled,
     Discharged,
     DischargeLetterReceived,
     DysfunctionReported,
@@ -24,6 +26,7 @@ from shared.events.payloads import (
     PlanValidated,
     Referred,
     StayTransferred,
+    TransferCancelled,
     Waitlisted,
 )
 from shared.events.values import Actor
@@ -31,6 +34,7 @@ from shared.events.values import Actor
 __all__ = [
     "PAYLOAD_TYPES",
     "Actor",
+    "AdmissionCancelled",
     "AdmissionRefused",
     "Admitted",
     "AlertAcknowledged",
@@ -38,6 +42,7 @@ __all__ = [
     "AlertResolved",
     "CaseManagerAssigned",
     "Closed",
+    "DischargeCancelled",
     "DischargeLetterReceived",
     "Discharged",
     "DysfunctionReported",
@@ -53,6 +58,7 @@ __all__ = [
     "PlanValidated",
     "Referred",
     "StayTransferred",
+    "TransferCancelled",
     "UnknownEventTypeError",
     "Waitlisted",
     "payload_class",

@@ -326,3 +326,44 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         AlertAcknowledged, AlertResolved, Closed, IdentityCorrected,
     )
 }
+
+
+# -- The hospitals' ADT feed (IHE PAM France): the facts only a hospital tells ------------------
+
+
+class AdmissionCancelled(Payload):
+    """The hospital cancelled an admission it had announced (ADT A11): the stay never was."""
+
+    establishment: NonEmpty
+    admitted_at: AwareDatetime
+    cancelled_at: AwareDatetime
+
+    def fact_date(self) -> datetime:
+        return self.cancelled_at
+
+
+class TransferCancelled(Payload):
+    """The hospital cancelled a change of unit (ADT A12): the person is back in ``ward``."""
+
+    establishment: NonEmpty
+    ward: NonEmpty
+    cancelled_at: AwareDatetime
+
+    def fact_date(self) -> datetime:
+        return self.cancelled_at
+
+
+class DischargeCancelled(Payload):
+    """The hospital cancelled a discharge (ADT A13): the stay goes on."""
+
+    establishment: NonEmpty
+    ward: NonEmpty
+    admitted_at: AwareDatetime
+    cancelled_at: AwareDatetime
+
+    def fact_date(self) -> datetime:
+        return self.cancelled_at
+
+
+PAYLOAD_TYPES.update({cls.type_name(): cls
+                      for cls in (AdmissionCancelled, TransferCancelled, DischargeCancelled)})

@@ -222,6 +222,18 @@ class Journal(Application[UUID]):
             return [territory, *self._fill_places(territory, meta)]
         return self._transact(pathway_id, decide, expected_version, places=True)
 
+    def record_hospital_movement(self, pathway_id: UUID,
+                                 movement: Callable[[Pathway], bool]) -> bool:
+        """A movement a hospital's ADT feed reports (services/hl7 maps each message to the
+        Pathway's own command); says whether it changed the file."""
+        changed: list[bool] = []
+
+        def decide(pathway: Pathway) -> list[Any]:
+            changed[:] = [movement(pathway)]
+            return []
+        self._transact(pathway_id, decide, None)
+        return changed[0]
+
     # -- alerts -----------------------------------------------------------------------------
 
     def raise_alert(self, pathway_id: UUID, alert: ev.AlertRaised) -> bool:

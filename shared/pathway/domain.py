@@ -17,7 +17,12 @@ from eventsourcing.domain import BaseAggregate, CanInitAggregate
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared import events as ev
-from shared.events.payloads import ValidationMeans
+from shared.events.payloads import (
+    AdmissionCancelled,
+    DischargeCancelled,
+    TransferCancelled,
+    ValidationMeans,
+)
 from shared.events.values import CareCircleMember, Person
 from shared.pathway.commands import SYSTEM, Meta, Policy
 from shared.pathway.dates import french, local_day, moment
@@ -519,6 +524,8 @@ class Pathway(BaseAggregate[UUID]):
                 self.status, self.open_stay = Status.CLOSED, None
                 self.episodes[-1].closed_on = payload.closed_on
                 self.episodes[-1].closure_reason = payload.reason_code
+            case _:
+                self._when_hospital_feed(payload)
 
     def _begin_episode(self, referral: ev.Referred) -> None:
         if self.person is None:
@@ -540,6 +547,42 @@ class Pathway(BaseAggregate[UUID]):
 
     def _decide(self, decision: str, decided_on: date) -> None:
         self.episodes[-1].decision, self.episodes[-1].decided_on = decision, decided_on
+
+    # -- the hospitals' ADT feed (IHE PAM France) -------------------------------------------
+
+    def cancel_admission(self, cancelled: AdmissionCancelled, meta: Meta) -> None:
+        """The stay never was: it ends, and the alert it raised resolves as cancelled."""
+        stay = self._require_open_stay()
+        self._record(cancelled, meta)
+        for alert in list(self.alerts.values()):
+            # R1 falls due at the admission itself: that tells this stay's alert apart.
+            if alert.raised.rule == "R1" and alert.state != "resolved" \
+                    and alert.raised.due_at == stay.admitted_at:
+                self._record(ev.AlertResolved(
+                    alert_id=alert.raised.alert_id,
+                    resolution="Hospitalisation annulée par l'établissement."), meta)
+
+    def cancel_transfer(self, cancelled: TransferCancelled, meta: Meta) -> None:
+        self._require_open_stay()
+        self._record(cancelled, meta)
+
+    def cancel_discharge(self, cancelled: DischargeCancelled, meta: Meta) -> None:
+        self._require_active()
+        if self.open_stay is not None or self.follow_up.last_discharge is None:
+            raise RuleBrokenError("stay.no_discharge_to_cancel",
+                                  "Aucune sortie d'hospitalisation à annuler.")
+        self._record(cancelled, meta)
+
+    def _when_hospital_feed(self, payload: ev.Payload) -> None:
+        match payload:
+            case AdmissionCancelled():
+                self.open_stay = None
+            case TransferCancelled() if self.open_stay:
+                self.open_stay.establishment = payload.establishment
+                self.open_stay.ward = payload.ward
+            case DischargeCancelled():
+                self.open_stay = Stay(payload.establishment, payload.ward, payload.admitted_at)
+                self.follow_up.last_discharge = None
 
 
 ALERT_PAYLOADS = (ev.AlertRaised, ev.AlertAcknowledged, ev.AlertResolved)

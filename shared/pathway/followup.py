@@ -33,6 +33,7 @@ class FollowUpState(BaseModel):
     stay_event_id: str | None = None
     stay_since: datetime | None = None
     stay_establishment: str | None = None
+    discharged_stay_event_id: str | None = None
     discharge_event_id: str | None = None
     discharged_at: datetime | None = None
     discharged_home: bool = False
@@ -96,6 +97,7 @@ def evolve(state: FollowUpState, payload: ev.Payload, event_id: UUID, occurred_a
         case ev.StayTransferred():
             state.stay_establishment = payload.establishment
         case ev.Discharged():
+            state.discharged_stay_event_id = state.stay_event_id
             state.stay_event_id = state.stay_since = state.stay_establishment = None
             state.discharge_event_id = str(event_id)
             state.discharged_at = payload.discharged_at
@@ -118,6 +120,15 @@ def evolve(state: FollowUpState, payload: ev.Payload, event_id: UUID, occurred_a
         case ev.Closed():
             state.status = "closed"
             state.stay_event_id = state.stay_since = state.stay_establishment = None
+        case ev.AdmissionCancelled():  # from a hospital's feed: the stay never was
+            state.stay_event_id = state.stay_since = state.stay_establishment = None
+        case ev.TransferCancelled():
+            state.stay_establishment = payload.establishment
+        case ev.DischargeCancelled():  # the same stay goes on: its R1 does not fire again
+            state.stay_event_id = state.discharged_stay_event_id or str(event_id)
+            state.stay_since, state.stay_establishment = payload.admitted_at, payload.establishment
+            state.discharge_event_id = state.discharged_at = None
+            state.discharged_home, state.letter_received = False, True
 
 
 def _latest(known: date | None, new: date) -> date:

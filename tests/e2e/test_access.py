@@ -121,7 +121,8 @@ def test_each_role_on_each_endpoint(client: TestClient, pathway: str, method: st
     assert statuses == dict(zip(USERS, expected, strict=True))
 
 
-OPEN = {"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/login"}
+OPEN = {"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/login",
+        "/fhir/metadata"}
 
 
 def test_no_endpoint_answers_without_a_token(client: TestClient) -> None:

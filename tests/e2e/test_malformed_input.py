@@ -41,7 +41,8 @@ def test_no_command_answers_500_to_a_malformed_body(client: TestClient) -> None:
               "revision": "1", "before": "1", "after": "1", "member_id": "gp-1",
               "professional_id": "coord-1",
               "alert_id": "00000000-0000-4000-8000-000000000000",
-              "delivery_id": "00000000-0000-4000-8000-000000000000"}
+              "delivery_id": "00000000-0000-4000-8000-000000000000",
+              "resource_id": "00000000-0000-4000-8000-000000000000-1"}
     checked = 0
     for template, operations in client.get("/openapi.json").json()["paths"].items():
         path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)

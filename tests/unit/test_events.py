@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from shared import events as ev
 from shared import fictitious
-from shared.events import EventEnvelope, UnknownEventTypeError
+from shared.events import EventEnvelope, UnknownEventTypeError, payloads
 from shared.events.schema import export
 
 
@@ -23,6 +23,17 @@ def envelope_for(payload: ev.Payload) -> EventEnvelope:
         actor=ev.Actor(id="gc-1", role="case_manager"), correlation_id=uuid4(),
         causation_id=None, data=payload.model_dump(mode="json"),
     )
+
+
+def hospital_feed_payloads() -> list[ev.Payload]:
+    """The facts only a hospital's ADT feed records (cancellations)."""
+    at = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    return [
+        payloads.AdmissionCancelled(establishment="CH fictif", admitted_at=at, cancelled_at=at),
+        payloads.TransferCancelled(establishment="CH fictif", ward="Gériatrie", cancelled_at=at),
+        payloads.DischargeCancelled(establishment="CH fictif", ward="Gériatrie", admitted_at=at,
+                                    cancelled_at=at),
+    ]
 
 
 PAYLOADS = [
@@ -44,6 +55,7 @@ PAYLOADS = [
         decided_on=date(2026, 1, 20), reason_code="other_service_better_suited",
         reason="Relève du SSIAD", orientation={"to": "SSIAD fictif", "kind": "service"},
     ),
+    *hospital_feed_payloads(),
 ]
 
 

@@ -1,0 +1,195 @@
+"""FHIR R4 read API under /fhir: the same tokens, access rules and read audit as the rest of
+Parcours (``shared.http.reading``); answers in ``application/fhir+json``, errors as
+OperationOutcome."""
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fhir.resources.R4B.resource import Resource
+
+from services.fhir import resources as fhir
+from services.fhir import sources
+from services.fhir.timeline import episodes
+from shared.http import PrincipalDep, TodayDep, UnauthenticatedError, reading
+from shared.pathway.domain import Pathway
+from shared.pathway.errors import PathwayError, PathwayNotFoundError
+
+MEDIA_TYPE = "application/fhir+json"
+_PUBLISHED = datetime.now(UTC).replace(microsecond=0)
+
+
+class FhirResponse(Response):
+    media_type = MEDIA_TYPE
+
+
+def _answer(resource: Resource, status: int = 200) -> FhirResponse:
+    return FhirResponse(resource.model_dump_json(exclude_none=True), status)
+
+
+class SearchError(PathwayError):
+    code = "fhir.search_invalid"
+
+
+_ISSUE = {PathwayNotFoundError: (404, "not-found"), UnauthenticatedError: (401, "login"),
+          SearchError: (400, "invalid")}
+
+
+class FhirRoute(APIRoute):
+    """Answers the platform's errors as OperationOutcome, the shape FHIR clients read."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except PathwayError as error:
+                status, code = _ISSUE.get(type(error), (403, "forbidden"))
+                response = _answer(fhir.outcome(code, "error", error.message, error.code),
+                                   status)
+                if status == 401:
+                    response.headers["WWW-Authenticate"] = "Bearer"
+                return response
+            except RequestValidationError:
+                return _answer(fhir.outcome("invalid", "error", "Requête FHIR invalide.",
+                                            "request.invalid"), 400)
+
+        return route
+
+
+router = APIRouter(prefix="/fhir", tags=["FHIR R4"], route_class=FhirRoute)
+
+
+class Record:
+    """Everything the resources of one person are built from."""
+
+    def __init__(self, pathway: Pathway, request: Request) -> None:
+        journal = request.app.state.platform.journal
+        self.pathway = pathway
+        self.episodes = episodes(sources.events_of(journal, pathway.id))
+
+    def of_type(self, resource_type: str) -> list[Resource]:
+        pid, territory = self.pathway.id, self.pathway.territory
+        found: list[Resource] = []
+        for episode in self.episodes:
+            if resource_type == "EpisodeOfCare":
+                found.append(fhir.episode_of_care(pid, territory, episode))
+            elif resource_type == "CarePlan":
+                found.extend(fhir.care_plans(pid, episode))
+            elif resource_type == "CareTeam" and episode.decision == "admitted":
+                found.append(fhir.care_team(pid, territory, episode))
+            elif resource_type == "Encounter":
+                found.extend(fhir.encounters(pid, episode))
+        if resource_type == "Flag":
+            found.extend(fhir.flags(pid, list(self.pathway.alerts.values())))
+        if resource_type == "Patient" and self.pathway.person:
+            found.append(fhir.patient(pid, self.pathway.person))
+        return found
+
+
+SEARCHABLE = ("EpisodeOfCare", "CarePlan", "CareTeam", "Encounter", "Flag")
+
+
+def _load(request: Request, principal: Any, today: Any, pathway_id: str,
+          action: str) -> Pathway:
+    """The pathway, if the caller may read the person's file; the read is audited."""
+    try:
+        parsed = UUID(pathway_id)
+    except ValueError:
+        raise PathwayNotFoundError("Ressource introuvable.") from None
+    load: Callable[..., Pathway] = reading(action)
+    return load(parsed, request, principal, today)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+@router.get("/metadata", response_class=FhirResponse)
+def metadata() -> Response:
+    """The server's CapabilityStatement (no personal data: no token needed)."""
+    return _answer(fhir.capability_statement(_PUBLISHED))
+
+
+@router.get("/Patient", response_class=FhirResponse)
+def search_patients(request: Request, principal: PrincipalDep, today: TodayDep,
+                    identifier: Annotated[str, Query(
+                        description=f"{fhir.INS_SYSTEM}|<INS>")]) -> Response:
+    """Patients by INS."""
+    system, _, value = identifier.rpartition("|")
+    if system not in ("", fhir.INS_SYSTEM):
+        raise SearchError(f"Seul l'identifiant INS ({fhir.INS_SYSTEM}) est recherchable.")
+    journal = request.app.state.platform.journal
+    pathway_id = sources.pathway_of_ins(journal, value)
+    found: list[Resource] = []
+    if pathway_id is not None:
+        try:
+            pathway = _load(request, principal, today, str(pathway_id), "fhir-patient")
+            found = Record(pathway, request).of_type("Patient")
+        except PathwayNotFoundError:
+            pass  # not readable by this caller: as if nobody had that INS
+    return _answer(fhir.bundle(found, _base(request), str(request.url)))
+
+
+@router.get("/Patient/{pathway_id}", response_class=FhirResponse)
+def read_patient(pathway_id: str, request: Request, principal: PrincipalDep,
+                 today: TodayDep) -> Response:
+    """The person (FR Core Patient with the INS)."""
+    pathway = _load(request, principal, today, pathway_id, "fhir-patient")
+    found = Record(pathway, request).of_type("Patient")
+    if not found:
+        raise PathwayNotFoundError("Ressource introuvable.")
+    return _answer(found[0])
+
+
+@router.get("/Patient/{pathway_id}/$everything", response_class=FhirResponse)
+def everything(pathway_id: str, request: Request, principal: PrincipalDep,
+               today: TodayDep) -> Response:
+    """Everything about the person: Patient, episodes, plans, care teams, stays, alerts."""
+    record = Record(_load(request, principal, today, pathway_id, "fhir-everything"), request)
+    found = [r for kind in ("Patient", *SEARCHABLE) for r in record.of_type(kind)]
+    return _answer(fhir.bundle(found, _base(request), str(request.url)))
+
+
+def _search(resource_type: str) -> Callable[..., Response]:
+    def search(request: Request, principal: PrincipalDep, today: TodayDep,
+               patient: Annotated[str, Query(description="Patient/<id> ou <id>")]) -> Response:
+        pathway_id = patient.removeprefix("Patient/")
+        try:
+            pathway = _load(request, principal, today, pathway_id,
+                            f"fhir-{resource_type.lower()}")
+            found = Record(pathway, request).of_type(resource_type)
+        except PathwayNotFoundError:
+            found = []  # not readable by this caller: as if there were nothing
+        return _answer(fhir.bundle(found, _base(request), str(request.url)))
+
+    search.__doc__ = f"{resource_type} of a patient."
+    return search
+
+
+def _read(resource_type: str) -> Callable[..., Response]:
+    def read(resource_id: str, request: Request, principal: PrincipalDep,
+             today: TodayDep) -> Response:
+        # Ids are "<pathway id>-…": the pathway decides who may read them.
+        pathway = _load(request, principal, today, resource_id[:36],
+                        f"fhir-{resource_type.lower()}")
+        for resource in Record(pathway, request).of_type(resource_type):
+            if resource.id == resource_id:
+                return _answer(resource)
+        raise PathwayNotFoundError("Ressource introuvable.")
+
+    read.__doc__ = f"One {resource_type}."
+    return read
+
+
+for _type in SEARCHABLE:
+    router.add_api_route(f"/{_type}", _search(_type), methods=["GET"],
+                         response_class=FhirResponse, name=f"search_{_type}")
+    if _type != "Flag":  # a Flag's id is its alert's: searched by patient only
+        router.add_api_route(f"/{_type}/{{resource_id}}", _read(_type), methods=["GET"],
+                             response_class=FhirResponse, name=f"read_{_type}")

@@ -1,0 +1,133 @@
+"""The intake of one ADT message: known sender, once only, a followed person of the sender's
+territory with a qualified identity, then the command on the pathway; always an ACK back.
+
+Every call to the journal is in the small section at the end, to adapt in one place."""
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.hl7.ack import acknowledgement
+from services.hl7.mapping import HospitalCommand, Sender, command_for
+from services.hl7.messages import AdtMessage, Header, MessageRejectedError, parse
+from services.hl7.store import IntakeStore
+from shared import ins
+from shared.events import Actor
+from shared.pathway.application import Journal
+from shared.pathway.commands import Meta
+from shared.pathway.domain import PersonIndex, Status
+from shared.pathway.errors import ConcurrentChangeError, PathwayError
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 3
+
+
+def senders_of(settings: Settings) -> dict[str, Sender]:
+    """The allow-list: "<MSH-3>^<MSH-4>" → a territory, or {territory, establishment}."""
+    known = {}
+    for key, value in settings.hl7_senders.items():
+        if isinstance(value, str):
+            known[key] = Sender(key, value, "")
+        else:
+            known[key] = Sender(key, value["territory"], value.get("establishment", ""))
+    return known
+
+
+class AdtIntake:
+    def __init__(self, journal: Journal, store: IntakeStore, settings: Settings,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.journal, self.store, self.clock = journal, store, clock
+        self.senders = senders_of(settings)
+        self.tolerance = timedelta(hours=settings.hl7_stay_match_hours)
+
+    def receive(self, raw: bytes) -> bytes:
+        """The ACK for one MLLP frame's content. Never raises."""
+        now = self.clock()
+        try:
+            code, text, header = self._receive(raw)
+            return acknowledgement(code, header, text, now)
+        except MessageRejectedError as rejected:
+            # A message Parcours cannot read or will not take from this sender: AR; one it
+            # reads but does not handle (another message type, a rule of the practice): AE.
+            return acknowledgement(rejected.ack, rejected.header, rejected.message, now,
+                                   rejected.hl7_code)
+        except Exception:
+            log.exception("ADT message could not be applied")
+            return acknowledgement("AE", None, "Erreur interne de Parcours : renvoyez le "
+                                   "message plus tard.", now, 207)
+
+    def _receive(self, raw: bytes) -> tuple[str, str, Header]:
+        message = parse(raw)
+        header = message.header
+        sender = self.senders.get(header.sender)
+        if sender is None:
+            raise MessageRejectedError(
+                204, f"Émetteur inconnu de Parcours : {header.sender}.", header)
+        if not header.control_id:
+            raise MessageRejectedError(101, "MSH-10 (identifiant du message) absent.", header)
+        command = command_for(message, sender)
+        key = (sender.key, header.control_id, message.movement_id)
+        if self.store.applied(*key):
+            return "AA", "Message déjà reçu : rien de plus n'est enregistré.", header
+        pathway_id = self._followed(message, sender)
+        if pathway_id is None:
+            return "AA", "Message reçu.", header  # nothing kept but the count
+        try:
+            recorded = self._apply(pathway_id, command, sender)
+        except PathwayError as refused:
+            raise MessageRejectedError(207, f"{refused.message} ({refused.code})", header,
+                                       "AE") from None
+        self.store.remember(*key, str(pathway_id), self.clock())
+        if recorded:
+            return "AA", f"{command.note} enregistrée.", header
+        return "AA", command.note if command.payload is None else \
+            "Rien de nouveau pour le parcours : déjà connu, ou rien à annuler.", header
+
+    def _followed(self, message: AdtMessage, sender: Sender) -> UUID | None:
+        """The pathway the message is about, if Parcours may use it; otherwise only counted.
+        A person of another territory reads like one not followed: the sender learns nothing."""
+        day = self.clock().date()
+        if not message.ins or not message.identity_qualified:
+            self.store.count_unmatched(sender.key, day, "identity_not_qualified")
+            return None
+        pathway_id = _active_pathway(self.journal, message.ins, sender.territory)
+        if pathway_id is None:
+            self.store.count_unmatched(sender.key, day, "not_followed")
+        return pathway_id
+
+    def _apply(self, pathway_id: UUID, command: HospitalCommand, sender: Sender) -> bool:
+        meta = Meta(actor=Actor(id=f"hl7:{sender.key}", role="hospital"),
+                    occurred_at=command.occurred_at)
+        for attempt in range(ATTEMPTS):
+            try:
+                return _execute(self.journal, pathway_id, command, meta, self.tolerance)
+            except ConcurrentChangeError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+        return False
+
+
+# -- the journal calls ----------------------------------------------------------------------
+
+def _active_pathway(journal: Journal, value: str, territory: str) -> UUID | None:
+    normalised = ins.normalise(value)
+    if not ins.is_valid(normalised):
+        return None
+    try:
+        index: PersonIndex = journal.repository.get(PersonIndex.id_for(normalised))
+    except AggregateNotFoundError:
+        return None
+    pathway = journal.pathway(index.pathway_id)
+    if pathway.status is not Status.ACTIVE or pathway.territory != territory:
+        return None
+    return pathway.id
+
+
+def _execute(journal: Journal, pathway_id: UUID, command: HospitalCommand, meta: Meta,
+             tolerance: timedelta) -> bool:
+    return journal.record_hospital_movement(
+        pathway_id, lambda pathway: command.apply(pathway, meta, tolerance))

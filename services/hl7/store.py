@@ -1,0 +1,53 @@
+"""What the intake keeps beside the journal: the keys of the messages already applied (so that
+a repeat stores nothing), and, for persons Parcours does not follow, a count per sending
+facility and nothing else (data minimisation)."""
+
+from datetime import date, datetime
+
+from shared.sqldb import Database
+
+_DDL = (
+    """CREATE TABLE IF NOT EXISTS hl7_applied (
+        sender TEXT NOT NULL, control_id TEXT NOT NULL, movement_id TEXT NOT NULL,
+        pathway_id TEXT NOT NULL, received_at TEXT NOT NULL,
+        PRIMARY KEY (sender, control_id, movement_id))""",
+    """CREATE TABLE IF NOT EXISTS hl7_unmatched (
+        sender TEXT NOT NULL, day TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+        PRIMARY KEY (sender, day, reason))""",
+)
+
+
+class IntakeStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.transaction() as tx:
+            for ddl in _DDL:
+                tx.execute(ddl)
+
+    def applied(self, sender: str, control_id: str, movement_id: str) -> bool:
+        with self.db.transaction() as tx:
+            return tx.one("SELECT 1 FROM hl7_applied WHERE sender = :s AND control_id = :c "
+                          "AND movement_id = :m",
+                          {"s": sender, "c": control_id, "m": movement_id}) is not None
+
+    def remember(self, sender: str, control_id: str, movement_id: str, pathway_id: str,
+                 at: datetime) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO hl7_applied VALUES (:s, :c, :m, :p, :at) "
+                       "ON CONFLICT DO NOTHING",
+                       {"s": sender, "c": control_id, "m": movement_id, "p": pathway_id,
+                        "at": at.isoformat()})
+
+    def count_unmatched(self, sender: str, day: date, reason: str) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO hl7_unmatched VALUES (:s, :d, :r, 1) "
+                       "ON CONFLICT (sender, day, reason) "
+                       "DO UPDATE SET count = hl7_unmatched.count + 1",
+                       {"s": sender, "d": day.isoformat(), "r": reason})
+
+    def unmatched(self) -> dict[tuple[str, str], int]:
+        """Messages about persons not followed, by sender and reason."""
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT sender, reason, SUM(count) FROM hl7_unmatched "
+                              "GROUP BY sender, reason")
+        return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}

@@ -1,0 +1,68 @@
+"""`parcours hl7 listen` as its own process on the real PostgreSQL: a hospital's messages
+reach the journal with their dates, a repeat stores once, a person not followed leaves only a
+count, and the process stops cleanly."""
+
+import random
+import socket
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from services.hl7.store import IntakeStore
+from shared import fictitious as f
+from shared.pathway.application import Journal
+from shared.settings import Settings
+from shared.sqldb import PostgresDatabase
+from tests.e2e.hl7_helpers import message, send
+from tests.integration.conftest import META
+from tests.integration.notification_helpers import free_port, wait_until
+from tests.integration.processes import start, stop
+
+pytestmark = pytest.mark.integration
+ADMITTED = datetime(2026, 11, 2, 3, 40, tzinfo=timezone(timedelta(hours=1)))
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_the_listener_process_on_postgresql(settings: Settings, journal: Journal,
+                                            tmp_path: Path) -> None:
+    journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", 5, META)
+    referral = f.referral(random.Random(3))
+    pathway_id = journal.refer(referral, META)
+    journal.admit(pathway_id, f.admission(), "gc-1", META)
+    port = free_port()
+    log = tmp_path / "hl7.log"
+    process = start(["hl7", "listen"], settings, log, PARCOURS_HL7_PORT=str(port))
+    try:
+        wait_until(lambda: _listening(port) or process.poll() is not None, 60,
+                   "the listener to accept connections")
+        assert process.poll() is None, log.read_text()
+        a01 = message("a01", INS=referral.person.ins, ADMITTED=ADMITTED, CLASS="E")
+        assert send(port, a01).code == "AA"
+        assert send(port, a01).code == "AA"
+        discharged = ADMITTED + timedelta(days=4)
+        assert send(port, message("a03", INS=referral.person.ins, ADMITTED=ADMITTED,
+                                  DISCHARGED=discharged, CONTROL="MSG-2",
+                                  MOVEMENT="MVT-2")).code == "AA"
+        stranger = f.fictitious_ins(random.Random(77))
+        assert send(port, message("a01", INS=stranger, ADMITTED=ADMITTED,
+                                  CONTROL="MSG-3", MOVEMENT="MVT-3")).code == "AA"
+    finally:
+        assert stop(process) == 0, log.read_text()[-3000:]
+
+    facts = [e for e in journal.events_of(pathway_id) if e.actor.role == "hospital"]
+    assert [(e.type, e.occurred_at) for e in facts] == [("Hospitalised", ADMITTED),
+                                                        ("Discharged", discharged)]
+    views = PostgresDatabase(settings.database_url, max_size=1)
+    try:
+        assert IntakeStore(views).unmatched() == {
+            ("SIH_FICTIF^CH_VILLEFICTIVE", "not_followed"): 1}
+    finally:
+        views.close()

@@ -1,0 +1,31 @@
+"""Writes every FHIR resource of a fictitious pathway (the FHIR tests' story) as JSON files
+into a folder, for the HL7 validator."""
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from parcours.web import create_app
+from shared.settings import Settings
+from tests.e2e import test_fhir_api
+from tests.e2e.conftest import HEADERS
+
+
+def main(out: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp, TestClient(
+            create_app(Settings(mode="embedded", data_dir=Path(tmp) / "var")),
+            headers=HEADERS) as client:
+        story = test_fhir_api.story.__wrapped__(client)  # type: ignore[attr-defined]
+        (out / "metadata.json").write_text(client.get("/fhir/metadata").text)
+        everything = client.get(f"/fhir/Patient/{story['pathway']}/$everything").json()
+        (out / "everything.json").write_text(json.dumps(everything))
+        for n, entry in enumerate(everything["entry"]):
+            resource = entry["resource"]
+            (out / f"{n:02d}-{resource['resourceType']}.json").write_text(json.dumps(resource))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
