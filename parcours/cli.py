@@ -133,7 +133,7 @@ def relay() -> None:
 
 
 @app.command()
-def project(name: Annotated[str, typer.Argument(help="Projection to run: caseload")]) -> None:
+def project(name: Annotated[str, typer.Argument(help="Projection to run: caseload, ruptures, contacts or dysfunctions")]) -> None:
     """Run one projection as a Kafka consumer group member."""
     from parcours.platform import PROJECTIONS, build_journal
     from projections.ruptures.projection import RupturesProjection
@@ -174,7 +174,7 @@ def notify() -> None:
 
 
 @app.command()
-def replay(name: Annotated[str, typer.Argument(help="Projection to rebuild: caseload, …")]) -> None:
+def replay(name: Annotated[str, typer.Argument(help="Projection to rebuild: caseload, ruptures, contacts or dysfunctions")]) -> None:
     """Rebuild a projection from the beginning beside the live one, then swap it in."""
     from functools import partial
 

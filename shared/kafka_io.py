@@ -154,6 +154,8 @@ class KafkaReplaySource:
         return sum(max(0, end[tp] - self.consumer.position(tp)) for tp in self.partitions)
 
     def read(self, after: dict[int, int]) -> list[Record]:
+        # The consumer's own position is ``after``: the rebuild hands back what it last read,
+        # and this source reads every partition from its start, once.
         batches = self.consumer.poll(timeout_ms=1000)
         return [
             Record(tp.partition, message.offset, EventEnvelope.from_json(message.value))

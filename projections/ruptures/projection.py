@@ -12,6 +12,9 @@ from shared.pathway.ruptures import Deadline, deadlines
 from shared.sqldb import Tx
 
 STATE, DEADLINES, ALERTS = "rupture_state", "rupture_deadlines", "alerts"
+PENDING, FIRED, LAPSED = "pending", "fired", "lapsed"
+"""What became of a deadline: waiting for its moment, fired as an alert, or lapsed (an
+at-once alert found too late to be worth telling)."""
 
 ALERT_COLUMNS = ("alert_id", "pathway_id", "territory", "rule", "severity", "title", "message",
                  "recipients", "due_at", "raised_at", "state", "acknowledged_by",
@@ -41,7 +44,7 @@ class RupturesProjection:
                    "dedup_key TEXT PRIMARY KEY, pathway_id TEXT NOT NULL, rule TEXT NOT NULL,"
                    " severity TEXT NOT NULL, due_at TEXT NOT NULL, title TEXT NOT NULL,"
                    " message TEXT NOT NULL, recipients TEXT NOT NULL, clearable INTEGER NOT NULL,"
-                   " lapses_at TEXT, fired INTEGER NOT NULL)")
+                   " lapses_at TEXT, outcome TEXT NOT NULL)")
         columns = ", ".join(f"{c} TEXT" for c in ALERT_COLUMNS[1:])
         tx.execute(f"CREATE TABLE IF NOT EXISTS {self.alerts_table} "
                    f"(alert_id TEXT PRIMARY KEY, {columns})")
@@ -69,19 +72,19 @@ class RupturesProjection:
     def _plan(self, tx: Tx, state: FollowUpState) -> None:
         """Keeps the pathway's pending deadlines equal to what the rules say now."""
         wanted = {d.dedup_key: d for d in deadlines(state, self.delays, self.policy)}
-        rows = tx.execute(f"SELECT dedup_key, clearable, fired FROM {self.deadlines_table} "
+        rows = tx.execute(f"SELECT dedup_key, clearable, outcome FROM {self.deadlines_table} "
                           "WHERE pathway_id = :id", {"id": state.pathway_id})
-        for key, clearable, fired in rows:
-            if key not in wanted and clearable and not fired:
+        for key, clearable, outcome in rows:
+            if key not in wanted and clearable and outcome == PENDING:
                 tx.execute(f"DELETE FROM {self.deadlines_table} WHERE dedup_key = :key",
                            {"key": key})
             wanted.pop(key, None)
         for deadline in wanted.values():
             tx.execute(
                 f"INSERT INTO {self.deadlines_table} (dedup_key, pathway_id, rule, severity,"
-                " due_at, title, message, recipients, clearable, lapses_at, fired) VALUES (:key,"
+                " due_at, title, message, recipients, clearable, lapses_at, outcome) VALUES (:key,"
                 " :id, :rule, :severity, :due_at, :title, :message, :recipients, :clearable,"
-                " :lapses_at, 0)",
+                f" :lapses_at, '{PENDING}')",
                 _deadline_row(state.pathway_id, deadline))
 
     def _alerts(self, tx: Tx, state: FollowUpState, payload: ev.Payload,
@@ -89,8 +92,8 @@ class RupturesProjection:
         at = event.occurred_at.isoformat()
         match payload:
             case ev.AlertRaised():
-                tx.execute(f"UPDATE {self.deadlines_table} SET fired = 1 WHERE dedup_key = :key",
-                           {"key": payload.dedup_key})
+                tx.execute(f"UPDATE {self.deadlines_table} SET outcome = '{FIRED}'"
+                           " WHERE dedup_key = :key", {"key": payload.dedup_key})
                 tx.execute(
                     f"INSERT INTO {self.alerts_table} ({', '.join(ALERT_COLUMNS)}) VALUES "
                     f"({', '.join(':' + c for c in ALERT_COLUMNS)}) "

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from projections.ruptures.projection import RupturesProjection
+from projections.ruptures.projection import FIRED, LAPSED, PENDING, RupturesProjection
 from shared import events as ev
 from shared.events import values
 from shared.failpoints import failpoint
@@ -22,7 +22,6 @@ Clock = Callable[[], datetime]
 ALERT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:parcours:alert")
 
 
-LAPSED = 2  # fired = 0 pending, 1 fired, 2 lapsed
 
 
 def system_clock() -> datetime:
@@ -45,11 +44,12 @@ class Scheduler:
         """Fires every deadline due by the clock's now; returns how many alerts were raised."""
         now = self.clock().isoformat()
         with self.db.transaction() as tx:
-            tx.execute(f"UPDATE {self.table} SET fired = {LAPSED} WHERE fired = 0"
+            tx.execute(f"UPDATE {self.table} SET outcome = '{LAPSED}' WHERE outcome = '{PENDING}'"
                        " AND lapses_at IS NOT NULL AND lapses_at <= :now", {"now": now})
             due = tx.execute(
                 "SELECT dedup_key, pathway_id, rule, severity, due_at, title, message, recipients"
-                f" FROM {self.table} WHERE fired = 0 AND due_at <= :now ORDER BY due_at",
+                f" FROM {self.table} WHERE outcome = '{PENDING}' AND due_at <= :now"
+                " ORDER BY due_at",
                 {"now": now},
             )
         raised = 0
@@ -65,7 +65,7 @@ class Scheduler:
                 continue  # someone wrote to the pathway meanwhile: next round
             failpoint("ruptures.after_raise")
             with self.db.transaction() as tx:
-                tx.execute(f"UPDATE {self.table} SET fired = 1 WHERE dedup_key = :key",
+                tx.execute(f"UPDATE {self.table} SET outcome = '{FIRED}' WHERE dedup_key = :key",
                            {"key": key})
         return raised
 

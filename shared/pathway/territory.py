@@ -127,14 +127,12 @@ class Territory(BaseAggregate[UUID]):
         self.trigger_event(Queued, pathway_id=pathway_id, since=since)
         return self.rank_of(pathway_id)
 
-    def release(self, pathway_id: UUID) -> str | None:
-        """Frees the pathway's place or waiting slot; returns the manager who has room now."""
+    def release(self, pathway_id: UUID) -> None:
+        """Frees the pathway's place or waiting slot."""
         if pathway_id in self.queue:
             self.trigger_event(Dequeued, pathway_id=pathway_id)
-        manager = self.places.get(pathway_id)
-        if manager is not None:
+        if pathway_id in self.places:
             self.trigger_event(PlaceFreed, pathway_id=pathway_id)
-        return manager
 
     def when(self, event: TerritoryEvent) -> None:
         match event:

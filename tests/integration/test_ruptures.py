@@ -52,7 +52,7 @@ def unfired_due(db: PostgresDatabase) -> int:
     try:
         with db.transaction() as tx:
             row = tx.one("SELECT COUNT(*) FROM rupture_deadlines "
-                         "WHERE fired = 0 AND due_at <= :now",
+                         "WHERE outcome = 'pending' AND due_at <= :now",
                          {"now": datetime.now(UTC).isoformat()})
     except Exception:
         return -1  # not created yet
@@ -98,8 +98,8 @@ def test_ruptures_consumer_killed_at_bad_moments_loses_and_doubles_nothing(
     assert Counter(k.split(":")[0] for k in keys) == {"R3": 20, "R5": 20, "R6": 20, "R7": 20}
     with db.transaction() as tx:
         fired = {r[0] for r in tx.execute("SELECT dedup_key FROM rupture_deadlines "
-                                          "WHERE fired = 1")}
-        lapsed = tx.execute("SELECT rule, COUNT(*) FROM rupture_deadlines WHERE fired = 2"
+                                          "WHERE outcome = 'fired'")}
+        lapsed = tx.execute("SELECT rule, COUNT(*) FROM rupture_deadlines WHERE outcome = 'lapsed'"
                             " GROUP BY rule ORDER BY rule")
     assert fired == set(keys)
     assert [tuple(r) for r in lapsed] == [("R1", 20), ("R2", 20)]

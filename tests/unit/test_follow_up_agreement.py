@@ -83,7 +83,7 @@ def test_caseload_flags_and_rule_deadlines_agree(story: list[Step]) -> None:
         row = dict(zip(COLUMNS, tx.one(f"SELECT {', '.join(COLUMNS)} FROM {TABLE}") or (),
                        strict=True))
         deadlines = {key: due_at for key, due_at in tx.execute(
-            "SELECT dedup_key, due_at FROM rupture_deadlines WHERE fired = 0")}
+            "SELECT dedup_key, due_at FROM rupture_deadlines WHERE outcome = 'pending'")}
     rules = {key.split(":")[0] for key in deadlines}
 
     aggregate = journal.pathway(pathway)
