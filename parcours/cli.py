@@ -132,8 +132,12 @@ def relay() -> None:
     the_relay.producer.close()
 
 
+PROJECTION_NAMES = "caseload, ruptures, contacts or dysfunctions"
+
+
 @app.command()
-def project(name: Annotated[str, typer.Argument(help="Projection to run: caseload, ruptures, contacts or dysfunctions")]) -> None:
+def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJECTION_NAMES}")],
+            ) -> None:
     """Run one projection as a Kafka consumer group member."""
     from parcours.platform import PROJECTIONS, build_journal
     from projections.ruptures.projection import RupturesProjection
@@ -174,7 +178,8 @@ def notify() -> None:
 
 
 @app.command()
-def replay(name: Annotated[str, typer.Argument(help="Projection to rebuild: caseload, ruptures, contacts or dysfunctions")]) -> None:
+def replay(name: Annotated[str, typer.Argument(help=f"Projection to rebuild: {PROJECTION_NAMES}")],
+           ) -> None:
     """Rebuild a projection from the beginning beside the live one, then swap it in."""
     from functools import partial
 
