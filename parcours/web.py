@@ -18,6 +18,7 @@ from services.casefile.api import router as casefile_router
 from services.casefile.reads import router as casefile_reads
 from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
+from services.web import app as web_pages
 from shared.http import install_error_handlers
 from shared.settings import Settings
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         app.include_router(notifications_router)
     if settings.dev_key_path() is not None:
         app.include_router(devauth.router)
+    web_pages.install(app, settings)
 
     @app.get("/health", tags=["exploitation"])
     def health() -> dict[str, str]:
@@ -79,7 +81,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                                call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
-        if not request.url.path.startswith(_DOCS):
+        if web_pages.is_page(request.url.path):
+            response.headers["Content-Security-Policy"] = web_pages.CSP
+        elif not request.url.path.startswith(_DOCS):
             response.headers["Content-Security-Policy"] = _CSP
         return response
 
