@@ -321,7 +321,7 @@ def alert_step(request: Request, alert_id: UUID, step: str, user: User,
 def referral_form(request: Request, user: User) -> Response:
     _require(user.role in ("referrer", "case_manager", "coordinator"), "orienter une personne")
     return page(request, "orientation.html", values={}, errors={}, errors_for="orientation",
-                today=datetime.now(UTC).date())
+                today=datetime.now(UTC).date(), territory=user.territory or "")
 
 
 @router.post("/orientation")
@@ -331,12 +331,13 @@ def refer(request: Request, user: User, platform: PlatformDep, form: Posted) -> 
     except forms.FormError as mistakes:
         return page(request, "orientation.html", status=422, values=form,
                     errors=mistakes.errors, errors_for="orientation",
-                    today=reads.today(platform))
+                    today=reads.today(platform), territory=user.territory or "")
     except ForbiddenError:
         raise
     except PathwayError as rule:
         return page(request, "orientation.html", status=409, values=form, errors={},
-                    errors_for="orientation", banner=rule.message, today=reads.today(platform))
+                    errors_for="orientation", banner=rule.message, today=reads.today(platform),
+                    territory=user.territory or "")
     return _see_other("/orientations?fait=orientation")
 
 

@@ -1,0 +1,50 @@
+"""Steps through the pages, as a professional would take them."""
+
+import random
+from datetime import date, datetime, timedelta
+
+from playwright.sync_api import Locator, Page
+
+from shared import fictitious
+from shared.events import Referred
+from shared.fictitious import TERRITORY
+from services.web.labels import CRITERIA
+
+
+def a_referral(seed: int) -> Referred:
+    return fictitious.referral(random.Random(seed))
+
+
+def form(page: Page, name: str) -> Locator:
+    return page.get_by_role("form", name=name)
+
+
+def fill_referral(page: Page, referral: Referred, referred_on: date) -> None:
+    person = referral.person
+    page.get_by_label("Nom de famille").fill(person.family_name)
+    page.get_by_label("Prénoms").fill(person.given_names)
+    page.get_by_label("Date de naissance").fill(person.birth_date.isoformat())
+    page.get_by_label("Sexe").select_option(person.sex)
+    page.get_by_label("INS (matricule INS)").fill(person.ins)
+    page.get_by_label("Commune de résidence").fill(person.commune)
+    page.get_by_label("Médecin traitant").fill("Dr Fictif")
+    for code, text in CRITERIA.items():
+        page.get_by_label(f"{text} : critère rempli", exact=True).check()
+        page.get_by_label(f"Justification — {text}").fill(
+            getattr(referral.criteria, code).justification)
+    page.get_by_label("Date du consentement").fill(referred_on.isoformat())
+    page.get_by_label("Consentement donné par").fill("la personne")
+    page.get_by_label("Profession").fill("médecin généraliste")
+    page.get_by_label("Structure").fill("Cabinet fictif")
+    page.get_by_label("Téléphone ou courriel").fill("cabinet@example.invalid")
+    page.get_by_label("Territoire (code du DAC)").fill(TERRITORY)
+    page.get_by_label("Date de l'orientation").fill(referred_on.isoformat())
+
+
+def paris_minutes(moment: datetime) -> str:
+    """A value for ``<input type=datetime-local>``."""
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def days_ago(days: int) -> date:
+    return date.today() - timedelta(days=days)
