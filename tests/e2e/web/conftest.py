@@ -70,3 +70,16 @@ def sign_in(browser: Browser, base: str, user_id: str) -> Page:
 
 def today() -> date:
     return date.today()
+
+
+@pytest.fixture(scope="module")
+def demo_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server on the demo's data (as ``make run`` shows it)."""
+    from parcours.demo import load_demo
+
+    data_dir = tmp_path_factory.mktemp("demo") / "var"
+    journal = Journal(env=Settings(data_dir=data_dir).journal_env())
+    load_demo(journal, today=date.today())
+    journal.close()
+    with serving(data_dir, PARCOURS_SCHEDULER_INTERVAL_S="0.5") as url:
+        yield url
