@@ -19,6 +19,7 @@ from services.casefile.reads import router as casefile_reads
 from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
 from services.web import app as web_pages
+from services.web import docs as web_docs
 from shared.http import install_error_handlers
 from shared.settings import Settings
 
@@ -35,8 +36,8 @@ SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
     "Cache-Control": "no-store",
 }
-# The documentation pages load Swagger UI and ReDoc from their CDN; everything else is JSON or
-# the plain login form, which need nothing from anywhere.
+# JSON and the plain login form need nothing from anywhere; the pages and the documentation
+# have their own policies.
 _DOCS = ("/docs", "/redoc", "/openapi.json")
 _CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
@@ -59,7 +60,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         platform.views.close()
         platform.journal.close()
 
-    app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     install_error_handlers(app)
     for router in (intake_router, casefile_router, casefile_reads, caseload_router,
                    alerts_router, contacts_router, dysfunctions_router):
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     if settings.dev_key_path() is not None:
         app.include_router(devauth.router)
     web_pages.install(app, settings)
+    web_docs.install(app)
 
     @app.get("/health", tags=["exploitation"])
     def health() -> dict[str, str]:
@@ -83,7 +86,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         response.headers.update(SECURITY_HEADERS)
         if web_pages.is_page(request.url.path):
             response.headers["Content-Security-Policy"] = web_pages.CSP
-        elif not request.url.path.startswith(_DOCS):
+        elif request.url.path.startswith(_DOCS):
+            response.headers["Content-Security-Policy"] = web_docs.CSP
+        else:
             response.headers["Content-Security-Policy"] = _CSP
         return response
 

@@ -22,9 +22,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 MANAGERS = {"gc-anne": "Anne Fictif", "gc-bruno": "Bruno Exemple"}
 
-if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM}: make test installs the Debian package",
-                allow_module_level=True)
 
 
 def prepared(data_dir: Path) -> Path:
@@ -49,6 +46,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"no Chromium at {CHROMIUM}: install the Debian package `chromium` "
+                    "(make test does it when run as root), or set PARCOURS_CHROMIUM")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                               args=ARGS)

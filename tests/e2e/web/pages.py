@@ -1,21 +1,22 @@
 """Steps through the pages, as a professional would take them."""
 
 import random
+import re
 from datetime import date, datetime, timedelta
 
 from playwright.sync_api import Locator, Page
 
+from services.web.labels import CRITERIA
 from shared import fictitious
 from shared.events import Referred
 from shared.fictitious import TERRITORY
-from services.web.labels import CRITERIA
 
 
 def a_referral(seed: int) -> Referred:
     return fictitious.referral(random.Random(seed))
 
 
-def form(page: Page, name: str) -> Locator:
+def form(page: Page, name: "str | re.Pattern[str]") -> Locator:
     return page.get_by_role("form", name=name)
 
 

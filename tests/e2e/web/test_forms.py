@@ -12,7 +12,6 @@ from tests.e2e.web.conftest import sign_in
 from tests.e2e.web.pages import a_referral, days_ago, fill_referral
 
 
-
 def type_into(page: Page, text: str) -> None:
     page.keyboard.type(text)
     page.keyboard.press("Tab")
