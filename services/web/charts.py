@@ -34,7 +34,7 @@ def scales(evaluations: list[EventEnvelope]) -> dict[str, Any]:
 def bars(items: list[tuple[str, float, float | None]]) -> dict[str, Any]:
     """Horizontal bars: (label, value, limit); the limit is drawn as a mark."""
     biggest = max([max(v, lim or 0) for _, v, lim in items] + [1])
-    row, width = 28, WIDTH - 220
+    row, width = 28, WIDTH - 290
     return {"width": WIDTH, "height": row * len(items) + 10, "rows": [
         {"label": name, "value": value, "limit": limit, "y": i * row + 5,
          "w": round(value / biggest * width, 1),

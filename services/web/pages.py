@@ -2,6 +2,7 @@
 command through ``actions``; a form's mistakes come back next to their fields (422), a rule of
 the practice as a banner (409)."""
 
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -157,8 +158,13 @@ def sign_out(request: Request, _: Posted) -> Response:
 
 # -- Ma file active -----------------------------------------------------------------------------
 
+def _plain(text: str) -> str:
+    """Sorting key of a name: accents do not move ÉBAUCHE after ZÉRO."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
 SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "nom": lambda p: p["person_name"],
+    "nom": lambda p: _plain(p["person_name"]),
     "evaluation": lambda p: p["next_evaluation_due"] or "9999",
     "alertes": lambda p: -int(p["open_alerts"]),
     "contact": lambda p: p["last_contact_on"] or "",
@@ -218,6 +224,7 @@ def _dossier(request: Request, user: Principal, platform: Platform, pathway_id: 
                                                  "Discharged", "DischargeLetterReceived")],
         notes=[e for e in journal if e.type == "FollowUpNoted"],
         alerts=list(pathway.alerts.values()), pathway_id=pathway_id,
+        manager_name=reads.manager_name(platform, pathway.territory, pathway.case_manager_id),
         done=request.query_params.get("fait"), **context)
 
 
@@ -419,6 +426,7 @@ def _coordination(request: Request, user: Principal, platform: Platform, status:
         except ValueError:
             history = []
     return page(request, "coordination.html", status=status, board=board, referrals=referrals,
+                persons=reads.persons_of_territory(platform, user.territory),
                 today=reads.today(platform), history=history, historique=dossier,
                 load_chart=charts.loads(board["managers"]),
                 manager_choices=[(mg["id"], f"{mg['name']} ({mg['free']} place(s) libre(s))")

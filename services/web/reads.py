@@ -11,6 +11,7 @@ from projections.caseload import queries as caseload
 from projections.contacts.projection import EDGES
 from projections.dysfunctions.projection import TABLE as DYSFUNCTIONS
 from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
+from services.web import labels
 from shared import access
 from shared.auth import Principal
 from shared.events import EventEnvelope
@@ -114,3 +115,19 @@ def alert(platform: Platform, principal: Principal, alert_id: UUID) -> dict[str,
 
 def access_history(platform: Platform, pathway_id: UUID) -> list[dict[str, str | None]]:
     return platform.audit.of_pathway(str(pathway_id))
+
+
+def manager_name(platform: Platform, territory: str, manager_id: str | None) -> str | None:
+    if manager_id is None:
+        return None
+    managers = platform.journal.territory(territory).managers
+    return managers[manager_id][0] if manager_id in managers else manager_id
+
+
+def persons_of_territory(platform: Platform, territory: str) -> list[tuple[str, str]]:
+    """Every person the territory has a file for, to choose whose access history to see."""
+    with fresh(platform).views.transaction() as tx:
+        rows = tx.execute(f"SELECT pathway_id, person_name, status FROM {caseload.TABLE}"
+                          " WHERE territory = :t ORDER BY person_name, pathway_id",
+                          {"t": territory})
+    return [(r[0], f"{r[1]} ({labels.label(r[2])})") for r in rows]

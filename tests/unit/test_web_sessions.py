@@ -22,7 +22,7 @@ def test_a_session_round_trips_and_ends_after_the_idle_time() -> None:
 def test_a_tampered_or_foreign_cookie_is_no_session() -> None:
     sessions = Sessions(b"k" * 32, idle_s=600)
     cookie = sessions.encode(Session("sid", ANNE, seen=1000.0))
-    body, signature = cookie.rsplit(".", 1)
+    _, signature = cookie.rsplit(".", 1)
     forged = sessions.encode(Session("sid", Principal("gc-anne", "A", "coordinator",
                                                        "dac-val-fictif"), 1000.0))
     assert sessions.decode(forged.rsplit(".", 1)[0] + "." + signature, now=1001.0) is None
