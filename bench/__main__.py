@@ -11,7 +11,7 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import journal_append, projection_apply, read_latency, relay_throughput
+from bench import journal_append, projection_apply, read_latency, relay_throughput, web_pages
 from bench.common import Context, Result, say
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
@@ -38,6 +38,7 @@ def main() -> None:
         results.append(relayed)
         results.append(projection_apply.run(ctx, topic, events))
         results += read_latency.run(ctx)
+        results += web_pages.run(ctx)
     finally:
         try:
             ctx.cleanup()
