@@ -85,6 +85,12 @@ def install(app: FastAPI, settings: Settings) -> None:
         return pages.forbidden_page(request, "Le formulaire a expiré ou ne vient pas de "
                                     "Parcours : rechargez la page puis recommencez.")
 
+    async def unexpected(request: Request, error: Exception) -> Response:
+        if is_page(request.url.path):
+            return pages.error_page(request)  # never a stack trace; the log keeps it
+        return await _call(fallback(Exception), request, error)
+
+    app.add_exception_handler(Exception, unexpected)
     app.add_exception_handler(PathwayNotFoundError, not_found)
     app.add_exception_handler(ForbiddenError, forbidden)
     app.add_exception_handler(HTTPException, http_error)

@@ -220,6 +220,8 @@ def _dossier(request: Request, user: Principal, platform: Platform, pathway_id: 
         plan=plans.get(revision), plan_diff=plan_diff,
         validated=pathway.follow_up.validations.get(revision),
         may_act=access.follows(user, access.PathwayFacts.of(current)) and as_of is None,
+        coordinates=access.coordinates(user, current.territory) and as_of is None,
+        managers=reads.managers_of(platform, current.territory),
         stays=[e for e in journal if e.type in ("Hospitalised", "StayTransferred",
                                                  "Discharged", "DischargeLetterReceived")],
         notes=[e for e in journal if e.type == "FollowUpNoted"],
@@ -259,7 +261,7 @@ def command(request: Request, pathway_id: UUID, command: str, user: User,
     run = actions.COMMANDS.get(command)
     if run is None:
         raise PathwayNotFoundError("Formulaire inconnu.")
-    back = "coordination" if command == "transfert" else "saisir"
+    back = "saisir"
     try:
         run(platform, user, pathway_id, form)
     except forms.FormError as mistakes:
@@ -282,8 +284,10 @@ def alerts(request: Request, user: User, platform: PlatformDep, regle: str = "",
     found = [a for a in reads.alerts_for(platform, user, rule=regle or None,
                                          pathway_id=dossier or None)
              if a["state"] != "resolved" or etat == "toutes"]
+    persons = reads.names_of(platform, {a["pathway_id"] for a in
+                                        reads.alerts_for(platform, user, pathway_id=None)})
     return page(request, "alertes.html", alerts=found, regle=regle, dossier=dossier,
-                etat=etat, done=request.query_params.get("fait"))
+                etat=etat, persons=persons, done=request.query_params.get("fait"))
 
 
 @router.get("/alertes/flux")
@@ -312,13 +316,13 @@ def alert_step(request: Request, alert_id: UUID, step: str, user: User,
     except forms.FormError as mistakes:
         return page(request, "alertes.html", status=422,
                     alerts=reads.alerts_for(platform, user), regle="", dossier="", etat="",
-                    errors=mistakes.errors, errors_for=str(alert_id))
+                    persons=[], errors=mistakes.errors, errors_for=str(alert_id))
     except (PathwayNotFoundError, ForbiddenError):
         raise
     except PathwayError as rule:
         return page(request, "alertes.html", status=409,
                     alerts=reads.alerts_for(platform, user), regle="", dossier="", etat="",
-                    banner=rule.message)
+                    persons=[], banner=rule.message)
     return _see_other(f"/alertes?fait={step}")
 
 
@@ -468,3 +472,9 @@ def not_found_page(request: Request, message: str = "") -> HTMLResponse:
 def forbidden_page(request: Request, message: str) -> HTMLResponse:
     current_session(request)
     return page(request, "erreur.html", status=403, title="Accès refusé", message=message)
+
+
+def error_page(request: Request) -> HTMLResponse:
+    return page(request, "erreur.html", status=500, title="Erreur interne",
+                message="Une erreur inattendue est survenue : rien n'a été perdu de ce qui "
+                "était déjà enregistré. Réessayez ; si l'erreur revient, contactez le support.")

@@ -131,3 +131,19 @@ def persons_of_territory(platform: Platform, territory: str) -> list[tuple[str, 
                           " WHERE territory = :t ORDER BY person_name, pathway_id",
                           {"t": territory})
     return [(r[0], f"{r[1]} ({labels.label(r[2])})") for r in rows]
+
+
+def names_of(platform: Platform, pathway_ids: set[str]) -> list[tuple[str, str]]:
+    """The persons' names for some pathways, from the caseload view, sorted by name."""
+    if not pathway_ids:
+        return []
+    with fresh(platform).views.transaction() as tx:
+        rows = tx.execute(f"SELECT pathway_id, person_name FROM {caseload.TABLE}")
+    return sorted(((r[0], r[1]) for r in rows if r[0] in pathway_ids), key=lambda r: r[1])
+
+
+def managers_of(platform: Platform, territory: str) -> list[tuple[str, str]]:
+    board = platform.journal.territory(territory)
+    return [(manager_id, f"{board.managers[manager_id][0]} "
+                         f"({board.free_places(manager_id)} place(s) libre(s))")
+            for manager_id in sorted(board.managers)]

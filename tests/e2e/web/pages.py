@@ -4,7 +4,7 @@ import random
 import re
 from datetime import date, datetime, timedelta
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from services.web.labels import CRITERIA
 from shared import fictitious
@@ -49,3 +49,22 @@ def paris_minutes(moment: datetime) -> str:
 
 def days_ago(days: int) -> date:
     return date.today() - timedelta(days=days)
+
+
+def refer_and_admit(browser: Browser, base: str, referral: Referred, manager: str) -> None:
+    """The GP refers through the form, the coordinator admits to a manager."""
+    from tests.e2e.web.conftest import sign_in
+
+    gp = sign_in(browser, base, "dr-fictif")
+    gp.goto("/orientation")
+    fill_referral(gp, referral, days_ago(5))
+    gp.get_by_role("button", name="Envoyer la fiche d'orientation").click()
+    expect(gp.get_by_role("status")).to_contain_text("Fiche d'orientation envoyée")
+    coordinator = sign_in(browser, base, "coord-demo")
+    admit = coordinator.get_by_role(
+        "form", name=re.compile(f"Admettre .*{referral.person.family_name}", re.I))
+    admit.get_by_label("Gestionnaire de cas").select_option(manager)
+    admit.get_by_role("button", name="Admettre").click()
+    expect(coordinator.get_by_role("status")).to_contain_text("Admission enregistrée")
+    gp.context.close()
+    coordinator.context.close()

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from services.web.labels import CRITERIA
 from tests.e2e.web.conftest import sign_in
-from tests.e2e.web.pages import a_referral, days_ago, fill_referral
+from tests.e2e.web.pages import a_referral, days_ago, fill_referral, refer_and_admit
 
 
 def type_into(page: Page, text: str) -> None:
@@ -162,3 +162,51 @@ def test_sessions_are_signed_httponly_strict_and_forms_need_their_token(browser:
         csp = answer.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     page.context.close()
+
+
+def test_a_rule_of_the_practice_is_a_banner_and_nothing_is_stored(browser: Browser,
+                                                                  base: str) -> None:
+    referral = a_referral(505)
+    refer_and_admit(browser, base, referral, "gc-bruno")
+    bruno = sign_in(browser, base, "gc-bruno")
+    bruno.goto("/file-active")
+    bruno.get_by_role("link", name=re.compile(referral.person.family_name, re.I)).click()
+    file_url = bruno.url.split("?")[0]
+    facts = bruno.locator("ol.timeline li").count()
+    bruno.goto(f"{file_url}?onglet=saisir")
+    out = bruno.get_by_role("form", name="Sortie d'hospitalisation")
+    out.get_by_label("Date et heure de sortie").fill(days_ago(1).isoformat() + "T10:00")
+    out.get_by_label("Destination").select_option("home")
+    with bruno.expect_response(lambda r: r.request.method == "POST") as posted:
+        out.get_by_role("button", name="Enregistrer la sortie").click()
+    assert posted.value.status == 409
+    banner = bruno.get_by_role("alert")
+    expect(banner).to_contain_text("règle de la pratique")
+    expect(banner).to_contain_text("Rien n'a été enregistré")
+    bruno.goto(f"{file_url}?onglet=journal")
+    assert bruno.locator("ol.timeline li").count() == facts
+    bruno.context.close()
+
+
+def test_sign_out_and_pages_outside_ones_role(browser: Browser, base: str) -> None:
+    gp = sign_in(browser, base, "dr-fictif")
+    answer = gp.goto("/file-active")
+    assert answer is not None and answer.status == 403
+    expect(gp.get_by_role("heading", level=1)).to_have_text("Accès refusé")
+    gp.get_by_role("button", name="Se déconnecter").click()
+    expect(gp.get_by_role("status")).to_contain_text("déconnecté")
+    gp.goto("/orientations")
+    expect(gp).to_have_url(re.compile("/connexion"))
+    gp.context.close()
+
+
+def test_the_caseload_filters_without_reloading_the_page(browser: Browser, base: str) -> None:
+    anne = sign_in(browser, base, "gc-anne")
+    anne.goto("/file-active")
+    anne.evaluate("window.notReloaded = true")
+    anne.get_by_label("Afficher").select_option("hopital")
+    anne.get_by_role("button", name="Appliquer").click()
+    expect(anne).to_have_url(re.compile("filtre=hopital"))
+    expect(anne.locator("tbody")).to_contain_text("Aucune personne")
+    assert anne.evaluate("window.notReloaded") is True  # htmx swapped the content only
+    anne.context.close()
