@@ -203,7 +203,11 @@ def _dossier(request: Request, user: Principal, platform: Platform, pathway_id: 
              tab: str, as_of: datetime | None = None, status: int = 200,
              **context: Any) -> Response:
     current = reads.file(platform, user, pathway_id, f"web:{tab}", _address(request))
-    pathway = platform.journal.pathway_as_of(pathway_id, as_of) if as_of else current
+    try:
+        pathway = platform.journal.pathway_as_of(pathway_id, as_of) if as_of else current
+    except PathwayNotFoundError as before:  # the file did not exist yet on that date
+        return _dossier(request, user, platform, pathway_id, tab, None, status,
+                        notice=f"{before.message} Voici le dossier aujourd'hui.", **context)
     journal = [e for e in reads.journal(platform, pathway_id)
                if as_of is None or e.recorded_at <= as_of]
     today = as_of.date() if as_of else reads.today(platform)

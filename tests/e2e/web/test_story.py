@@ -102,7 +102,16 @@ def test_from_referral_to_closure_through_the_pages(browser: Browser, base: str)
     expect(fresh).to_be_visible(timeout=2000)  # no reload: the stream brought it
     fresh.get_by_role("button", name="Prendre en compte").click()
     expect(watcher.get_by_role("status").first).to_contain_text("Alerte prise en compte")
-    expect(watcher.locator("li.alert", has_text="R1")).to_contain_text("prise en compte")
+    r1 = watcher.locator("li.alert", has_text="R1")
+    expect(r1).to_contain_text("prise en compte")
+    r1.get_by_role("button", name="Résoudre").click()  # a resolution says how
+    expect(watcher.locator("li.alert", has_text="R1").locator(".field-error")).to_contain_text(
+        "Dites comment")
+    r1 = watcher.locator("li.alert", has_text="R1")
+    r1.get_by_label("Commentaire de résolution").fill("Interventions suspendues, SSIAD prévenu")
+    r1.get_by_role("button", name="Résoudre").click()
+    expect(watcher.get_by_role("status").first).to_contain_text("Alerte résolue")
+    expect(watcher.locator("li.alert", has_text="R1")).to_have_count(0)
 
     manager.get_by_role("link", name="Saisir").click()
     out = form(manager, "Sortie d'hospitalisation")
@@ -134,5 +143,14 @@ def test_from_referral_to_closure_through_the_pages(browser: Browser, base: str)
                      "Évaluation", "Révision du PSI", "Entrée dans le cercle de soins",
                      "PSI validé", "Hospitalisation", "Sortie d'hospitalisation",
                      "Lettre de liaison reçue", "Clôture"]
+
+    # "Voir le dossier au …": the day before, nothing had been recorded yet.
+    manager.get_by_label("Voir le dossier au").fill(days_ago(1).isoformat())
+    manager.get_by_role("button", name="Afficher").click()
+    expect(manager.get_by_role("status")).to_contain_text("n'existait pas encore")
+    manager.goto(f"/dossiers/{pathway_id}?onglet=journal&au={days_ago(0).isoformat()}")
+    expect(manager.get_by_role("status")).to_contain_text("tel qu'il était enregistré")
+    assert manager.locator("ol.timeline li").count() >= len(facts)
+    expect(manager.get_by_role("link", name="Saisir")).to_have_count(0)  # read-only
     for page in (gp, coordinator, manager, watcher):
         page.context.close()
