@@ -19,7 +19,7 @@ from shared.pathway.errors import PathwayError, PathwayNotFoundError
 from shared.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
-PREFIXES = ("/connexion", "/deconnexion", "/file-active", "/dossiers", "/alertes",
+PREFIXES = ("/connexion", "/deconnexion", "/accueil", "/file-active", "/dossiers", "/alertes",
             "/orientation", "/plans-a-valider", "/coordination")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "

@@ -94,7 +94,7 @@ def _require(allowed: bool, what: str) -> None:
 # -- signing in and out -----------------------------------------------------------------------
 
 HOMES = {"case_manager": "/file-active", "coordinator": "/coordination",
-         "referrer": "/orientations", "analyst": "/alertes", "administrator": "/alertes"}
+         "referrer": "/orientations", "analyst": "/accueil", "administrator": "/accueil"}
 
 
 @router.get("/")
@@ -102,7 +102,7 @@ def home(request: Request) -> Response:
     session = current_session(request)
     if session is None:
         return _see_other("/connexion")
-    return _see_other(HOMES.get(session.principal.role, "/alertes"))
+    return _see_other(HOMES.get(session.principal.role, "/accueil"))
 
 
 @router.get("/connexion")
@@ -140,7 +140,7 @@ async def sign_in(request: Request) -> Response:
                     users=list(devauth.DEMO_USERS.values()), embedded=True,
                     pre_csrf=token, errors={"user": "Choisissez un utilisateur de la liste."})
     session = sessions.start(principal)
-    response = _see_other(HOMES.get(principal.role, "/alertes"))
+    response = _see_other(HOMES.get(principal.role, "/accueil"))
     sessions.write(request, response, session)
     response.delete_cookie(PRE_COOKIE, path="/connexion")
     request.state.web_session = None  # the middleware must not overwrite the new cookie
@@ -154,6 +154,12 @@ def sign_out(request: Request, _: Posted) -> Response:
     request.state.web_session = None
     request.state.signed_out = True
     return response
+
+
+@router.get("/accueil")
+def elsewhere(request: Request, user: User) -> Response:
+    """Analysts and administrators work on aggregates and settings, through the API."""
+    return page(request, "accueil.html")
 
 
 # -- Ma file active -----------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from datetime import datetime
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from services.web import forms
 from services.web.render import french_date, french_datetime, masked_ins
 from services.web.sessions import Session, Sessions
@@ -65,3 +68,19 @@ def test_french_dates_in_paris_time_and_a_masked_ins() -> None:
     assert forms.paris_datetime("2026-01-10T08:15") == "2026-01-10T08:15:00+01:00"
     masked = masked_ins("269054958815780")
     assert masked.startswith("2 69") and masked.endswith("80") and "4958815" not in masked
+
+
+def _request(host: str) -> Request:
+    return Request({"type": "http", "method": "GET", "path": "/", "headers": [
+        (b"host", host.encode())], "query_string": b"", "scheme": "http",
+        "server": (host, 80)})
+
+
+def test_the_cookie_is_secure_outside_loopback_only() -> None:
+    sessions = Sessions(b"k" * 32, idle_s=600)
+    for host, secure in (("127.0.0.1:8000", False), ("parcours.dac.example", True)):
+        response = Response()
+        sessions.write(_request(host), response, Session("sid", ANNE, 0))
+        cookie = response.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        assert ("secure" in cookie.replace("samesite", "")) is secure, host

@@ -86,7 +86,6 @@ def test_from_referral_to_closure_through_the_pages(browser: Browser, base: str)
     watcher = sign_in(browser, base, "gc-anne")
     watcher.goto("/alertes")
     expect(watcher.locator("#liste-alertes")).not_to_contain_text("R1")
-    watcher.wait_for_timeout(0)  # the stream is opened by parcours.js on load
 
     manager.get_by_role("link", name="Saisir").click()
     admitted = datetime.now(PARIS) - timedelta(hours=2)
