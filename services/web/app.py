@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from services.web import pages
+from services.web import alerts, casefile, coordination, guard, referrals, signin
 from services.web.sessions import Session, Sessions
 from services.web.settings import WebSettings
 from shared.http import ForbiddenError
@@ -35,7 +35,8 @@ def is_page(path: str) -> bool:
 def install(app: FastAPI, settings: Settings) -> None:
     web = WebSettings()
     app.state.web_sessions = Sessions(web.key(settings.data_dir), web.idle_minutes * 60)
-    app.include_router(pages.router)
+    for pages in (signin, casefile, alerts, referrals, coordination):
+        app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     json_handlers = dict(app.exception_handlers)
 
@@ -58,36 +59,36 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     async def not_found(request: Request, error: Exception) -> Response:
         if is_page(request.url.path):
-            return pages.not_found_page(request)
+            return guard.not_found_page(request)
         return await _call(fallback(PathwayError), request, error)
 
     async def forbidden(request: Request, error: Exception) -> Response:
         if is_page(request.url.path):
             assert isinstance(error, ForbiddenError)
-            return pages.forbidden_page(request, error.message)
+            return guard.forbidden_page(request, error.message)
         return await _call(fallback(PathwayError), request, error)
 
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
         if is_page(request.url.path) and error.status_code in (404, 405):
-            return pages.not_found_page(request)
+            return guard.not_found_page(request)
         return JSONResponse({"detail": error.detail}, error.status_code)
 
     async def invalid(request: Request, error: Exception) -> Response:
         if is_page(request.url.path):
-            return pages.not_found_page(request, "L'adresse demandée n'est pas valide.")
+            return guard.not_found_page(request, "L'adresse demandée n'est pas valide.")
         return await _call(fallback(RequestValidationError), request, error)
 
     async def sign_in_required(request: Request, _: Exception) -> Response:
         return RedirectResponse("/connexion?motif=session", status_code=303)
 
     async def csrf(request: Request, _: Exception) -> Response:
-        return pages.forbidden_page(request, "Le formulaire a expiré ou ne vient pas de "
+        return guard.forbidden_page(request, "Le formulaire a expiré ou ne vient pas de "
                                     "Parcours : rechargez la page puis recommencez.")
 
     async def unexpected(request: Request, error: Exception) -> Response:
         if is_page(request.url.path):
-            return pages.error_page(request)  # never a stack trace; the log keeps it
+            return guard.error_page(request)  # never a stack trace; the log keeps it
         return await _call(fallback(Exception), request, error)
 
     app.add_exception_handler(Exception, unexpected)
@@ -95,8 +96,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(ForbiddenError, forbidden)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid)
-    app.add_exception_handler(pages.SignInRequiredError, sign_in_required)
-    app.add_exception_handler(pages.CsrfError, csrf)
+    app.add_exception_handler(guard.SignInRequiredError, sign_in_required)
+    app.add_exception_handler(guard.CsrfError, csrf)
 
 
 async def _call(handler: Callable[..., object], request: Request, error: Exception) -> Response:
