@@ -37,7 +37,10 @@ def alerts(request: Request, user: User, platform: PlatformDep, regle: str = "",
 @router.get("/alertes/flux")
 async def alert_stream(request: Request, user: User) -> StreamingResponse:
     """The signed-in professional's alerts as server-sent events (the session, no token)."""
-    service = request.app.state.notifications
+    service = getattr(request.app.state, "notifications", None)
+    if service is None:  # distributed mode: `parcours notify` serves the streams
+        raise PathwayNotFoundError("Le flux d'alertes est servi par le service des "
+                                   "notifications.")
     settings = service.settings
     events = sse.stream(service.db, service.hub, user.id,
                         sse.parse_last_event_id(request.headers.get("last-event-id")),

@@ -15,16 +15,16 @@ def scales(evaluations: list[EventEnvelope]) -> dict[str, Any]:
     count = len(points)
     step = (WIDTH - 2 * PAD) / max(count - 1, 1)
     lines = []
-    for key, (name, top) in SCALES.items():
+    for key, (name, bottom, top) in SCALES.items():
         coords = []
         for index, (payload, _) in enumerate(points):
             value = getattr(payload.scales, key, None)  # type: ignore[attr-defined]
             if value is None:
                 continue
             x = PAD + index * step
-            y = HEIGHT - PAD - (value / top) * (HEIGHT - 2 * PAD)
+            y = HEIGHT - PAD - (value - bottom) / (top - bottom) * (HEIGHT - 2 * PAD)
             coords.append((round(x, 1), round(y, 1), value))
-        lines.append({"key": key, "name": name, "top": top, "points": coords,
+        lines.append({"key": key, "name": name, "bottom": bottom, "top": top, "points": coords,
                       "path": " ".join(f"{x},{y}" for x, y, _ in coords)})
     return {"width": WIDTH, "height": HEIGHT, "pad": PAD, "lines": lines,
             "dates": [(round(PAD + i * step, 1), e.payload().evaluated_on)  # type: ignore[attr-defined]

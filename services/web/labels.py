@@ -71,8 +71,9 @@ CRITERIA = {
     "c3_no_resource_person": "3. Pas de personne ressource pour coordonner",
 }
 
-SCALES = {"adl_hierarchy": ("ADL-H", 6), "cps": ("CPS", 6), "chess": ("CHESS", 5),
-          "maple": ("MAPLe", 5)}
+SCALES = {"adl_hierarchy": ("ADL-H", 0, 6), "cps": ("CPS", 0, 6), "chess": ("CHESS", 0, 5),
+          "maple": ("MAPLe", 1, 5)}
+"""Each scale's name and range: the chart draws each from its bottom to its top."""
 
 
 def label(code: object) -> str:
