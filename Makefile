@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint services-up services-down bench clean
+.PHONY: run test lint services-up services-down bench clean screenshots
 
 $(INSTALLED): pyproject.toml
 	@echo "Installing Parcours and its Python packages into $(VENV) …"
@@ -41,3 +41,8 @@ clean: services-down
 ## run, stop the services. BENCH_SCALE=0.2 for a quick run, 5 for a longer one.
 bench: $(INSTALLED)
 	@bash infra/with-services.sh $(BIN)/python -m bench
+
+## A PNG of each screen on the demo data, with Debian's Chromium, into docs/screenshots/.
+screenshots: $(INSTALLED)
+	@command -v chromium >/dev/null || { echo "install Debian's chromium first: apt-get install chromium" >&2; exit 1; }
+	@$(BIN)/python -m tests.e2e.web.screenshots

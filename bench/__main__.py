@@ -11,7 +11,14 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import adt_intake, journal_append, projection_apply, read_latency, relay_throughput
+from bench import (
+    adt_intake,
+    journal_append,
+    projection_apply,
+    read_latency,
+    relay_throughput,
+    web_pages,
+)
 from bench.common import Context, Result, say
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
@@ -39,6 +46,7 @@ def main() -> None:
         results.append(projection_apply.run(ctx, topic, events))
         results += read_latency.run(ctx)
         results.append(adt_intake.run(ctx))
+        results += web_pages.run(ctx)
     finally:
         try:
             ctx.cleanup()

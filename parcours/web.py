@@ -21,6 +21,8 @@ from services.hl7.bootstrap import build_listener
 from services.hl7.listener import running as hl7_running
 from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
+from services.web import app as web_pages
+from services.web import docs as web_docs
 from shared.http import install_error_handlers
 from shared.settings import Settings
 
@@ -37,8 +39,8 @@ SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
     "Cache-Control": "no-store",
 }
-# The documentation pages load Swagger UI and ReDoc from their CDN; everything else is JSON or
-# the plain login form, which need nothing from anywhere.
+# JSON and the plain login form need nothing from anywhere; the pages and the documentation
+# have their own policies.
 _DOCS = ("/docs", "/redoc", "/openapi.json")
 _CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
@@ -65,7 +67,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         platform.views.close()
         platform.journal.close()
 
-    app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     install_error_handlers(app)
     for router in (intake_router, casefile_router, casefile_reads, caseload_router,
                    alerts_router, contacts_router, dysfunctions_router, fhir_router):
@@ -75,6 +78,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         app.include_router(notifications_router)
     if settings.dev_key_path() is not None:
         app.include_router(devauth.router)
+    web_pages.install(app, settings)
+    web_docs.install(app)
 
     @app.get("/health", tags=["exploitation"])
     def health() -> dict[str, str]:
@@ -86,7 +91,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                                call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
-        if not request.url.path.startswith(_DOCS):
+        if web_pages.is_page(request.url.path):
+            response.headers["Content-Security-Policy"] = web_pages.CSP
+        elif request.url.path.startswith(_DOCS):
+            response.headers["Content-Security-Policy"] = web_docs.CSP
+        else:
             response.headers["Content-Security-Policy"] = _CSP
         return response
 

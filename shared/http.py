@@ -136,26 +136,33 @@ TodayDep = Annotated[date, Depends(_today)]
 Rule = Callable[[Principal, PathwayFacts, date], bool]
 
 
+def load_for_reading(platform: Platform, principal: Principal, pathway_id: UUID, action: str,
+                     rule: Rule, today: date, address: str | None) -> Pathway:
+    """Loads the pathway for a read of the person's file and records the read in the audit,
+    allowed or not. Whoever may not read it is told it does not exist. The JSON routes and
+    the web pages share it, so the same rules and the same audit apply to both."""
+    outcome, pathway = "not_found", None
+    try:
+        pathway = platform.journal.pathway(pathway_id)
+        outcome = "allowed" if rule(principal, PathwayFacts.of(pathway), today) else "refused"
+    finally:
+        platform.audit.record(Access(
+            at=datetime.now(UTC), actor_id=principal.id, actor_role=principal.role,
+            territory=principal.territory, action=action, pathway_id=str(pathway_id),
+            outcome=outcome, address=address))
+    if outcome != "allowed" or pathway is None:
+        raise PathwayNotFoundError("Parcours introuvable.", pathway_id=str(pathway_id))
+    return pathway
+
+
 def reading(action: str, rule: Rule = access.reads_file) -> Callable[..., Pathway]:
-    """A dependency that loads the pathway for a read of the person's file and records the
-    read in the audit, allowed or not. Whoever may not read it is told it does not exist."""
+    """A dependency that loads the pathway for a read of the person's file (see
+    ``load_for_reading``)."""
 
     def load(pathway_id: UUID, request: Request, principal: PrincipalDep,
              today: TodayDep) -> Pathway:
-        platform = _platform(request)
-        outcome, pathway = "not_found", None
-        try:
-            pathway = platform.journal.pathway(pathway_id)
-            outcome = "allowed" if rule(principal, PathwayFacts.of(pathway), today) \
-                else "refused"
-        finally:
-            platform.audit.record(Access(
-                at=datetime.now(UTC), actor_id=principal.id, actor_role=principal.role,
-                territory=principal.territory, action=action, pathway_id=str(pathway_id),
-                outcome=outcome, address=request.client.host if request.client else None))
-        if outcome != "allowed" or pathway is None:
-            raise PathwayNotFoundError("Parcours introuvable.", pathway_id=str(pathway_id))
-        return pathway
+        return load_for_reading(_platform(request), principal, pathway_id, action, rule, today,
+                                request.client.host if request.client else None)
 
     return load
 

@@ -1,0 +1,2 @@
+"""The French web interface for professionals: server-rendered pages over the same
+application and query functions as the JSON routes."""

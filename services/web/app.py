@@ -1,0 +1,108 @@
+"""Plugs the web interface into the platform's FastAPI application: the pages, the static
+files, the session refresh, and French error pages for the pages' addresses."""
+
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from services.web import alerts, casefile, coordination, guard, referrals, signin
+from services.web.sessions import Session, Sessions
+from services.web.settings import WebSettings
+from shared.http import ForbiddenError
+from shared.pathway.errors import PathwayError, PathwayNotFoundError
+from shared.settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+PREFIXES = ("/connexion", "/deconnexion", "/accueil", "/file-active", "/dossiers", "/alertes",
+            "/orientation", "/plans-a-valider", "/coordination")
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'")
+"""The pages' policy: scripts, styles and the alert stream from the platform only, nothing
+inline."""
+
+
+def is_page(path: str) -> bool:
+    return path == "/" or path.startswith(PREFIXES) or path.startswith("/static/")
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    web = WebSettings()
+    app.state.web_sessions = Sessions(web.key(settings.data_dir), web.idle_minutes * 60)
+    for pages in (signin, casefile, alerts, referrals, coordination):
+        app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    json_handlers = dict(app.exception_handlers)
+
+    @app.middleware("http")
+    async def refresh_session(request: Request,
+                              call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        session = getattr(request.state, "web_session", None)
+        if session is not None and is_page(request.url.path) \
+                and not request.url.path.startswith(("/static/", "/alertes/flux")):
+            sessions: Sessions = request.app.state.web_sessions
+            sessions.write(request, response, Session(session.sid, session.principal,
+                                                      time.time()))
+        return response
+
+    def fallback(kind: type[Exception] | int) -> Callable[..., Response]:
+        handler = json_handlers.get(kind)
+        assert handler is not None
+        return handler
+
+    async def not_found(request: Request, error: Exception) -> Response:
+        if is_page(request.url.path):
+            return guard.not_found_page(request)
+        return await _call(fallback(PathwayError), request, error)
+
+    async def forbidden(request: Request, error: Exception) -> Response:
+        if is_page(request.url.path):
+            assert isinstance(error, ForbiddenError)
+            return guard.forbidden_page(request, error.message)
+        return await _call(fallback(PathwayError), request, error)
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        if is_page(request.url.path) and error.status_code in (404, 405):
+            return guard.not_found_page(request)
+        return JSONResponse({"detail": error.detail}, error.status_code)
+
+    async def invalid(request: Request, error: Exception) -> Response:
+        if is_page(request.url.path):
+            return guard.not_found_page(request, "L'adresse demandée n'est pas valide.")
+        return await _call(fallback(RequestValidationError), request, error)
+
+    async def sign_in_required(request: Request, _: Exception) -> Response:
+        return RedirectResponse("/connexion?motif=session", status_code=303)
+
+    async def csrf(request: Request, _: Exception) -> Response:
+        return guard.forbidden_page(request, "Le formulaire a expiré ou ne vient pas de "
+                                    "Parcours : rechargez la page puis recommencez.")
+
+    async def unexpected(request: Request, error: Exception) -> Response:
+        if is_page(request.url.path):
+            return guard.error_page(request)  # never a stack trace; the log keeps it
+        return await _call(fallback(Exception), request, error)
+
+    app.add_exception_handler(Exception, unexpected)
+    app.add_exception_handler(PathwayNotFoundError, not_found)
+    app.add_exception_handler(ForbiddenError, forbidden)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(guard.SignInRequiredError, sign_in_required)
+    app.add_exception_handler(guard.CsrfError, csrf)
+
+
+async def _call(handler: Callable[..., object], request: Request, error: Exception) -> Response:
+    result = handler(request, error)
+    if hasattr(result, "__await__"):
+        result = await result
+    assert isinstance(result, Response)
+    return result

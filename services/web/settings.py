@@ -1,0 +1,28 @@
+"""Settings of the web interface, from environment variables prefixed ``PARCOURS_WEB_``."""
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARCOURS_WEB_", extra="ignore")
+
+    session_key: SecretStr | None = None
+    """Signs the session cookie. Without it, a random key is made beside the data (embedded)."""
+    idle_minutes: int = 30
+    """A session ends after this much inactivity."""
+    time_zone: str = "Europe/Paris"
+
+    def key(self, data_dir: Path) -> bytes:
+        if self.session_key is not None:
+            return self.session_key.get_secret_value().encode()
+        path = data_dir / "web-session.key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32))
+        return path.read_text().strip().encode()

@@ -1,0 +1,93 @@
+"""Signing in (the demo users, in the embedded mode) and out."""
+
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from parcours import devauth
+from services.web.guard import (
+    PRE_COOKIE,
+    CsrfError,
+    PlatformDep,
+    Posted,
+    User,
+    current_session,
+    platform_of,
+    see_other,
+    sessions_of,
+)
+from services.web.render import page
+from services.web.sessions import Session
+from shared.auth import Principal
+from shared.http import ForbiddenError
+
+router = APIRouter(include_in_schema=False)
+
+
+HOMES = {"case_manager": "/file-active", "coordinator": "/coordination",
+         "referrer": "/orientations", "analyst": "/accueil", "administrator": "/accueil"}
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    session = current_session(request)
+    if session is None:
+        return see_other("/connexion")
+    return see_other(HOMES.get(session.principal.role, "/accueil"))
+
+
+@router.get("/connexion")
+def sign_in_form(request: Request, platform: PlatformDep) -> Response:
+    import secrets
+
+    nonce = secrets.token_urlsafe(16)
+    embedded = platform.settings.dev_key_path() is not None
+    response = page(request, "connexion.html", users=list(devauth.DEMO_USERS.values()),
+                    embedded=embedded, pre_csrf=sessions_of(request).csrf_token(
+                        Session(nonce, Principal("", "", "referrer", None), 0)),
+                    reason=request.query_params.get("motif"))
+    response.set_cookie(PRE_COOKIE, nonce, httponly=True, samesite="strict",
+                        secure=request.url.hostname not in ("127.0.0.1", "localhost"),
+                        max_age=900, path="/connexion")
+    return response
+
+
+@router.post("/connexion")
+async def sign_in(request: Request) -> Response:
+    platform = platform_of(request)
+    form = await request.form()
+    nonce = request.cookies.get(PRE_COOKIE, "")
+    sessions = sessions_of(request)
+    token = form.get("csrf")
+    if not nonce or not sessions.csrf_ok(
+            Session(nonce, Principal("", "", "referrer", None), 0),
+            token if isinstance(token, str) else None):
+        raise CsrfError()
+    if platform.settings.dev_key_path() is None:
+        raise ForbiddenError("La connexion passe par le fournisseur d'identité.")
+    principal = devauth.DEMO_USERS.get(str(form.get("user", "")))
+    if principal is None:
+        return page(request, "connexion.html", status=422,
+                    users=list(devauth.DEMO_USERS.values()), embedded=True,
+                    pre_csrf=token, errors={"user": "Choisissez un utilisateur de la liste."})
+    session = sessions.start(principal)
+    response = see_other(HOMES.get(principal.role, "/accueil"))
+    sessions.write(request, response, session)
+    response.delete_cookie(PRE_COOKIE, path="/connexion")
+    request.state.web_session = None  # the middleware must not overwrite the new cookie
+    return response
+
+
+@router.post("/deconnexion")
+def sign_out(request: Request, _: Posted) -> Response:
+    response = see_other("/connexion?motif=deconnexion")
+    sessions_of(request).clear(response)
+    request.state.web_session = None
+    request.state.signed_out = True
+    return response
+
+
+@router.get("/accueil")
+def elsewhere(request: Request, user: User) -> Response:
+    """Analysts and administrators work on aggregates and settings, through the API."""
+    return page(request, "accueil.html")
