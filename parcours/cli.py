@@ -161,13 +161,12 @@ def project(name: Annotated[str, typer.Argument(help="Projection to run: caseloa
 def notify() -> None:
     """Deliver alerts to professionals (SSE, webhooks, e-mail), with its own HTTP API."""
     from services.notifications.main import WrongModeError, run
-    from services.notifications.service import MissingSecretError
 
     stop = _stop_on_signals()
     _logging()
     try:
         run(Settings(), stop)
-    except (WrongModeError, MissingSecretError) as error:
+    except WrongModeError as error:
         raise typer.BadParameter(str(error)) from None
 
 

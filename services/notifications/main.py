@@ -17,10 +17,8 @@ from services.notifications.api import router
 from services.notifications.dispatcher import utc_now
 from services.notifications.service import (
     Clock,
-    MissingSecretError,
     NotificationService,
     build_distributed,
-    required_secret,
 )
 from services.notifications.settings import NotificationSettings
 from shared import kafka_io
@@ -101,7 +99,6 @@ def run(settings: Settings, stop: threading.Event,
                              "(PARCOURS_MODE=distributed); in the embedded mode `parcours "
                              "serve` delivers the alerts itself")
     notifications = notifications or NotificationSettings()
-    required_secret(notifications)  # before touching Kafka or the database
     kafka_io.ensure_topic(settings, settings.alerts_topic)
     db = PostgresDatabase(settings.database_url, max_size=8)
     failure: list[BaseException] = []
@@ -148,5 +145,5 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     try:
         run(Settings(), stop)
-    except (WrongModeError, MissingSecretError) as error:
+    except WrongModeError as error:
         sys.exit(f"notifications: {error}")

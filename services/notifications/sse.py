@@ -45,6 +45,12 @@ def format_event(delivery: store.Delivery) -> str:
     return f"id: {delivery.seq}\nevent: alert\ndata: {data}\n\n"
 
 
+def format_notice(notice: store.Notice) -> str:
+    document = {"type": notice.kind, "at": notice.at, "message": notice.message}
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {notice.seq}\nevent: notice\ndata: {data}\n\n"
+
+
 def parse_last_event_id(header: str | None) -> int | None:
     if header is None or not header.strip().isdigit():
         return None
@@ -63,11 +69,11 @@ async def stream(db: Database, hub: Hub, professional_id: str, last_event_id: in
     last_write = time.monotonic()
     while not hub.closed:
         seen = hub.version
-        deliveries = await run_in_threadpool(_after, db, professional_id, cursor)
-        for delivery in deliveries:
-            yield format_event(delivery)
-            cursor = delivery.seq
-        if deliveries:
+        events = await run_in_threadpool(_after, db, professional_id, cursor)
+        for seq, text in events:
+            yield text
+            cursor = seq
+        if events:
             last_write = time.monotonic()
             continue
         deadline = time.monotonic() + poll_s
@@ -88,6 +94,11 @@ def _open(db: Database, professional_id: str, up_to: int) -> list[store.Delivery
         return store.stream_open(tx, professional_id, up_to)
 
 
-def _after(db: Database, professional_id: str, cursor: int) -> list[store.Delivery]:
+def _after(db: Database, professional_id: str, cursor: int) -> list[tuple[int, str]]:
+    """Alerts and notices after the cursor, in their one order."""
     with db.transaction() as tx:
-        return store.stream_after(tx, professional_id, cursor)
+        deliveries = store.stream_after(tx, professional_id, cursor)
+        notices = store.notices_after(tx, professional_id, cursor)
+    events = [(d.seq, format_event(d)) for d in deliveries]
+    events += [(n.seq, format_notice(n)) for n in notices]
+    return sorted(events)
