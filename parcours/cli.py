@@ -79,6 +79,7 @@ def serve(
 
     from parcours.demo import is_empty
     from parcours.web import create_app
+    from shared.auth import DevelopmentKeyError
     from shared.pathway.application import Journal
 
     settings = Settings()
@@ -94,9 +95,14 @@ def serve(
         finally:
             journal.close()
     host, port = host or settings.host, port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})
+    try:
+        application = create_app(settings)
+    except DevelopmentKeyError as error:
+        raise typer.BadParameter(str(error)) from None
     typer.echo(f"Parcours ({settings.mode}) on http://{host}:{port} — API documentation at /docs")
     # The alert streams never end by themselves: give them a few seconds at shutdown.
-    uvicorn.run(create_app(settings), host=host, port=port, server_header=False,
+    uvicorn.run(application, host=host, port=port, server_header=False,
                 timeout_graceful_shutdown=3)
 
 

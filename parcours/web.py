@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         # In the distributed mode, `parcours notify` serves these routes itself.
         app.include_router(notifications_router)
     if settings.dev_key_path() is not None:
+        devauth.check_mountable(settings)  # refuses to start, with its reason
         app.include_router(devauth.router)
 
     @app.get("/health", tags=["exploitation"])

@@ -29,6 +29,10 @@ class Principal:
     territory: str | None
 
 
+class DevelopmentKeyError(RuntimeError):
+    """The development set-up was asked for where it must never run."""
+
+
 class AuthenticationError(Exception):
     """The token is missing, malformed, expired, or not from our identity provider."""
 
@@ -96,6 +100,11 @@ def verifier_for(settings: Settings) -> TokenVerifier:
     if settings.auth_public_key:
         return TokenVerifier(issuer, audience, load_public_key(settings.auth_public_key))
     dev_key = settings.dev_key_path()
+    if dev_key is not None and settings.mode == "distributed":
+        raise DevelopmentKeyError(
+            f"PARCOURS_AUTH_DEV_KEY_PATH ({dev_key}) is a development signing key: the "
+            "distributed mode refuses it. Set PARCOURS_AUTH_JWKS_URL (or "
+            "PARCOURS_AUTH_PUBLIC_KEY) with PARCOURS_AUTH_ISSUER and PARCOURS_AUTH_AUDIENCE.")
     if dev_key is None:
         raise RuntimeError(
             "No identity provider configured: set PARCOURS_AUTH_JWKS_URL (or "

@@ -22,7 +22,7 @@ from services.notifications.service import (
 )
 from services.notifications.settings import NotificationSettings
 from shared import kafka_io
-from shared.auth import TokenVerifier, verifier_for
+from shared.auth import DevelopmentKeyError, TokenVerifier, verifier_for
 from shared.http import install_error_handlers
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
@@ -145,5 +145,5 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     try:
         run(Settings(), stop)
-    except WrongModeError as error:
+    except (WrongModeError, DevelopmentKeyError) as error:
         sys.exit(f"notifications: {error}")

@@ -30,7 +30,7 @@ from shared.events import EventEnvelope
 from shared.projecting import LogProjector, prepare, stored_offsets
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase, SqliteDatabase
-from tests.conftest import bearer
+from tests.conftest import PUBLIC_KEY, bearer
 from tests.integration.notification_helpers import (
     SECRET,
     START,
@@ -386,6 +386,7 @@ def start_process(settings: Settings, smtp: SmtpSink, port: int, log: Path,
     environment = {
         **os.environ,
         "PARCOURS_MODE": "distributed",
+        "PARCOURS_AUTH_PUBLIC_KEY": PUBLIC_KEY,
         "PARCOURS_DATABASE_URL": settings.database_url,
         "PARCOURS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "PARCOURS_ALERTS_TOPIC": settings.alerts_topic,
