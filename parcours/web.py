@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         platform.journal.close()
 
     app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
-    install_error_handlers(app)
+    install_error_handlers(app, settings.max_body_bytes)
     for router in (intake_router, casefile_router, casefile_reads, caseload_router,
                    alerts_router, contacts_router, dysfunctions_router):
         app.include_router(router)

@@ -12,12 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared import access
 from shared.access import PathwayFacts
 from shared.audit import Access, AuditLog
 from shared.auth import AuthenticationError, Principal, TokenVerifier
 from shared.events import Actor
+from shared.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.pathway.domain import Pathway
@@ -217,7 +219,27 @@ def error_body(code: str, message: str, **details: object) -> dict[str, object]:
     return {"error": error}
 
 
-def install_error_handlers(app: FastAPI) -> None:
+MAX_FIELDS_IN_ERROR = 20
+_HTTP_CODES = {400: "request.malformed", 401: "auth.required", 403: "access.denied",
+               404: "route.not_found", 405: "method.not_allowed", 413: "request.too_large",
+               415: "request.unsupported_media_type"}
+_HTTP_MESSAGES = {400: "Requête mal formée.", 404: "Adresse inconnue.",
+                  405: "Méthode non permise sur cette adresse.",
+                  413: "Requête trop volumineuse.",
+                  415: "Type de contenu non pris en charge."}
+
+
+def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    """Every error in the one documented shape, and the ceiling on request bodies."""
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(error.status_code, f"http.{error.status_code}")
+        message = _HTTP_MESSAGES.get(error.status_code, "Requête refusée.")
+        return JSONResponse(error_body(code, message), error.status_code,
+                            headers=dict(error.headers or {}))
+
     @app.exception_handler(PathwayError)
     def _domain(_: Request, error: PathwayError) -> JSONResponse:
         status = {PathwayNotFoundError: 404, UnauthenticatedError: 401,
@@ -230,13 +252,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        found = error.errors()
+        # At most 20, each field name cut short: an answer never grows with the attack.
         fields = [
-            {"field": ".".join(str(part) for part in e["loc"]), "message": e["msg"]}
-            for e in error.errors()
+            {"field": ".".join(str(part) for part in e["loc"])[:200], "message": e["msg"][:300]}
+            for e in found[:MAX_FIELDS_IN_ERROR]
         ]
         return JSONResponse(
             error_body("request.invalid", "Requête invalide : corrigez les champs indiqués.",
-                       fields=fields),
+                       fields=fields, count=len(found)),
             422,
         )
 

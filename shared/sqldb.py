@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from shared.files import private_file
+
 Row = tuple[Any, ...]
 Params = Mapping[str, Any]
 
@@ -53,8 +55,7 @@ class SqliteDatabase(Database):
     dialect = "sqlite"
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        self.path = private_file(path)
         self._local = threading.local()
 
     def _connection(self) -> sqlite3.Connection:

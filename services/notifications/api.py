@@ -218,7 +218,8 @@ async def stream(
     settings = service.settings
     events = sse.stream(service.db, service.hub, professional_id,
                         sse.parse_last_event_id(last_event_id),
-                        settings.sse_keepalive_s, settings.sse_poll_s)
+                        settings.sse_keepalive_s, settings.sse_poll_s,
+                        settings.sse_max_streams)
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

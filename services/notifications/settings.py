@@ -32,3 +32,6 @@ class NotificationSettings(BaseSettings):
     smtp_timeout_s: float = Field(default=10.0, gt=0)
     sse_keepalive_s: float = Field(default=15.0, gt=0)
     sse_poll_s: float = Field(default=1.0, gt=0)
+    # Open streams per professional in one process: a new one closes the oldest, so a leaked
+    # token or a reconnect loop cannot hold the server's connections.
+    sse_max_streams: int = Field(default=3, ge=1)

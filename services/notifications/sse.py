@@ -21,13 +21,44 @@ from shared.sqldb import Database
 RECONNECT_MS = 5000
 
 
+class Ticket:
+    """One open stream; ``closed`` when a newer stream of the same professional took its place."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+
 class Hub:
-    """A change counter the open streams of this process watch."""
+    """A change counter the open streams of this process watch, and who holds them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.version = 0
         self.closed = False
+        self._streams: dict[str, list[Ticket]] = {}
+
+    def open_stream(self, professional_id: str, most: int) -> Ticket:
+        """Registers a stream; the oldest ones beyond ``most`` are told to close."""
+        ticket = Ticket()
+        with self._lock:
+            held = self._streams.setdefault(professional_id, [])
+            held.append(ticket)
+            while len(held) > most:
+                held.pop(0).closed = True
+            self.version += 1
+        return ticket
+
+    def close_stream(self, professional_id: str, ticket: Ticket) -> None:
+        with self._lock:
+            held = self._streams.get(professional_id, [])
+            if ticket in held:
+                held.remove(ticket)
+            if not held:
+                self._streams.pop(professional_id, None)
+
+    def open_count(self, professional_id: str) -> int:
+        with self._lock:
+            return len(self._streams.get(professional_id, []))
 
     def notify(self) -> None:
         with self._lock:
@@ -58,7 +89,20 @@ def parse_last_event_id(header: str | None) -> int | None:
 
 
 async def stream(db: Database, hub: Hub, professional_id: str, last_event_id: int | None,
-                 keepalive_s: float = 15.0, poll_s: float = 1.0) -> AsyncIterator[str]:
+                 keepalive_s: float = 15.0, poll_s: float = 1.0,
+                 most: int = 3) -> AsyncIterator[str]:
+    ticket = hub.open_stream(professional_id, most)
+    try:
+        async for text in _events(db, hub, ticket, professional_id, last_event_id,
+                                  keepalive_s, poll_s):
+            yield text
+    finally:
+        hub.close_stream(professional_id, ticket)
+
+
+async def _events(db: Database, hub: Hub, ticket: Ticket, professional_id: str,
+                  last_event_id: int | None, keepalive_s: float,
+                  poll_s: float) -> AsyncIterator[str]:
     yield f"retry: {RECONNECT_MS}\n\n"
     if last_event_id is None:
         cursor = await run_in_threadpool(_last_seq, db, professional_id)
@@ -68,6 +112,10 @@ async def stream(db: Database, hub: Hub, professional_id: str, last_event_id: in
         cursor = last_event_id
     last_write = time.monotonic()
     while not hub.closed:
+        if ticket.closed:
+            yield ("event: closed\ndata: {\"reason\":\"too_many_streams\",\"message\":"
+                   "\"Flux fermé : un flux plus récent est ouvert pour vous.\"}\n\n")
+            return
         seen = hub.version
         events = await run_in_threadpool(_after, db, professional_id, cursor)
         for seq, text in events:
@@ -77,7 +125,7 @@ async def stream(db: Database, hub: Hub, professional_id: str, last_event_id: in
             last_write = time.monotonic()
             continue
         deadline = time.monotonic() + poll_s
-        while time.monotonic() < deadline and hub.version == seen:
+        while time.monotonic() < deadline and hub.version == seen and not ticket.closed:
             await asyncio.sleep(0.05)
         if time.monotonic() - last_write >= keepalive_s:
             yield ": keep-alive\n\n"  # a comment: keeps proxies from closing an idle stream
