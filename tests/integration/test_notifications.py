@@ -214,7 +214,10 @@ def test_an_alert_reaches_the_webhook_the_stream_and_the_mailbox_once(
     second_id = second.data["alert_id"]
     assert [json.loads(e["data"])["alert"]["alert_id"] for e in resumed.wait_for(1)] == [
         second_id]
-    assert [json.loads(e["data"])["alert"]["alert_id"] for e in from_zero.wait_for(2)] == [
+    # From 0 also replays the notice of the channels DR chose at the start.
+    replayed = from_zero.wait_for(3)
+    assert [e["event"] for e in replayed] == ["notice", "alert", "alert"]
+    assert [json.loads(e["data"])["alert"]["alert_id"] for e in replayed[1:]] == [
         raised.data["alert_id"], second_id]
     assert len(first_stream.wait_for(2)) == 2
     assert int(first_stream.events[1]["id"]) > int(event["id"])
@@ -224,7 +227,7 @@ def test_an_alert_reaches_the_webhook_the_stream_and_the_mailbox_once(
     n.service.hub.close()  # ends the streams: nothing more came on any of them
     for client in (first_stream, resumed, from_zero):
         client.join()
-    assert (len(first_stream.events), len(resumed.events), len(from_zero.events)) == (2, 1, 2)
+    assert (len(first_stream.events), len(resumed.events), len(from_zero.events)) == (2, 1, 3)
 
 
 def test_a_webhook_down_for_an_hour_gets_the_alert_when_it_is_back(
@@ -330,7 +333,8 @@ def test_preferences_are_validated_and_kept(notifications: Notifications) -> Non
     n = notifications
     fresh = n.http.get("/notifications/preferences/pro-nouveau").json()
     assert fresh == {"professional_id": "pro-nouveau", "channels": ["sse"],
-                     "webhook_url": None, "email": None, "is_default": True}
+                     "webhook_url": None, "email": None, "is_default": True,
+                     "webhook_secret": None}
     refused = n.http.put("/notifications/preferences/pro-nouveau",
                          json={"channels": ["email"]})
     assert refused.status_code == 422
