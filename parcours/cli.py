@@ -19,6 +19,8 @@ app = typer.Typer(help="Parcours: event-sourced coordination for case management
                   no_args_is_help=True)
 schema_app = typer.Typer(help="The public event contract.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
+audit_app = typer.Typer(help="The read audit.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 def _logging() -> None:
@@ -237,3 +239,26 @@ def schema_export(directory: Path) -> None:
 
     for path in export(directory):
         typer.echo(path)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the read audit's hash chain: exit 0 when intact, 1 when a record was removed or
+    changed (the first broken record is named)."""
+    from parcours.platform import views_database
+    from shared.audit import AuditLog, AuditSetupError
+
+    settings = Settings()
+    db = views_database(settings)
+    try:
+        verdict = AuditLog(db).verify()
+    except AuditSetupError as error:
+        raise typer.BadParameter(str(error)) from None
+    finally:
+        db.close()
+    if verdict.intact:
+        typer.echo(f"read audit intact: {verdict.records} records, chain verified")
+        return
+    typer.echo(f"read audit BROKEN at record {verdict.broken_at}: {verdict.reason} "
+               f"({verdict.records} records verified before it)", err=True)
+    raise typer.Exit(1)

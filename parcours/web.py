@@ -18,6 +18,7 @@ from services.casefile.api import router as casefile_router
 from services.casefile.reads import router as casefile_reads
 from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
+from shared.audit_http import AuditResponses
 from shared.http import install_error_handlers
 from shared.settings import Settings
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = build_platform(settings, clock)
         app.state.platform, app.state.verifier = platform, platform.verifier
+        app.state.audit = platform.audit
         notifications = platform.services.get("notifications")
         with ExitStack() as running:
             if notifications is not None:
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
     install_error_handlers(app, settings.max_body_bytes)
+    app.add_middleware(AuditResponses)
     for router in (intake_router, casefile_router, casefile_reads, caseload_router,
                    alerts_router, contacts_router, dysfunctions_router):
         app.include_router(router)

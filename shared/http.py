@@ -94,6 +94,7 @@ def _principal(
         raise UnauthenticatedError(
             "Jeton refusé : reconnectez-vous pour en obtenir un nouveau.", reason=str(error)
         ) from None
+    request.state.principal = principal  # for the audit of what the answer shows
     return principal
 
 
@@ -131,6 +132,9 @@ def reading(action: str, rule: Rule = access.reads_file) -> Callable[..., Pathwa
             outcome = "allowed" if rule(principal, PathwayFacts.of(pathway), today) \
                 else "refused"
         finally:
+            # Recorded here with its outcome; the response audit does not record it again.
+            request.state.audited = {*getattr(request.state, "audited", ()),
+                                     str(pathway_id).lower()}
             platform.audit.record(Access(
                 at=datetime.now(UTC), actor_id=principal.id, actor_role=principal.role,
                 territory=principal.territory, action=action, pathway_id=str(pathway_id),

@@ -14,6 +14,8 @@ from services.notifications import sse, store
 from services.notifications.destinations import DestinationRefusedError, check
 from services.notifications.preferences import DEFAULT, Channel, Preferences
 from services.notifications.service import NotificationService
+from shared.audit import AuditLog
+from shared.audit_http import audit_shown
 from shared.auth import Principal
 from shared.http import Authenticated, PrincipalDep, error_body, forbid_unless
 from shared.sqldb import Tx
@@ -210,16 +212,24 @@ async def stream(
     professional_id: ProfessionalId,
     service: ServiceDep,
     principal: PrincipalDep,
+    request: Request,
     last_event_id: Annotated[str | None, Header(
         description="Dernier identifiant reçu : le flux reprend juste après")] = None,
 ) -> StreamingResponse:
     """A professional's alerts as server-sent events; resumes after Last-Event-ID."""
     forbid_unless(principal.id == professional_id, "suivre les alertes d'un autre professionnel")
     settings = service.settings
+    audit: AuditLog | None = getattr(request.app.state, "audit", None)
+    address = request.client.host if request.client else None
+
+    def shown(persons: list[str]) -> None:  # every alert the stream shows, in the read audit
+        if audit is not None:
+            audit.record_many(audit_shown(principal, "alert stream", persons, address))
+
     events = sse.stream(service.db, service.hub, professional_id,
                         sse.parse_last_event_id(last_event_id),
                         settings.sse_keepalive_s, settings.sse_poll_s,
-                        settings.sse_max_streams)
+                        settings.sse_max_streams, shown)
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -22,6 +22,8 @@ from services.notifications.service import (
 )
 from services.notifications.settings import NotificationSettings
 from shared import kafka_io
+from shared.audit import AuditLog
+from shared.audit_http import AuditResponses
 from shared.auth import DevelopmentKeyError, TokenVerifier, verifier_for
 from shared.http import install_error_handlers
 from shared.settings import Settings
@@ -39,7 +41,9 @@ def create_app(service: NotificationService, verifier: TokenVerifier) -> FastAPI
                   description="Diffusion des alertes de rupture de parcours aux professionnels.",
                   version="0.1.0")
     install_error_handlers(app)
+    app.add_middleware(AuditResponses)
     app.state.notifications, app.state.verifier = service, verifier
+    app.state.audit = AuditLog(service.db)
     app.include_router(router)
 
     @app.get("/health", tags=["exploitation"])

@@ -10,7 +10,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.concurrency import run_in_threadpool
 
@@ -19,6 +19,12 @@ from services.notifications.webhook import alert_document
 from shared.sqldb import Database
 
 RECONNECT_MS = 5000
+Shown = Callable[[list[str]], None]
+"""Records that the stream showed these persons (pathway ids), before it shows them."""
+
+
+def _nothing(_: list[str]) -> None:
+    return None
 
 
 class Ticket:
@@ -90,11 +96,11 @@ def parse_last_event_id(header: str | None) -> int | None:
 
 async def stream(db: Database, hub: Hub, professional_id: str, last_event_id: int | None,
                  keepalive_s: float = 15.0, poll_s: float = 1.0,
-                 most: int = 3) -> AsyncIterator[str]:
+                 most: int = 3, shown: Shown = _nothing) -> AsyncIterator[str]:
     ticket = hub.open_stream(professional_id, most)
     try:
         async for text in _events(db, hub, ticket, professional_id, last_event_id,
-                                  keepalive_s, poll_s):
+                                  keepalive_s, poll_s, shown):
             yield text
     finally:
         hub.close_stream(professional_id, ticket)
@@ -102,11 +108,13 @@ async def stream(db: Database, hub: Hub, professional_id: str, last_event_id: in
 
 async def _events(db: Database, hub: Hub, ticket: Ticket, professional_id: str,
                   last_event_id: int | None, keepalive_s: float,
-                  poll_s: float) -> AsyncIterator[str]:
+                  poll_s: float, shown: Shown) -> AsyncIterator[str]:
     yield f"retry: {RECONNECT_MS}\n\n"
     if last_event_id is None:
         cursor = await run_in_threadpool(_last_seq, db, professional_id)
-        for delivery in await run_in_threadpool(_open, db, professional_id, cursor):
+        still_open = await run_in_threadpool(_open, db, professional_id, cursor)
+        await run_in_threadpool(shown, [d.alert.pathway_id for d in still_open])
+        for delivery in still_open:
             yield format_event(delivery)
     else:
         cursor = last_event_id
@@ -118,7 +126,8 @@ async def _events(db: Database, hub: Hub, ticket: Ticket, professional_id: str,
             return
         seen = hub.version
         events = await run_in_threadpool(_after, db, professional_id, cursor)
-        for seq, text in events:
+        await run_in_threadpool(shown, [person for _, _, person in events if person])
+        for seq, text, _ in events:
             yield text
             cursor = seq
         if events:
@@ -142,11 +151,13 @@ def _open(db: Database, professional_id: str, up_to: int) -> list[store.Delivery
         return store.stream_open(tx, professional_id, up_to)
 
 
-def _after(db: Database, professional_id: str, cursor: int) -> list[tuple[int, str]]:
-    """Alerts and notices after the cursor, in their one order."""
+def _after(db: Database, professional_id: str,
+           cursor: int) -> list[tuple[int, str, str | None]]:
+    """Alerts and notices after the cursor, in their one order, with the person each names."""
     with db.transaction() as tx:
         deliveries = store.stream_after(tx, professional_id, cursor)
         notices = store.notices_after(tx, professional_id, cursor)
-    events = [(d.seq, format_event(d)) for d in deliveries]
-    events += [(n.seq, format_notice(n)) for n in notices]
-    return sorted(events)
+    events: list[tuple[int, str, str | None]] = [
+        (d.seq, format_event(d), d.alert.pathway_id) for d in deliveries]
+    events += [(n.seq, format_notice(n), None) for n in notices]
+    return sorted(events, key=lambda e: e[0])
