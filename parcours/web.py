@@ -18,6 +18,7 @@ from services.casefile.api import router as casefile_router
 from services.casefile.reads import router as casefile_reads
 from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
+from shared import openapi
 from shared.audit_http import AuditResponses
 from shared.http import install_error_handlers
 from shared.settings import Settings
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     if settings.dev_key_path() is not None:
         devauth.check_mountable(settings)  # refuses to start, with its reason
         app.include_router(devauth.router)
+
+    openapi.install(app)
 
     @app.get("/health", tags=["exploitation"])
     def health() -> dict[str, str]:

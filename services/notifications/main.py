@@ -21,7 +21,7 @@ from services.notifications.service import (
     build_distributed,
 )
 from services.notifications.settings import NotificationSettings
-from shared import kafka_io
+from shared import kafka_io, openapi
 from shared.audit import AuditLog
 from shared.audit_http import AuditResponses
 from shared.auth import DevelopmentKeyError, TokenVerifier, verifier_for
@@ -44,6 +44,7 @@ def create_app(service: NotificationService, verifier: TokenVerifier) -> FastAPI
     app.add_middleware(AuditResponses)
     app.state.notifications, app.state.verifier = service, verifier
     app.state.audit = AuditLog(service.db)
+    openapi.install(app)
     app.include_router(router)
 
     @app.get("/health", tags=["exploitation"])
