@@ -55,7 +55,8 @@ class SqliteDatabase(Database):
     dialect = "sqlite"
 
     def __init__(self, path: Path) -> None:
-        self.path = private_file(path)
+        # Health data on disk: the file and its folder are the platform user's alone.
+        self.path = path if str(path) == ":memory:" else private_file(path)
         self._local = threading.local()
 
     def _connection(self) -> sqlite3.Connection:
