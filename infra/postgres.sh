@@ -185,6 +185,47 @@ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB_NAME')
 SQL
 }
 
+# The read audit lives in schema "audit", owned by the role parcours_audit, which nobody logs
+# in as. The application's role may only SELECT and INSERT there: it can neither drop the
+# append-only trigger nor delete a record. Done in template1 too, so that every database the
+# tests create (CREATE DATABASE copies template1) has it. Idempotent.
+AUDIT_ROLE=parcours_audit
+ensure_audit_schema() {
+    local db
+    psql_admin <<SQL || die "Could not create role '$AUDIT_ROLE' (psql error above)."
+DO \$\$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$AUDIT_ROLE') THEN
+        CREATE ROLE $AUDIT_ROLE NOLOGIN;
+    END IF;
+END
+\$\$;
+SQL
+    for db in template1 "$DB_NAME"; do
+        PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 \
+            -h "$PARCOURS_HOST" -p "$PARCOURS_PG_PORT" -U postgres -d "$db" <<SQL ||
+CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION $AUDIT_ROLE;
+CREATE TABLE IF NOT EXISTS audit.read_audit (
+    seq BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, at TEXT NOT NULL,
+    actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, territory TEXT, action TEXT NOT NULL,
+    pathway_id TEXT NOT NULL, outcome TEXT NOT NULL, address TEXT,
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS read_audit_pathway ON audit.read_audit (pathway_id, at);
+CREATE OR REPLACE FUNCTION audit.append_only() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN RAISE EXCEPTION 'the read audit is append-only'; END \$\$;
+CREATE OR REPLACE TRIGGER read_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON audit.read_audit FOR EACH STATEMENT EXECUTE FUNCTION audit.append_only();
+ALTER TABLE audit.read_audit OWNER TO $AUDIT_ROLE;
+ALTER FUNCTION audit.append_only() OWNER TO $AUDIT_ROLE;
+REVOKE ALL ON SCHEMA audit FROM PUBLIC;
+GRANT USAGE ON SCHEMA audit TO $DB_ROLE;
+REVOKE ALL ON audit.read_audit FROM PUBLIC;
+GRANT SELECT, INSERT ON audit.read_audit TO $DB_ROLE;
+SQL
+            die "Could not create the audit schema in database '$db' (psql error above)."
+    done
+}
+
 # ---------------------------------------------------------------- commands
 
 cmd_start() {
@@ -215,6 +256,7 @@ cmd_start() {
     fi
     wait_ready
     ensure_role_and_database
+    ensure_audit_schema
     info "PostgreSQL is ready: $URL"
 }
 

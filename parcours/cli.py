@@ -22,6 +22,8 @@ app.add_typer(schema_app, name="schema")
 hl7_app = typer.Typer(help="The hospitals' HL7 v2 ADT feed (IHE PAM France).",
                       no_args_is_help=True)
 app.add_typer(hl7_app, name="hl7")
+audit_app = typer.Typer(help="The read audit.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 def _logging() -> None:
@@ -83,6 +85,7 @@ def serve(
     from parcours.demo import is_empty
     from parcours.platform import build_journal
     from parcours.web import create_app
+    from shared.auth import DevelopmentKeyError
 
     settings = Settings()
     _logging()
@@ -97,9 +100,14 @@ def serve(
         finally:
             journal.close()
     host, port = host or settings.host, port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})
+    try:
+        application = create_app(settings)
+    except DevelopmentKeyError as error:
+        raise typer.BadParameter(str(error)) from None
     typer.echo(f"Parcours ({settings.mode}) on http://{host}:{port} — API documentation at /docs")
     # The alert streams never end by themselves: give them a few seconds at shutdown.
-    uvicorn.run(create_app(settings), host=host, port=port, server_header=False,
+    uvicorn.run(application, host=host, port=port, server_header=False,
                 timeout_graceful_shutdown=3)
 
 
@@ -167,13 +175,12 @@ def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJE
 def notify() -> None:
     """Deliver alerts to professionals (SSE, webhooks, e-mail), with its own HTTP API."""
     from services.notifications.main import WrongModeError, run
-    from services.notifications.service import MissingSecretError
 
     stop = _stop_on_signals()
     _logging()
     try:
         run(Settings(), stop)
-    except (WrongModeError, MissingSecretError) as error:
+    except WrongModeError as error:
         raise typer.BadParameter(str(error)) from None
 
 
@@ -292,3 +299,26 @@ def schema_export(directory: Path) -> None:
 
     for path in export(directory):
         typer.echo(path)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the read audit's hash chain: exit 0 when intact, 1 when a record was removed or
+    changed (the first broken record is named)."""
+    from parcours.platform import views_database
+    from shared.audit import AuditLog, AuditSetupError
+
+    settings = Settings()
+    db = views_database(settings)
+    try:
+        verdict = AuditLog(db).verify()
+    except AuditSetupError as error:
+        raise typer.BadParameter(str(error)) from None
+    finally:
+        db.close()
+    if verdict.intact:
+        typer.echo(f"read audit intact: {verdict.records} records, chain verified")
+        return
+    typer.echo(f"read audit BROKEN at record {verdict.broken_at}: {verdict.reason} "
+               f"({verdict.records} records verified before it)", err=True)
+    raise typer.Exit(1)

@@ -1,16 +1,23 @@
 """The development set-up of authentication, for the embedded mode only: the demo's users, a
 command that prints a token for one of them, and a login form. A real deployment plugs an
-identity provider instead (see the README)."""
+identity provider instead (see the README).
 
+The form mints coordinator and administrator tokens for whoever reaches it, so it is mounted
+only in the embedded mode on a loopback interface (``check_mountable`` refuses to start
+otherwise), and answers only requests whose ``Host`` is a loopback name: a web page that
+rebinds its own name to 127.0.0.1 gets nothing from it."""
+
+import ipaddress
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
-from shared.auth import Principal, development_key, sign
+from shared.auth import DevelopmentKeyError, Principal, development_key, sign
 from shared.events.values import NonEmpty
 from shared.fictitious import TERRITORY
+from shared.http import ForbiddenError
 from shared.settings import Settings
 
 DEMO_USERS = {
@@ -32,13 +39,45 @@ DEMO_USERS = {
 
 def token_for(settings: Settings, principal: Principal) -> str:
     key_path = settings.dev_key_path()
-    if key_path is None:
+    if key_path is None or settings.mode != "embedded":
         raise RuntimeError("tokens are issued by the identity provider in this set-up")
     return sign(development_key(key_path), principal, settings.auth_issuer,
                 settings.auth_audience)
 
 
-router = APIRouter(tags=["connexion (développement)"])
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_mountable(settings: Settings) -> None:
+    """Refuses, with a message, a development login anywhere but embedded on loopback."""
+    if settings.mode != "embedded":
+        raise DevelopmentKeyError(
+            "the development login is for the embedded mode only: the distributed mode "
+            "refuses PARCOURS_AUTH_DEV_KEY_PATH; configure an identity provider "
+            "(PARCOURS_AUTH_JWKS_URL or PARCOURS_AUTH_PUBLIC_KEY).")
+    if not is_loopback(settings.host):
+        raise DevelopmentKeyError(
+            f"PARCOURS_HOST={settings.host} is not a loopback interface: the development "
+            "login would give coordinator and administrator tokens to anyone who reaches it. "
+            "Serve on 127.0.0.1, or configure an identity provider.")
+
+
+def _trusted_host(request: Request) -> None:
+    host = request.headers.get("host", "")
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if not is_loopback(name):
+        raise ForbiddenError("La connexion de développement n'est servie qu'à localhost.",
+                             host=host[:200])
+
+
+router = APIRouter(tags=["connexion (développement)"], dependencies=[Depends(_trusted_host)])
 
 _PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>Parcours : connexion de développement</title></head><body>

@@ -23,6 +23,8 @@ from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
 from services.web import app as web_pages
 from services.web import docs as web_docs
+from shared import openapi
+from shared.audit_http import AuditResponses
 from shared.http import install_error_handlers
 from shared.settings import Settings
 
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = build_platform(settings, clock)
         app.state.platform, app.state.verifier = platform, platform.verifier
+        app.state.audit = platform.audit
         notifications = platform.services.get("notifications")
         with ExitStack() as running:
             if notifications is not None:
@@ -69,7 +72,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None)
-    install_error_handlers(app)
+    install_error_handlers(app, settings.max_body_bytes)
+    app.add_middleware(AuditResponses)
     for router in (intake_router, casefile_router, casefile_reads, caseload_router,
                    alerts_router, contacts_router, dysfunctions_router, fhir_router):
         app.include_router(router)
@@ -77,9 +81,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         # In the distributed mode, `parcours notify` serves these routes itself.
         app.include_router(notifications_router)
     if settings.dev_key_path() is not None:
+        devauth.check_mountable(settings)  # refuses to start, with its reason
         app.include_router(devauth.router)
     web_pages.install(app, settings)
     web_docs.install(app)
+
+    openapi.install(app)
 
     @app.get("/health", tags=["exploitation"])
     def health() -> dict[str, str]:

@@ -12,12 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared import access
 from shared.access import PathwayFacts
 from shared.audit import Access, AuditLog
 from shared.auth import AuthenticationError, Principal, TokenVerifier
 from shared.events import Actor
+from shared.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.pathway.domain import Pathway
@@ -99,6 +101,7 @@ def _principal(
         raise UnauthenticatedError(
             "Jeton refusé : reconnectez-vous pour en obtenir un nouveau.", reason=str(error)
         ) from None
+    request.state.principal = principal  # for the audit of what the answer shows
     return principal
 
 
@@ -161,6 +164,8 @@ def reading(action: str, rule: Rule = access.reads_file) -> Callable[..., Pathwa
 
     def load(pathway_id: UUID, request: Request, principal: PrincipalDep,
              today: TodayDep) -> Pathway:
+        # Recorded here with its outcome; the response audit does not record it again.
+        request.state.audited = {*getattr(request.state, "audited", ()), str(pathway_id).lower()}
         return load_for_reading(_platform(request), principal, pathway_id, action, rule, today,
                                 request.client.host if request.client else None)
 
@@ -248,9 +253,27 @@ _STATUS: tuple[tuple[type[PathwayError], int], ...] = (
     (PathwayNotFoundError, 404), (UnauthenticatedError, 401), (ForbiddenError, 403),
     (ImplausibleInputError, 422),
 )
+MAX_FIELDS_IN_ERROR = 20
+_HTTP_CODES = {400: "request.malformed", 401: "auth.required", 403: "access.denied",
+               404: "route.not_found", 405: "method.not_allowed", 413: "request.too_large",
+               415: "request.unsupported_media_type"}
+_HTTP_MESSAGES = {400: "Requête mal formée.", 404: "Adresse inconnue.",
+                  405: "Méthode non permise sur cette adresse.",
+                  413: "Requête trop volumineuse.",
+                  415: "Type de contenu non pris en charge."}
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    """Every error in the one documented shape, and the ceiling on request bodies."""
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(error.status_code, f"http.{error.status_code}")
+        message = _HTTP_MESSAGES.get(error.status_code, "Requête refusée.")
+        return JSONResponse(error_body(code, message), error.status_code,
+                            headers=dict(error.headers or {}))
+
     @app.exception_handler(PathwayError)
     def _domain(_: Request, error: PathwayError) -> JSONResponse:
         status = next((code for kind, code in _STATUS if isinstance(error, kind)), 409)
@@ -262,13 +285,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        found = error.errors()
+        # At most 20, each field name cut short: an answer never grows with the attack.
         fields = [
-            {"field": ".".join(str(part) for part in e["loc"]), "message": e["msg"]}
-            for e in error.errors()
+            {"field": ".".join(str(part) for part in e["loc"])[:200], "message": e["msg"][:300]}
+            for e in found[:MAX_FIELDS_IN_ERROR]
         ]
         return JSONResponse(
             error_body("request.invalid", "Requête invalide : corrigez les champs indiqués.",
-                       fields=fields),
+                       fields=fields, count=len(found)),
             422,
         )
 

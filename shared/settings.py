@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.files import private_file
 from shared.pathway.commands import Delays, Policy
 
 
@@ -47,6 +48,11 @@ class Settings(BaseSettings):
     auth_jwks_url: str | None = None
     auth_public_key: str | None = None
     auth_dev_key_path: Path | None = None
+    # A token valid longer than this is refused, whatever the identity provider says: a stolen
+    # token must not open health data for days.
+    auth_max_token_lifetime_s: int = Field(default=12 * 3600, gt=0)
+    # Bodies above this answer 413 before anything is parsed (the largest command is a few kB).
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     cors_origins: list[str] = []
     host: str = "127.0.0.1"
     # The hospitals' ADT feed (services/hl7): `parcours hl7 listen` uses 2575 when unset; the
@@ -66,10 +72,10 @@ class Settings(BaseSettings):
     def journal_env(self) -> dict[str, str]:
         """The eventsourcing library's own settings for the chosen persistence."""
         if self.mode == "embedded":
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            journal = private_file(self.data_dir / "journal.sqlite")
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "SQLITE_DBNAME": str(self.data_dir / "journal.sqlite"),
+                "SQLITE_DBNAME": str(journal),
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         url = urlsplit(self.database_url)

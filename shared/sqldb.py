@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from shared.files import private_file
+
 Row = tuple[Any, ...]
 Params = Mapping[str, Any]
 
@@ -53,8 +55,8 @@ class SqliteDatabase(Database):
     dialect = "sqlite"
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        # Health data on disk: the file and its folder are the platform user's alone.
+        self.path = path if str(path) == ":memory:" else private_file(path)
         self._local = threading.local()
 
     def _connection(self) -> sqlite3.Connection:

@@ -5,11 +5,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+
 from shared.auth import Principal, Role, development_key, sign
 from shared.fictitious import TERRITORY
 
 _KEY = Path(tempfile.mkdtemp(prefix="parcours-tests-")) / "dev-signing-key.pem"
 os.environ["PARCOURS_AUTH_DEV_KEY_PATH"] = str(_KEY)
+# The distributed mode refuses a development key: its tests verify the same tokens as an
+# identity provider's, through the public key (PARCOURS_AUTH_PUBLIC_KEY).
+PUBLIC_KEY = development_key(_KEY).public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 def bearer(user_id: str, role: Role, territory: str | None = TERRITORY) -> dict[str, str]:

@@ -2,16 +2,20 @@
 and the dead letters. The composition root puts a ``NotificationService`` in
 ``app.state.notifications``."""
 
+import secrets
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.notifications import sse, store
+from services.notifications.destinations import DestinationRefusedError, check
 from services.notifications.preferences import DEFAULT, Channel, Preferences
 from services.notifications.service import NotificationService
+from shared.audit import AuditLog
+from shared.audit_http import audit_shown
 from shared.auth import Principal
 from shared.http import Authenticated, PrincipalDep, error_body, forbid_unless
 from shared.sqldb import Tx
@@ -37,12 +41,20 @@ ProfessionalId = Annotated[str, Path(min_length=1, max_length=500,
 DeliveryStatus = Literal["pending", "sent", "dead", "cancelled"]
 
 
+class PreferencesIn(Preferences):
+    renew_webhook_secret: bool = Field(
+        default=False, description="Émettre un nouveau secret de signature du webhook")
+
+
 class PreferencesOut(BaseModel):
     professional_id: str
     channels: list[Channel]
     webhook_url: str | None
     email: str | None
     is_default: bool
+    webhook_secret: str | None = Field(
+        default=None, description="Secret de signature du webhook : donné une seule fois, "
+                                  "quand l'adresse est choisie ou le secret renouvelé")
 
 
 class LogEntryOut(BaseModel):
@@ -50,7 +62,7 @@ class LogEntryOut(BaseModel):
     outcome: str
     attempt: int | None
     http_status: int | None
-    error: str | None
+    error: str | None = Field(description="Code stable de l'échec (webhook.timeout…)")
 
 
 class DeliveryOut(BaseModel):
@@ -83,7 +95,33 @@ def _preferences_out(professional_id: str, found: Preferences | None) -> Prefere
 
 def _own_or_admin(principal: Principal, professional_id: str) -> None:
     forbid_unless(principal.id == professional_id or principal.role == "administrator",
-                  "consulter ou modifier les préférences d'un autre professionnel")
+                  "consulter les préférences d'un autre professionnel")
+
+
+def _own(principal: Principal, professional_id: str) -> None:
+    # Only the professional says where their alerts go: an administrator who could set an
+    # address could send someone else's named alerts to a receiver of their own.
+    forbid_unless(principal.id == professional_id,
+                  "choisir les adresses d'alerte d'un autre professionnel")
+
+
+def _refused(error: DestinationRefusedError) -> JSONResponse:
+    return JSONResponse(error_body(error.code, error.message, field="webhook_url"), 422)
+
+
+def _tell(tx: Tx, service: NotificationService, professional_id: str, principal: Principal,
+          before: Preferences | None, after: Preferences) -> None:
+    """Tells the professional, on their stream, that their channels changed and by whom."""
+    was, now = (before or DEFAULT), after
+    if was == now:
+        return
+    who = "vous-même" if principal.id == professional_id else f"un administrateur ({principal.id})"
+    message = (f"Vos canaux d'alerte ont été modifiés par {who} : "
+               f"{', '.join(was.ordered_channels())} → {', '.join(now.ordered_channels())}.")
+    if was.webhook_url != now.webhook_url and now.webhook_url:
+        message += " Nouvelle adresse webhook enregistrée."
+    store.add_notice(tx, professional_id, "channels.changed", message, service.clock())
+    service.hub.notify()
 
 
 def _operator(principal: Principal) -> None:
@@ -118,13 +156,49 @@ def get_preferences(professional_id: ProfessionalId, service: ServiceDep,
         return _preferences_out(professional_id, store.get_preferences(tx, professional_id))
 
 
-@router.put("/preferences/{professional_id}")
-def put_preferences(professional_id: ProfessionalId, preferences: Preferences,
+@router.put("/preferences/{professional_id}", response_model=None,
+            responses={200: {"model": PreferencesOut}})
+def put_preferences(professional_id: ProfessionalId, wanted: PreferencesIn,
+                    service: ServiceDep, principal: PrincipalDep) -> PreferencesOut | JSONResponse:
+    """Choose your own alert channels and addresses, for the alerts raised from now on."""
+    _own(principal, professional_id)
+    preferences = Preferences(channels=wanted.channels, webhook_url=wanted.webhook_url,
+                              email=wanted.email)
+    if preferences.webhook_url:
+        try:  # refused here, before anything is ever sent there
+            check(preferences.webhook_url, service.settings.webhook_allow_loopback_http)
+        except DestinationRefusedError as error:
+            return _refused(error)
+    with service.db.transaction() as tx:
+        before = store.get_preferences(tx, professional_id)
+        store.put_preferences(tx, professional_id, preferences, service.clock())
+        issued = None
+        if preferences.webhook_url:
+            current = store.webhook_secret_of(tx, professional_id)
+            if (wanted.renew_webhook_secret or current is None
+                    or current[1] != preferences.webhook_url):
+                issued = secrets.token_urlsafe(32)
+                store.set_webhook_secret(tx, professional_id, issued, preferences.webhook_url,
+                                         service.clock())
+        _tell(tx, service, professional_id, principal, before, preferences)
+        out = _preferences_out(professional_id, store.get_preferences(tx, professional_id))
+        return out.model_copy(update={"webhook_secret": issued})
+
+
+@router.delete("/preferences/{professional_id}/channels/{channel}")
+def disable_channel(professional_id: ProfessionalId, channel: Literal["webhook", "email"],
                     service: ServiceDep, principal: PrincipalDep) -> PreferencesOut:
-    """Choose a professional's alert channels and addresses, for the alerts raised from now on."""
+    """Disable one of a professional's channels (the professional, or an administrator)."""
     _own_or_admin(principal, professional_id)
     with service.db.transaction() as tx:
-        store.put_preferences(tx, professional_id, preferences, service.clock())
+        before = store.get_preferences(tx, professional_id)
+        kept = [c for c in (before or DEFAULT).channels if c != channel] or ["sse"]
+        after = Preferences(channels=kept,
+                            webhook_url=before.webhook_url if before else None,
+                            email=before.email if before else None)
+        if after != (before or DEFAULT):
+            store.put_preferences(tx, professional_id, after, service.clock())
+            _tell(tx, service, professional_id, principal, before, after)
         return _preferences_out(professional_id, store.get_preferences(tx, professional_id))
 
 
@@ -138,15 +212,24 @@ async def stream(
     professional_id: ProfessionalId,
     service: ServiceDep,
     principal: PrincipalDep,
+    request: Request,
     last_event_id: Annotated[str | None, Header(
         description="Dernier identifiant reçu : le flux reprend juste après")] = None,
 ) -> StreamingResponse:
     """A professional's alerts as server-sent events; resumes after Last-Event-ID."""
     forbid_unless(principal.id == professional_id, "suivre les alertes d'un autre professionnel")
     settings = service.settings
+    audit: AuditLog | None = getattr(request.app.state, "audit", None)
+    address = request.client.host if request.client else None
+
+    def shown(persons: list[str]) -> None:  # every alert the stream shows, in the read audit
+        if audit is not None:
+            audit.record_many(audit_shown(principal, "alert stream", persons, address))
+
     events = sse.stream(service.db, service.hub, professional_id,
                         sse.parse_last_event_id(last_event_id),
-                        settings.sse_keepalive_s, settings.sse_poll_s)
+                        settings.sse_keepalive_s, settings.sse_poll_s,
+                        settings.sse_max_streams, shown)
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
@@ -194,9 +277,14 @@ def retry_dead_letter(delivery_id: UUID, service: ServiceDep,
                            "Seule une livraison abandonnée peut être relancée.",
                            delivery_id=str(delivery_id), status=delivery.status), 409)
         preferences = store.get_preferences(tx, delivery.professional_id)
-        # The professional may have fixed the address since: use it when the channel is kept.
-        destination = (preferences.destination(delivery.channel)
-                       if preferences and delivery.channel in preferences.channels else None)
+        if preferences is None or delivery.channel not in preferences.channels:
+            # A channel the professional (or an administrator) turned off stays off.
+            return JSONResponse(
+                error_body("delivery.channel_disabled",
+                           "Ce canal n'est plus choisi par le professionnel.",
+                           delivery_id=str(delivery_id), channel=delivery.channel), 409)
+        # The professional may have fixed the address since: use the current one.
+        destination = preferences.destination(delivery.channel)
         store.retry_dead(tx, delivery.delivery_id, service.clock(), destination)
         retried = store.get_delivery(tx, delivery.delivery_id)
         assert retried is not None

@@ -55,12 +55,12 @@ class Dispatcher:
     def _send(self, delivery: store.Delivery, attempt: int) -> Outcome:
         sender = self.senders.get(delivery.channel)
         if sender is None:
-            return Outcome(False, error=f"canal {delivery.channel} non configuré")
+            return Outcome(False, error="delivery.channel_unavailable")
         try:
             return sender.send(delivery, attempt)
-        except Exception as error:  # a sender bug must not kill the worker nor lose the row
+        except Exception:  # a sender bug must not kill the worker nor lose the row
             log.exception("sending %s failed unexpectedly", delivery.delivery_id)
-            return Outcome(False, error=f"erreur interne : {type(error).__name__}")
+            return Outcome(False, error="delivery.internal_error")
 
     def _record(self, delivery: store.Delivery, outcome: Outcome) -> None:
         with self.db.transaction() as tx:
@@ -71,7 +71,7 @@ class Dispatcher:
             failures = delivery.attempts + 1
             next_at = self.policy.next_attempt(now, failures)
             store.record_failure(tx, delivery.delivery_id, now, next_at, outcome.http_status,
-                                 outcome.error or "échec")
+                                 outcome.error or "delivery.failed")
         if next_at is None:
             log.warning("delivery %s (%s) is dead after %d attempts: %s",
                         delivery.delivery_id, delivery.channel, failures, outcome.error)

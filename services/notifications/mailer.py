@@ -96,11 +96,11 @@ class SmtpSender:
 
     def send(self, delivery: Delivery, attempt: int) -> Outcome:
         if not delivery.destination:
-            return Outcome(False, error="aucune adresse e-mail pour cette livraison")
+            return Outcome(False, error="email.no_address")
         try:
             message = compose(delivery, self.sender, sent_at=datetime.now(UTC))
-        except ValueError as error:  # an address the e-mail library cannot write
-            return Outcome(False, error=f"adresse e-mail inutilisable : {error}")
+        except ValueError:  # an address the e-mail library cannot write
+            return Outcome(False, error="email.invalid_address")
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
                 if self.starttls:
@@ -108,10 +108,11 @@ class SmtpSender:
                 if self.username:
                     smtp.login(self.username, self._password or "")
                 smtp.send_message(message)
-        except smtplib.SMTPResponseException as error:
-            return Outcome(False, error=f"refus du serveur SMTP {error.smtp_code}")
+        # Stable codes, never the library's text (it can describe the network inside).
+        except smtplib.SMTPResponseException:
+            return Outcome(False, error="email.server_refused")
         except smtplib.SMTPRecipientsRefused:
-            return Outcome(False, error="adresse refusée par le serveur SMTP")
-        except (smtplib.SMTPException, OSError) as error:
-            return Outcome(False, error=f"échec SMTP : {error}")
+            return Outcome(False, error="email.recipient_refused")
+        except (smtplib.SMTPException, OSError):
+            return Outcome(False, error="email.connection_failed")
         return Outcome(True)

@@ -17,14 +17,14 @@ from services.notifications.api import router
 from services.notifications.dispatcher import utc_now
 from services.notifications.service import (
     Clock,
-    MissingSecretError,
     NotificationService,
     build_distributed,
-    required_secret,
 )
 from services.notifications.settings import NotificationSettings
-from shared import kafka_io
-from shared.auth import TokenVerifier, verifier_for
+from shared import kafka_io, openapi
+from shared.audit import AuditLog
+from shared.audit_http import AuditResponses
+from shared.auth import DevelopmentKeyError, TokenVerifier, verifier_for
 from shared.http import install_error_handlers
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
@@ -41,7 +41,10 @@ def create_app(service: NotificationService, verifier: TokenVerifier) -> FastAPI
                   description="Diffusion des alertes de rupture de parcours aux professionnels.",
                   version="0.1.0")
     install_error_handlers(app)
+    app.add_middleware(AuditResponses)
     app.state.notifications, app.state.verifier = service, verifier
+    app.state.audit = AuditLog(service.db)
+    openapi.install(app)
     app.include_router(router)
 
     @app.get("/health", tags=["exploitation"])
@@ -101,7 +104,6 @@ def run(settings: Settings, stop: threading.Event,
                              "(PARCOURS_MODE=distributed); in the embedded mode `parcours "
                              "serve` delivers the alerts itself")
     notifications = notifications or NotificationSettings()
-    required_secret(notifications)  # before touching Kafka or the database
     kafka_io.ensure_topic(settings, settings.alerts_topic)
     db = PostgresDatabase(settings.database_url, max_size=8)
     failure: list[BaseException] = []
@@ -148,5 +150,5 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     try:
         run(Settings(), stop)
-    except (WrongModeError, MissingSecretError) as error:
+    except (WrongModeError, DevelopmentKeyError) as error:
         sys.exit(f"notifications: {error}")

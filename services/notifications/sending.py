@@ -8,7 +8,8 @@ from services.notifications.store import Delivery
 
 @dataclass(frozen=True)
 class Outcome:
-    """One attempt: sent or not, the HTTP status when there was one, the error (in French)."""
+    """One attempt: sent or not, the HTTP status when there was one, the error as a stable code
+    (``webhook.timeout``, ``email.connection_failed``…)."""
 
     ok: bool
     http_status: int | None = None

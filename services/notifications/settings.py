@@ -10,9 +10,9 @@ class NotificationSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARCOURS_NOTIFICATIONS_", extra="ignore")
 
     port: int = 8001
-    # No default secret: the distributed mode refuses to start without one; the embedded mode
-    # generates one at first start and keeps it in its database (see service.py).
-    webhook_secret: SecretStr | None = None
+    # Tests only: lets a webhook go to plain http on loopback. Every other internal address
+    # stays refused, and production leaves it off (https to public addresses only).
+    webhook_allow_loopback_http: bool = False
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
     # 30 s doubling, 8 attempts: the last one comes 3,810 s after the first, so an endpoint
@@ -32,3 +32,6 @@ class NotificationSettings(BaseSettings):
     smtp_timeout_s: float = Field(default=10.0, gt=0)
     sse_keepalive_s: float = Field(default=15.0, gt=0)
     sse_poll_s: float = Field(default=1.0, gt=0)
+    # Open streams per professional in one process: a new one closes the oldest, so a leaked
+    # token or a reconnect loop cannot hold the server's connections.
+    sse_max_streams: int = Field(default=3, ge=1)

@@ -10,7 +10,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.concurrency import run_in_threadpool
 
@@ -19,15 +19,52 @@ from services.notifications.webhook import alert_document
 from shared.sqldb import Database
 
 RECONNECT_MS = 5000
+Shown = Callable[[list[str]], None]
+"""Records that the stream showed these persons (pathway ids), before it shows them."""
+
+
+def _nothing(_: list[str]) -> None:
+    return None
+
+
+class Ticket:
+    """One open stream; ``closed`` when a newer stream of the same professional took its place."""
+
+    def __init__(self) -> None:
+        self.closed = False
 
 
 class Hub:
-    """A change counter the open streams of this process watch."""
+    """A change counter the open streams of this process watch, and who holds them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.version = 0
         self.closed = False
+        self._streams: dict[str, list[Ticket]] = {}
+
+    def open_stream(self, professional_id: str, most: int) -> Ticket:
+        """Registers a stream; the oldest ones beyond ``most`` are told to close."""
+        ticket = Ticket()
+        with self._lock:
+            held = self._streams.setdefault(professional_id, [])
+            held.append(ticket)
+            while len(held) > most:
+                held.pop(0).closed = True
+            self.version += 1
+        return ticket
+
+    def close_stream(self, professional_id: str, ticket: Ticket) -> None:
+        with self._lock:
+            held = self._streams.get(professional_id, [])
+            if ticket in held:
+                held.remove(ticket)
+            if not held:
+                self._streams.pop(professional_id, None)
+
+    def open_count(self, professional_id: str) -> int:
+        with self._lock:
+            return len(self._streams.get(professional_id, []))
 
     def notify(self) -> None:
         with self._lock:
@@ -45,6 +82,12 @@ def format_event(delivery: store.Delivery) -> str:
     return f"id: {delivery.seq}\nevent: alert\ndata: {data}\n\n"
 
 
+def format_notice(notice: store.Notice) -> str:
+    document = {"type": notice.kind, "at": notice.at, "message": notice.message}
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {notice.seq}\nevent: notice\ndata: {data}\n\n"
+
+
 def parse_last_event_id(header: str | None) -> int | None:
     if header is None or not header.strip().isdigit():
         return None
@@ -52,26 +95,46 @@ def parse_last_event_id(header: str | None) -> int | None:
 
 
 async def stream(db: Database, hub: Hub, professional_id: str, last_event_id: int | None,
-                 keepalive_s: float = 15.0, poll_s: float = 1.0) -> AsyncIterator[str]:
+                 keepalive_s: float = 15.0, poll_s: float = 1.0,
+                 most: int = 3, shown: Shown = _nothing) -> AsyncIterator[str]:
+    ticket = hub.open_stream(professional_id, most)
+    try:
+        async for text in _events(db, hub, ticket, professional_id, last_event_id,
+                                  keepalive_s, poll_s, shown):
+            yield text
+    finally:
+        hub.close_stream(professional_id, ticket)
+
+
+async def _events(db: Database, hub: Hub, ticket: Ticket, professional_id: str,
+                  last_event_id: int | None, keepalive_s: float,
+                  poll_s: float, shown: Shown) -> AsyncIterator[str]:
     yield f"retry: {RECONNECT_MS}\n\n"
     if last_event_id is None:
         cursor = await run_in_threadpool(_last_seq, db, professional_id)
-        for delivery in await run_in_threadpool(_open, db, professional_id, cursor):
+        still_open = await run_in_threadpool(_open, db, professional_id, cursor)
+        await run_in_threadpool(shown, [d.alert.pathway_id for d in still_open])
+        for delivery in still_open:
             yield format_event(delivery)
     else:
         cursor = last_event_id
     last_write = time.monotonic()
     while not hub.closed:
+        if ticket.closed:
+            yield ("event: closed\ndata: {\"reason\":\"too_many_streams\",\"message\":"
+                   "\"Flux fermé : un flux plus récent est ouvert pour vous.\"}\n\n")
+            return
         seen = hub.version
-        deliveries = await run_in_threadpool(_after, db, professional_id, cursor)
-        for delivery in deliveries:
-            yield format_event(delivery)
-            cursor = delivery.seq
-        if deliveries:
+        events = await run_in_threadpool(_after, db, professional_id, cursor)
+        await run_in_threadpool(shown, [person for _, _, person in events if person])
+        for seq, text, _ in events:
+            yield text
+            cursor = seq
+        if events:
             last_write = time.monotonic()
             continue
         deadline = time.monotonic() + poll_s
-        while time.monotonic() < deadline and hub.version == seen:
+        while time.monotonic() < deadline and hub.version == seen and not ticket.closed:
             await asyncio.sleep(0.05)
         if time.monotonic() - last_write >= keepalive_s:
             yield ": keep-alive\n\n"  # a comment: keeps proxies from closing an idle stream
@@ -88,6 +151,13 @@ def _open(db: Database, professional_id: str, up_to: int) -> list[store.Delivery
         return store.stream_open(tx, professional_id, up_to)
 
 
-def _after(db: Database, professional_id: str, cursor: int) -> list[store.Delivery]:
+def _after(db: Database, professional_id: str,
+           cursor: int) -> list[tuple[int, str, str | None]]:
+    """Alerts and notices after the cursor, in their one order, with the person each names."""
     with db.transaction() as tx:
-        return store.stream_after(tx, professional_id, cursor)
+        deliveries = store.stream_after(tx, professional_id, cursor)
+        notices = store.notices_after(tx, professional_id, cursor)
+    events: list[tuple[int, str, str | None]] = [
+        (d.seq, format_event(d), d.alert.pathway_id) for d in deliveries]
+    events += [(n.seq, format_notice(n), None) for n in notices]
+    return sorted(events, key=lambda e: e[0])

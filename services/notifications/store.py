@@ -70,6 +70,20 @@ DDL = (
         name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS notification_secrets (
         name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)""",
+    # One signing secret per webhook subscription, issued for the address it was shown with.
+    """CREATE TABLE IF NOT EXISTS notification_webhook_secrets (
+        professional_id TEXT PRIMARY KEY,
+        secret TEXT NOT NULL,
+        webhook_url TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    # What the professional is told on their stream besides alerts (a channel changed). Their
+    # seq comes from the deliveries' counter, so one Last-Event-ID orders both.
+    """CREATE TABLE IF NOT EXISTS notification_notices (
+        seq BIGINT PRIMARY KEY,
+        professional_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL)""",
 )
 
 COUNTERS = ("delivery", "log")
@@ -373,7 +387,56 @@ def stream_open(tx: Tx, professional_id: str, up_to_seq: int) -> list[Delivery]:
 def last_stream_seq(tx: Tx, professional_id: str) -> int:
     row = tx.one("SELECT MAX(seq) FROM notification_deliveries WHERE professional_id = :id"
                  " AND channel = 'sse'", {"id": professional_id})
-    return int(row[0]) if row and row[0] is not None else 0
+    notices = tx.one("SELECT MAX(seq) FROM notification_notices WHERE professional_id = :id",
+                     {"id": professional_id})
+    found = [int(r[0]) for r in (row, notices) if r and r[0] is not None]
+    return max(found, default=0)
+
+
+# -- notices ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Notice:
+    seq: int
+    professional_id: str
+    at: str
+    kind: str
+    message: str
+
+
+def add_notice(tx: Tx, professional_id: str, kind: str, message: str, now: datetime) -> int:
+    seq = next_value(tx, "delivery")
+    tx.execute("INSERT INTO notification_notices (seq, professional_id, at, kind, message)"
+               " VALUES (:seq, :id, :at, :kind, :message)",
+               {"seq": seq, "id": professional_id, "at": iso(now), "kind": kind,
+                "message": message})
+    return seq
+
+
+def notices_after(tx: Tx, professional_id: str, cursor: int) -> list[Notice]:
+    rows = tx.execute("SELECT seq, professional_id, at, kind, message FROM notification_notices"
+                      " WHERE professional_id = :id AND seq > :cursor ORDER BY seq",
+                      {"id": professional_id, "cursor": cursor})
+    return [Notice(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+
+# -- webhook secrets -------------------------------------------------------------------------
+
+def webhook_secret_of(tx: Tx, professional_id: str) -> tuple[str, str] | None:
+    """The subscription's secret and the address it was issued for."""
+    row = tx.one("SELECT secret, webhook_url FROM notification_webhook_secrets"
+                 " WHERE professional_id = :id", {"id": professional_id})
+    return (str(row[0]), str(row[1])) if row else None
+
+
+def set_webhook_secret(tx: Tx, professional_id: str, secret: str, webhook_url: str,
+                       now: datetime) -> None:
+    tx.execute(
+        "INSERT INTO notification_webhook_secrets (professional_id, secret, webhook_url,"
+        " created_at) VALUES (:id, :secret, :url, :now) ON CONFLICT (professional_id)"
+        " DO UPDATE SET secret = excluded.secret, webhook_url = excluded.webhook_url,"
+        " created_at = excluded.created_at",
+        {"id": professional_id, "secret": secret, "url": webhook_url, "now": iso(now)})
 
 
 # -- secrets ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from kafka import KafkaProducer
 from kafka.producer.future import FutureRecordMetadata
 
 from shared.events import EventEnvelope
-from shared.events.pseudonymise import FORMAT, pseudonymise
+from shared.events.pseudonymise import FORMAT, pseudonymise, to_json
 from shared.failpoints import failpoint
 from shared.pathway.application import Journal, read_log
 from shared.sqldb import Database
@@ -98,10 +98,11 @@ class Relay:
         sent = [self.producer.send(t, key=key, value=value, headers=headers) for t in topics]
         if self.analytics:
             topic, secret = self.analytics
-            anonymous = pseudonymise(envelope, secret)
-            sent.append(self.producer.send(
-                topic, key=str(anonymous.pathway_id).encode(), value=anonymous.to_json(),
-                headers=[*headers[1:], ("format", FORMAT.encode())]))
+            anonymous = pseudonymise(envelope, secret)  # None: a type not allowed out yet
+            if anonymous is not None:
+                sent.append(self.producer.send(
+                    topic, key=anonymous["pathway"].encode(), value=to_json(anonymous),
+                    headers=[*headers[1:], ("format", FORMAT.encode())]))
         return sent
 
     def _save_position(self, position: int) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
@@ -72,7 +72,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         assert isinstance(error, HTTPException)
         if is_page(request.url.path) and error.status_code in (404, 405):
             return guard.not_found_page(request)
-        return JSONResponse({"detail": error.detail}, error.status_code)
+        return await _call(fallback(HTTPException), request, error)  # the API's error shape
 
     async def invalid(request: Request, error: Exception) -> Response:
         if is_page(request.url.path):

@@ -27,7 +27,8 @@ BAD_BODIES: list[Any] = [
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(mode="embedded", data_dir=tmp_path / "var", scheduler_interval_s=3600)
-    with TestClient(create_app(settings), headers=HEADERS,
+    # A loopback base URL: the development login answers loopback hosts only.
+    with TestClient(create_app(settings), headers=HEADERS, base_url="http://127.0.0.1",
                     raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -41,7 +42,7 @@ def test_no_command_answers_500_to_a_malformed_body(client: TestClient) -> None:
               "revision": "1", "before": "1", "after": "1", "member_id": "gp-1",
               "professional_id": "coord-1",
               "alert_id": "00000000-0000-4000-8000-000000000000",
-              "delivery_id": "00000000-0000-4000-8000-000000000000",
+              "delivery_id": "00000000-0000-4000-8000-000000000000", "channel": "webhook",
               "resource_id": "00000000-0000-4000-8000-000000000000-1"}
     checked = 0
     for template, operations in client.get("/openapi.json").json()["paths"].items():

@@ -16,6 +16,7 @@ from shared.events import Actor
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.settings import Settings
+from tests.conftest import PUBLIC_KEY
 from tests.integration.notification_helpers import SmtpSink, WebhookReceiver
 
 META = Meta(actor=Actor(id="gc-1", role="case_manager"))
@@ -24,7 +25,7 @@ EVENTS_PER_PATHWAY = 10
 
 @pytest.fixture(scope="session")
 def base_settings() -> Settings:
-    settings = Settings(mode="distributed")
+    settings = Settings(mode="distributed", auth_public_key=PUBLIC_KEY)
     problems = []
     try:
         psycopg.connect(settings.database_url, connect_timeout=5).close()

@@ -18,7 +18,12 @@ import httpx
 from aiosmtpd.controller import Controller
 from kafka import KafkaProducer
 
-from services.notifications.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+from services.notifications.webhook import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    verify,
+)
 from shared.events import Actor, EventEnvelope
 from shared.settings import Settings
 from tests.conftest import bearer
@@ -69,6 +74,8 @@ class Received:
     signature: str | None
     signature_valid: bool
     answered: int
+    timestamp: str | None = None
+    host: str | None = None
 
 
 class WebhookReceiver:
@@ -87,9 +94,11 @@ class WebhookReceiver:
                 answer = receiver.answer
                 delivery_id = self.headers[DELIVERY_HEADER]
                 signature = self.headers[SIGNATURE_HEADER]
+                timestamp = self.headers[TIMESTAMP_HEADER]
                 receiver.requests.append(Received(
                     delivery_id, self.headers["X-Parcours-Attempt"], body, signature,
-                    verify(receiver.secret, body, signature), answer))
+                    verify(receiver.secret, body, timestamp, signature), answer,
+                    timestamp, self.headers["Host"]))
                 if receiver.arrivals is not None and answer < 300:
                     receiver.arrivals.add("webhook", delivery_id)
                 self.send_response(answer)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from shared.settings import Settings
+from tests.conftest import PUBLIC_KEY
 
 
 def start(args: list[str], settings: Settings, log: Path, **env: str) -> subprocess.Popen[bytes]:
@@ -17,6 +18,7 @@ def start(args: list[str], settings: Settings, log: Path, **env: str) -> subproc
         "PARCOURS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "PARCOURS_TOPIC": settings.topic,
         "PARCOURS_FAILPOINTS": "",
+        "PARCOURS_AUTH_PUBLIC_KEY": PUBLIC_KEY,
         **env,
     }
     with log.open("ab") as out:

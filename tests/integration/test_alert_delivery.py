@@ -18,7 +18,6 @@ from tests.conftest import bearer
 from tests.e2e.api import dump
 from tests.e2e.conftest import referral_json
 from tests.integration.notification_helpers import (
-    SECRET,
     SmtpSink,
     SseClient,
     WebhookReceiver,
@@ -53,9 +52,13 @@ def test_a_hospitalisation_reaches_webhook_stream_and_mailbox(
 
         with _processes(alerts, tmp_path, smtp, notify_port):
             wait_until(lambda: _answers(notifications), 60, "the notifications API")
-            httpx.put(f"{notifications}/notifications/preferences/gc-1", headers=MANAGER,
-                      json={"channels": ["webhook", "email"], "webhook_url": receiver.url,
-                            "email": "gc-1@exemple.invalid"}).raise_for_status()
+            chosen = httpx.put(f"{notifications}/notifications/preferences/gc-1",
+                               headers=MANAGER,
+                               json={"channels": ["webhook", "email"],
+                                     "webhook_url": receiver.url,
+                                     "email": "gc-1@exemple.invalid"})
+            chosen.raise_for_status()
+            receiver.secret = chosen.json()["webhook_secret"]  # shown once, for this receiver
             stream = SseClient(f"{notifications}/notifications/stream/nurse-1")
             assert stream.status == 200
 
@@ -96,7 +99,7 @@ class _processes:
         settings, tmp_path, smtp, port = self.args
         env = {"PARCOURS_ALERTS_TOPIC": settings.alerts_topic,
                "PARCOURS_SCHEDULER_INTERVAL_S": "0.2",
-               "PARCOURS_NOTIFICATIONS_WEBHOOK_SECRET": SECRET,
+               "PARCOURS_NOTIFICATIONS_WEBHOOK_ALLOW_LOOPBACK_HTTP": "true",
                "PARCOURS_NOTIFICATIONS_SMTP_PORT": str(smtp.port),
                "PARCOURS_NOTIFICATIONS_PORT": str(port),
                "PARCOURS_NOTIFICATIONS_DISPATCH_INTERVAL_S": "0.2",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from shared import fictitious as f
 from shared.settings import Settings
-from tests.conftest import bearer
+from tests.conftest import PUBLIC_KEY, bearer
 from tests.e2e.conftest import referral_json
 from tests.e2e.test_walkthrough import serving
 
@@ -33,7 +33,7 @@ def call(base: str, method: str, path: str, body: object) -> tuple[int, dict[str
 
 def test_fifty_concurrent_admissions_on_one_territory(settings: Settings,
                                                      tmp_path: Path) -> None:
-    with serving(tmp_path, PARCOURS_MODE="distributed",
+    with serving(tmp_path, PARCOURS_MODE="distributed", PARCOURS_AUTH_PUBLIC_KEY=PUBLIC_KEY,
                  PARCOURS_DATABASE_URL=settings.database_url,
                  PARCOURS_TOPIC=settings.topic) as base:
         for manager in ("gc-1", "gc-2"):

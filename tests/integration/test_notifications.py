@@ -22,7 +22,7 @@ from services.notifications import store
 from services.notifications.consumer import NotificationsProjection
 from services.notifications.main import ApiServer, alerts_projector, create_app
 from services.notifications.preferences import Preferences
-from services.notifications.service import build_distributed, build_embedded, webhook_secret
+from services.notifications.service import build_distributed, build_embedded
 from services.notifications.settings import NotificationSettings
 from services.notifications.webhook import verify
 from shared.auth import verifier_for
@@ -30,7 +30,7 @@ from shared.events import EventEnvelope
 from shared.projecting import LogProjector, prepare, stored_offsets
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase, SqliteDatabase
-from tests.conftest import bearer
+from tests.conftest import PUBLIC_KEY, bearer
 from tests.integration.notification_helpers import (
     SECRET,
     START,
@@ -62,7 +62,7 @@ class Notifications:
         self.settings = settings
         self.clock = FakeClock()
         self.options = NotificationSettings.model_validate({
-            "webhook_secret": SECRET, "smtp_host": "127.0.0.1", "smtp_port": smtp.port,
+            "webhook_allow_loopback_http": True, "smtp_host": "127.0.0.1", "smtp_port": smtp.port,
             "smtp_from": "Parcours <alertes@parcours.exemple.invalid>", "port": free_port(),
             "sse_poll_s": 0.1, "webhook_timeout_s": 2})
         self.db = PostgresDatabase(settings.database_url)
@@ -77,9 +77,16 @@ class Notifications:
         return f"http://127.0.0.1:{self.options.port}/notifications/stream/{professional_id}"
 
     def prefer(self, professional_id: str, **preferences: object) -> None:
+        """Sets the professional's channels as they do themselves; their webhook secret is
+        then replaced by the tests' one, so that one receiver checks everyone's signatures."""
         answer = self.http.put(f"/notifications/preferences/{professional_id}",
-                               json=preferences)
+                               json=preferences, headers=bearer(professional_id, "referrer", None))
         assert answer.status_code == 200, answer.text
+        if preferences.get("webhook_url"):
+            assert answer.json()["webhook_secret"]
+            with self.db.transaction() as tx:
+                store.set_webhook_secret(tx, professional_id, SECRET,
+                                         str(preferences["webhook_url"]), START)
 
     def offsets(self) -> int:
         return sum(stored_offsets(self.db, "notifications", self.settings.alerts_topic).values())
@@ -207,7 +214,10 @@ def test_an_alert_reaches_the_webhook_the_stream_and_the_mailbox_once(
     second_id = second.data["alert_id"]
     assert [json.loads(e["data"])["alert"]["alert_id"] for e in resumed.wait_for(1)] == [
         second_id]
-    assert [json.loads(e["data"])["alert"]["alert_id"] for e in from_zero.wait_for(2)] == [
+    # From 0 also replays the notice of the channels DR chose at the start.
+    replayed = from_zero.wait_for(3)
+    assert [e["event"] for e in replayed] == ["notice", "alert", "alert"]
+    assert [json.loads(e["data"])["alert"]["alert_id"] for e in replayed[1:]] == [
         raised.data["alert_id"], second_id]
     assert len(first_stream.wait_for(2)) == 2
     assert int(first_stream.events[1]["id"]) > int(event["id"])
@@ -217,7 +227,7 @@ def test_an_alert_reaches_the_webhook_the_stream_and_the_mailbox_once(
     n.service.hub.close()  # ends the streams: nothing more came on any of them
     for client in (first_stream, resumed, from_zero):
         client.join()
-    assert (len(first_stream.events), len(resumed.events), len(from_zero.events)) == (2, 1, 2)
+    assert (len(first_stream.events), len(resumed.events), len(from_zero.events)) == (2, 1, 3)
 
 
 def test_a_webhook_down_for_an_hour_gets_the_alert_when_it_is_back(
@@ -267,7 +277,7 @@ def test_after_the_last_attempt_the_delivery_is_a_dead_letter_that_can_be_retrie
     (dead,) = n.http.get("/notifications/dead-letters").json()
     assert dead["delivery_id"] == dead_id and dead["status"] == "dead"
     assert [e["outcome"] for e in dead["log"]] == ["failed"] * n.options.max_attempts
-    assert all(e["error"].startswith("échec de connexion") for e in dead["log"])
+    assert all(e["error"] == "webhook.connection_failed" for e in dead["log"])
     n.clock.advance(86_400)
     assert n.service.dispatcher.run_once() == 0  # dead letters wait for a person
 
@@ -323,7 +333,8 @@ def test_preferences_are_validated_and_kept(notifications: Notifications) -> Non
     n = notifications
     fresh = n.http.get("/notifications/preferences/pro-nouveau").json()
     assert fresh == {"professional_id": "pro-nouveau", "channels": ["sse"],
-                     "webhook_url": None, "email": None, "is_default": True}
+                     "webhook_url": None, "email": None, "is_default": True,
+                     "webhook_secret": None}
     refused = n.http.put("/notifications/preferences/pro-nouveau",
                          json={"channels": ["email"]})
     assert refused.status_code == 422
@@ -341,15 +352,14 @@ def test_the_same_code_delivers_in_the_embedded_mode_on_sqlite(
     on first start and kept."""
     db = SqliteDatabase(tmp_path / "views.sqlite")
     clock = FakeClock()
-    service = build_embedded(db, NotificationSettings(webhook_secret=None), clock)
-    secret = webhook_secret(db)
-    assert secret and len(secret) == 64
-    build_embedded(db, NotificationSettings(webhook_secret=None), clock)  # a restart
-    assert webhook_secret(db) == secret  # the same secret, not a new one
-
+    options = NotificationSettings(webhook_allow_loopback_http=True)
+    service = build_embedded(db, options, clock)
+    build_embedded(db, options, clock)  # a restart
+    secret = SECRET
     with db.transaction() as tx:
         store.put_preferences(tx, DR["professional_id"], Preferences(
             channels=["webhook", "sse"], webhook_url=receiver.url), clock())
+        store.set_webhook_secret(tx, DR["professional_id"], secret, receiver.url, clock())
     raised = alert_raised([DR], stream_version=3)
     copy = alert_raised([DR], alert_id=uuid.UUID(str(raised.data["alert_id"])),
                         pathway_id=raised.pathway_id, stream_version=4)
@@ -363,7 +373,7 @@ def test_the_same_code_delivers_in_the_embedded_mode_on_sqlite(
     clock.advance(30)
     assert service.dispatcher.run_once() == 1
     assert [r.answered for r in receiver.requests] == [500, 204]
-    assert all(verify(secret, r.body, r.signature) for r in receiver.requests)
+    assert all(verify(secret, r.body, r.timestamp, r.signature) for r in receiver.requests)
     with db.transaction() as tx:
         found = store.deliveries(tx)
         streamed = store.stream_after(tx, DR["professional_id"], 0)
@@ -380,6 +390,7 @@ def start_process(settings: Settings, smtp: SmtpSink, port: int, log: Path,
     environment = {
         **os.environ,
         "PARCOURS_MODE": "distributed",
+        "PARCOURS_AUTH_PUBLIC_KEY": PUBLIC_KEY,
         "PARCOURS_DATABASE_URL": settings.database_url,
         "PARCOURS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "PARCOURS_ALERTS_TOPIC": settings.alerts_topic,
@@ -387,7 +398,7 @@ def start_process(settings: Settings, smtp: SmtpSink, port: int, log: Path,
         "PARCOURS_CONSUMER_MAX_POLL_RECORDS": "4",
         "PARCOURS_CONSUMER_SESSION_TIMEOUT_MS": "6000",
         "PARCOURS_NOTIFICATIONS_PORT": str(port),
-        "PARCOURS_NOTIFICATIONS_WEBHOOK_SECRET": SECRET,
+        "PARCOURS_NOTIFICATIONS_WEBHOOK_ALLOW_LOOPBACK_HTTP": "true",
         "PARCOURS_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
         "PARCOURS_NOTIFICATIONS_SMTP_PORT": str(smtp.port),
         "PARCOURS_NOTIFICATIONS_SMTP_TIMEOUT_S": "2",
@@ -416,6 +427,8 @@ def test_killed_notifications_process_loses_nothing_and_sends_nothing_twice(
                 email="claire.exemple@exemple.invalid"), START)
             store.put_preferences(tx, NURSE["professional_id"], Preferences(
                 channels=["sse", "webhook"], webhook_url=receiver.url), START)
+            for who in (DR, NURSE):
+                store.set_webhook_secret(tx, who["professional_id"], SECRET, receiver.url, START)
         raised = [alert_raised([DR, NURSE]) for _ in range(30)]
         produce(alerts, raised)
         expected = {delivery_id(e, who, channel)

@@ -45,8 +45,8 @@ def test_failures_count_from_one() -> None:
         RetryPolicy().delay_after(0)
 
 
-def test_settings_defaults_have_no_secret() -> None:
-    assert _default("webhook_secret") is None
+def test_settings_defaults_call_no_plain_http_address() -> None:
+    assert _default("webhook_allow_loopback_http") is False
     assert (_default("max_attempts"), _default("backoff_base_s"), _default("backoff_cap_s")) == (
         8, 30, 3600)
     assert _default("port") == 8001

@@ -25,22 +25,22 @@ DELIVERY = store.Delivery(
 )
 
 
-def test_signature_is_hmac_sha256_of_the_raw_body_in_hex() -> None:
-    # RFC 4231, test case 2
-    assert sign("Jefe", b"what do ya want for nothing?") == (
-        "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-    )
+def test_signature_is_hmac_sha256_of_the_timestamp_a_dot_and_the_raw_body_in_hex() -> None:
+    expected = hmac.new(b"Jefe", b"1700000000." + b"{}", hashlib.sha256).hexdigest()
+    assert sign("Jefe", "1700000000", b"{}") == f"sha256={expected}"
 
 
-def test_a_receiver_verifies_with_the_shared_secret_only() -> None:
-    body = body_of(DELIVERY)
-    signature = sign("secret-de-test", body)
-    expected = hmac.new(b"secret-de-test", body, hashlib.sha256).hexdigest()
-    assert signature == f"sha256={expected}"
-    assert verify("secret-de-test", body, signature)
-    assert not verify("autre-secret", body, signature)
-    assert not verify("secret-de-test", body + b" ", signature)
-    assert not verify("secret-de-test", body, None)
+def test_a_receiver_verifies_with_its_secret_and_refuses_an_old_timestamp() -> None:
+    body, now = body_of(DELIVERY), 1_900_000_000
+    timestamp = str(now)
+    signature = sign("secret-de-test", timestamp, body)
+    assert verify("secret-de-test", body, timestamp, signature, now=now + 299)
+    assert not verify("secret-de-test", body, timestamp, signature, now=now + 301)  # a replay
+    assert not verify("autre-secret", body, timestamp, signature, now=now)
+    assert not verify("secret-de-test", body + b" ", timestamp, signature, now=now)
+    assert not verify("secret-de-test", body, str(now + 1), signature, now=now)
+    assert not verify("secret-de-test", body, timestamp, None, now=now)
+    assert not verify("secret-de-test", body, None, signature, now=now)
 
 
 def test_the_body_is_the_same_bytes_for_every_attempt_and_carries_the_delivery_id() -> None:
