@@ -57,6 +57,19 @@ def reads_decision(principal: Principal, facts: PathwayFacts, day: date) -> bool
     )
 
 
+CARE_ROLES = frozenset({"attending_gp", "nurse", "ssiad", "saad", "physiotherapist",
+                        "pharmacist", "social_worker", "hospital_team", "other"})
+"""The care circle's professionals; relatives and trusted persons read, they do not handle
+alerts."""
+
+
+def handles_alerts(principal: Principal, facts: PathwayFacts, day: date) -> bool:
+    """Acknowledges and resolves a person's alerts: the case manager, the coordinator, and the
+    members of the care circle with a care role on that day."""
+    return follows(principal, facts) or any(
+        facts.member_on(principal.id, day, role) for role in CARE_ROLES)
+
+
 def validates_plan(principal: Principal, facts: PathwayFacts, day: date) -> bool:
     return follows(principal, facts) or facts.member_on(principal.id, day, "attending_gp")
 

@@ -224,7 +224,12 @@ def _expected_version(
     return int(value)
 
 
+def _audit(request: Request) -> AuditLog:
+    return _platform(request).audit
+
+
 JournalDep = Annotated[Journal, Depends(_journal)]
+AuditDep = Annotated[AuditLog, Depends(_audit)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ViewsDep = Annotated[Database, Depends(_views)]
 MetaDep = Annotated[Meta, Depends(_meta)]

@@ -1,6 +1,7 @@
 """Alerts: list, read, acknowledge, resolve."""
 
 import json
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -8,6 +9,8 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
 from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
+from shared import access
+from shared.access import PathwayFacts
 from shared.auth import Principal
 from shared.events.values import Text
 from shared.http import (
@@ -17,9 +20,12 @@ from shared.http import (
     JournalDep,
     MetaDep,
     PrincipalDep,
+    Rule,
+    TodayDep,
     ViewsDep,
     command_result,
 )
+from shared.pathway.application import Journal
 from shared.pathway.errors import PathwayNotFoundError
 from shared.sqldb import Database
 
@@ -46,6 +52,8 @@ def _rows(views: Database, where: str, params: dict[str, Any]) -> list[dict[str,
 def list_alerts(
     views: ViewsDep,
     principal: PrincipalDep,
+    journal: JournalDep,
+    today: TodayDep,
     recipient: Annotated[str | None, Query(description="Identifiant d'un destinataire")] = None,
     state: Literal["open", "acknowledged", "resolved"] | None = None,
     territory: str | None = None,
@@ -69,42 +77,62 @@ def list_alerts(
     if recipient:
         alerts = [a for a in alerts
                   if any(r["professional_id"] == recipient for r in a["recipients"])]
+    if principal.role != "coordinator":  # a recipient who left the care circle reads no more
+        readable = _readable_pathways(journal, principal, {a["pathway_id"] for a in alerts},
+                                      today)
+        alerts = [a for a in alerts if a["pathway_id"] in readable]
     return alerts
 
 
+def _readable_pathways(journal: Journal, principal: Principal, pathway_ids: set[str],
+                       today: date, rule: Rule = access.reads_file) -> set[str]:
+    return {pathway_id for pathway_id in pathway_ids
+            if rule(principal, PathwayFacts.of(journal.pathway(UUID(pathway_id))), today)}
+
+
 @router.get("/{alert_id}")
-def read_alert(alert_id: UUID, views: ViewsDep, principal: PrincipalDep) -> dict[str, Any]:
+def read_alert(alert_id: UUID, views: ViewsDep, principal: PrincipalDep, journal: JournalDep,
+               today: TodayDep) -> dict[str, Any]:
     """One alert with its state."""
-    return _find(views, alert_id, principal)
+    return _find(views, alert_id, principal, journal, today)
 
 
 @router.post("/{alert_id}/acknowledgement")
 def acknowledge(alert_id: UUID, body: AlertNote, views: ViewsDep, journal: JournalDep,
-                meta: MetaDep, principal: PrincipalDep, response: Response) -> CommandResult:
+                meta: MetaDep, principal: PrincipalDep, today: TodayDep,
+                response: Response) -> CommandResult:
     """Acknowledge an alert: you have seen it and take it in hand. An information alert
     (R1 hospitalisation, R2 discharge) ends there."""
-    pathway_id = UUID(_find(views, alert_id, principal)["pathway_id"])
+    pathway_id = UUID(_find(views, alert_id, principal, journal, today,
+                            access.handles_alerts)["pathway_id"])
     pathway = journal.acknowledge_alert(pathway_id, alert_id, body.comment, meta)
     return command_result(pathway, response)
 
 
 @router.post("/{alert_id}/resolution")
 def resolve(alert_id: UUID, body: AlertNote, views: ViewsDep, journal: JournalDep,
-            meta: MetaDep, principal: PrincipalDep, response: Response) -> CommandResult:
+            meta: MetaDep, principal: PrincipalDep, today: TodayDep,
+            response: Response) -> CommandResult:
     """Resolve an alert you have handled, with an optional comment; an alert still open is
     acknowledged in the same call. Alerts whose situation is put right resolve themselves."""
-    pathway_id = UUID(_find(views, alert_id, principal)["pathway_id"])
+    pathway_id = UUID(_find(views, alert_id, principal, journal, today,
+                            access.handles_alerts)["pathway_id"])
     pathway = journal.resolve_alert(pathway_id, alert_id, body.comment, meta)
     return command_result(pathway, response)
 
 
-def _find(views: Database, alert_id: UUID, principal: Principal) -> dict[str, Any]:
-    """The alert, for its recipients and the territory's coordinator; nobody else learns it
-    exists."""
+def _find(views: Database, alert_id: UUID, principal: Principal, journal: Journal,
+          today: date, rule: Rule = access.reads_file) -> dict[str, Any]:
+    """The alert, for the territory's coordinator and for its recipients while the rule of
+    the file holds for them today (a member who left the care circle no longer sees it);
+    nobody else learns it exists. ``rule``: who may act on it."""
     found = _rows(views, "alert_id = :id", {"id": str(alert_id)})
     visible = found and (
         (principal.role == "coordinator" and found[0]["territory"] == principal.territory)
-        or any(r["professional_id"] == principal.id for r in found[0]["recipients"]))
+        or (any(r["professional_id"] == principal.id for r in found[0]["recipients"])
+            and bool(_readable_pathways(journal, principal, {found[0]["pathway_id"]}, today))))
     if not visible:
         raise PathwayNotFoundError("Alerte introuvable.", alert_id=str(alert_id))
+    if not _readable_pathways(journal, principal, {found[0]["pathway_id"]}, today, rule):
+        raise ForbiddenError("Votre rôle ne permet pas de traiter cette alerte.")
     return found[0]

@@ -4,19 +4,21 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel
 
 from services.intake import requests as rq
 from shared import access
 from shared import events as ev
 from shared.access import PathwayFacts
+from shared.audit import Access
 from shared.auth import Principal
 from shared.events.values import (
     Person,
     Professional,
 )
 from shared.http import (
+    AuditDep,
     Authenticated,
     CommandResult,
     Coordinates,
@@ -57,7 +59,8 @@ class WaitingPerson(BaseModel):
 
 @router.post("/pathways", status_code=201)
 def refer(body: rq.ReferralRequest, journal: JournalDep, meta: MetaDep, principal: PrincipalDep,
-          today: TodayDep, response: Response) -> CommandResult:
+          today: TodayDep, audit: AuditDep, request: Request,
+          response: Response) -> CommandResult:
     """Send a referral (fiche d'orientation) in your own name: opens the person's pathway or
     its next episode."""
     forbid_unless(access.refers(principal, body.territory),
@@ -71,7 +74,15 @@ def refer(body: rq.ReferralRequest, journal: JournalDep, meta: MetaDep, principa
     try:
         pathway_id = journal.refer(referral, meta)
     except RuleBrokenError as error:
-        raise _told_to_readers_only(error, journal, principal, today) from None
+        told = _told_to_readers_only(error, journal, principal, today)
+        if "pathway_id" in error.details:  # an attempt on a known person's file is a read
+            audit.record(Access(
+                at=meta.now, actor_id=principal.id, actor_role=principal.role,
+                territory=principal.territory, action="referral-conflict",
+                pathway_id=str(error.details["pathway_id"]),
+                outcome="allowed" if told is error else "refused",
+                address=request.client.host if request.client else None))
+        raise told from None
     response.headers["Location"] = f"/pathways/{pathway_id}"
     return command_result(journal.pathway(pathway_id), response)
 

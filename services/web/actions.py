@@ -280,6 +280,7 @@ COMMANDS: dict[str, Callable[[Platform, Principal, UUID, Form], Pathway]] = {
 def acknowledge_alert(platform: Platform, principal: Principal, pathway_id: UUID,
                       alert_id: UUID, form: Form) -> Pathway:
     comment = str(form.get("comment", ""))[:5000]
+    _check(platform, principal, pathway_id, access.handles_alerts, "traiter cette alerte")
     return platform.journal.acknowledge_alert(pathway_id, alert_id, comment,
                                               _meta(platform, principal))
 
@@ -289,5 +290,6 @@ def resolve_alert(platform: Platform, principal: Principal, pathway_id: UUID,
     comment = str(form.get("comment", ""))
     if not comment.strip():
         raise forms.FormError({"comment": "Dites comment l'alerte a été résolue."})
+    _check(platform, principal, pathway_id, access.handles_alerts, "traiter cette alerte")
     return platform.journal.resolve_alert(pathway_id, alert_id, comment[:5000],
                                           _meta(platform, principal))

@@ -13,6 +13,7 @@ from projections.dysfunctions.projection import TABLE as DYSFUNCTIONS
 from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
 from services.web import labels
 from shared import access
+from shared.access import PathwayFacts
 from shared.auth import Principal
 from shared.events import EventEnvelope
 from shared.http import Platform, Rule, load_for_reading
@@ -100,10 +101,16 @@ def alerts_for(platform: Platform, principal: Principal, state: str | None = Non
     alerts = [dict(zip(ALERT_COLUMNS, row, strict=True)) for row in rows]
     for alert in alerts:
         alert["recipients"] = json.loads(alert["recipients"])
-    if principal.role != "coordinator":
+    if principal.role != "coordinator":  # addressed to them, and the file's rule holds today
+        today = platform.clock().date()
         alerts = [a for a in alerts
-                  if any(r["professional_id"] == principal.id for r in a["recipients"])]
+                  if any(r["professional_id"] == principal.id for r in a["recipients"])
+                  and access.reads_file(principal, _facts(platform, a["pathway_id"]), today)]
     return alerts
+
+
+def _facts(platform: Platform, pathway_id: str) -> PathwayFacts:
+    return PathwayFacts.of(platform.journal.pathway(UUID(pathway_id)))
 
 
 def alert(platform: Platform, principal: Principal, alert_id: UUID) -> dict[str, Any]:
