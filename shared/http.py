@@ -18,7 +18,7 @@ from shared import access
 from shared.access import PathwayFacts
 from shared.audit import Access, AuditLog
 from shared.auth import AuthenticationError, Principal, TokenVerifier
-from shared.events import Actor
+from shared.events import Actor, EventEnvelope
 from shared.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
@@ -147,7 +147,13 @@ def load_for_reading(platform: Platform, principal: Principal, pathway_id: UUID,
     outcome, pathway = "not_found", None
     try:
         pathway = platform.journal.pathway(pathway_id)
-        outcome = "allowed" if rule(principal, PathwayFacts.of(pathway), today) else "refused"
+        facts = PathwayFacts.of(pathway)
+        outcome = "allowed" if rule(principal, facts, today) else "refused"
+        visible = access.visible_episodes(principal, facts, today)
+        if outcome == "allowed" and visible and visible[-1] != facts.episodes[-1]:
+            # Another territory follows the person now: the file as it stood at the end of
+            # the last episode this reader may see.
+            pathway = platform.journal.pathway(pathway_id, version=visible[-1].last_version)
     finally:
         platform.audit.record(Access(
             at=datetime.now(UTC), actor_id=principal.id, actor_role=principal.role,
@@ -156,6 +162,16 @@ def load_for_reading(platform: Platform, principal: Principal, pathway_id: UUID,
     if outcome != "allowed" or pathway is None:
         raise PathwayNotFoundError("Parcours introuvable.", pathway_id=str(pathway_id))
     return pathway
+
+
+def visible_events(journal: Journal, principal: Principal, pathway_id: UUID,
+                   today: date) -> list[EventEnvelope]:
+    """The journal of the episodes this professional may read."""
+    facts = PathwayFacts.of(journal.pathway(pathway_id))
+    ranges = [(e.first_version, e.last_version)
+              for e in access.visible_episodes(principal, facts, today)]
+    return [event for event in journal.events_of(pathway_id)
+            if any(low <= event.stream_version <= high for low, high in ranges)]
 
 
 def reading(action: str, rule: Rule = access.reads_file) -> Callable[..., Pathway]:

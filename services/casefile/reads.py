@@ -10,10 +10,19 @@ from pydantic import AwareDatetime, BaseModel
 
 from shared import access
 from shared import events as ev
+from shared.access import PathwayFacts
 from shared.audit import AuditLog
 from shared.events import EventEnvelope
 from shared.events.values import CareCircleMember, Person
-from shared.http import Authenticated, JournalDep, SettingsDep, TodayDep, reading
+from shared.http import (
+    Authenticated,
+    JournalDep,
+    PrincipalDep,
+    SettingsDep,
+    TodayDep,
+    reading,
+    visible_events,
+)
 from shared.pathway.domain import Pathway
 from shared.pathway.errors import RuleBrokenError
 from shared.pathway.plans import PlanDiff, diff
@@ -26,7 +35,8 @@ def _file(action: str) -> Any:
     return Depends(reading(action))
 
 
-Coordinator = Depends(reading("access-log", lambda p, f, d: access.coordinates(p, f.territory)))
+Coordinator = Depends(reading("access-log", lambda p, f, d: p.role == "coordinator"
+                             and access.reads_file(p, f, d)))
 PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
 
 
@@ -122,16 +132,20 @@ def read(pathway_id: PathwayId, journal: JournalDep, settings: SettingsDep,
 
 
 @router.get("/journal")
-def journal_of(pathway_id: PathwayId, journal: JournalDep,
-               _: Annotated[Pathway, _file("journal")]) -> list[EventEnvelope]:
-    """Every event of the pathway in order, with its actor and both timestamps."""
-    return list(journal.events_of(pathway_id))
+def journal_of(pathway_id: PathwayId, journal: JournalDep, principal: PrincipalDep,
+               today: TodayDep, _: Annotated[Pathway, _file("journal")]) -> list[EventEnvelope]:
+    """Every event of the episodes you may read, in order, with its actor and both
+    timestamps."""
+    return visible_events(journal, principal, pathway_id, today)
 
 
 @router.get("/episodes")
-def episodes(pathway: Annotated[Pathway, _file("episodes")]) -> list[Episode]:
-    """The person's successive episodes: referral, decision, closure."""
-    return [Episode(**vars(e)) for e in pathway.episodes]
+def episodes(pathway: Annotated[Pathway, _file("episodes")], principal: PrincipalDep,
+             today: TodayDep) -> list[Episode]:
+    """The person's successive episodes you may read: referral, decision, closure."""
+    visible = {e.number for e in access.visible_episodes(principal, PathwayFacts.of(pathway),
+                                                          today)}
+    return [Episode(**vars(e)) for e in pathway.episodes if e.number in visible]
 
 
 @router.get("/care-circle")

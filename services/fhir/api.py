@@ -15,7 +15,7 @@ from fhir.resources.R4B.resource import Resource
 from services.fhir import resources as fhir
 from services.fhir import sources
 from services.fhir.timeline import episodes
-from shared.http import PrincipalDep, TodayDep, UnauthenticatedError, reading
+from shared.http import PrincipalDep, TodayDep, UnauthenticatedError, reading, visible_events
 from shared.pathway.domain import Pathway
 from shared.pathway.errors import PathwayError, PathwayNotFoundError
 
@@ -69,9 +69,12 @@ class Record:
     """Everything the resources of one person are built from."""
 
     def __init__(self, pathway: Pathway, request: Request) -> None:
-        journal = request.app.state.platform.journal
+        platform = request.app.state.platform
         self.pathway = pathway
-        self.episodes = episodes(sources.events_of(journal, pathway.id))
+        # Only the episodes this reader may see: another territory's stay the other territory
+        # did not share never leaves, here either.
+        self.episodes = episodes(visible_events(platform.journal, request.state.principal,
+                                                pathway.id, platform.clock().date()))
 
     def of_type(self, resource_type: str) -> list[Resource]:
         pid, territory = self.pathway.id, self.pathway.territory

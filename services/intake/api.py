@@ -29,6 +29,7 @@ from shared.http import (
     PrincipalDep,
     SettingsDep,
     TodayDep,
+    acting,
     command_result,
     event,
     forbid_unless,
@@ -98,6 +99,23 @@ def _told_to_readers_only(error: RuleBrokenError, journal: Journal, principal: P
     if access.reads_file(principal, facts, today):
         return error
     return RuleBrokenError(error.code, error.message)
+
+
+def _coordinated_here(principal: Principal, facts: PathwayFacts, day: date) -> bool:
+    return principal.role == "coordinator" and any(
+        e.territory == principal.territory for e in facts.episodes)
+
+
+@router.post("/pathways/{pathway_id}/sharing",
+             dependencies=[Depends(acting(_coordinated_here, "partager ces épisodes"))])
+def share_episodes(pathway_id: PathwayId, body: rq.Sharing, journal: JournalDep,
+                   meta: MetaDep, principal: PrincipalDep, response: Response) -> CommandResult:
+    """Share your territory's episodes of this person with the territory they move to, with
+    their consent; without it, each territory reads only its own episodes."""
+    shared = ev.EpisodesShared(from_territory=principal.territory or "",
+                               with_territory=body.with_territory,
+                               consent_given_on=body.consent_given_on)
+    return command_result(journal.share_episodes(pathway_id, shared, meta), response)
 
 
 @router.post("/pathways/{pathway_id}/identity", dependencies=[Coordinates])

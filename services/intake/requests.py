@@ -101,3 +101,12 @@ class Refusal(BaseModel):
 
     def payload(self) -> ev.AdmissionRefused:
         return ev.AdmissionRefused(**self.model_dump())
+
+
+class Sharing(BaseModel):
+    """The person moves to another territory and consents to its reading their file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    with_territory: NonEmpty = Field(description="Le territoire où la personne s'installe")
+    consent_given_on: date = Field(description="Date du consentement de la personne")

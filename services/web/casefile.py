@@ -80,7 +80,7 @@ def _dossier(request: Request, user: Principal, platform: Platform, pathway_id: 
     except PathwayNotFoundError as before:  # the file did not exist yet on that date
         return _dossier(request, user, platform, pathway_id, tab, None, status,
                         notice=f"{before.message} Voici le dossier aujourd'hui.", **context)
-    journal = [e for e in reads.journal(platform, pathway_id)
+    journal = [e for e in reads.file_journal(platform, user, pathway_id)
                if as_of is None or e.recorded_at <= as_of]
     today = as_of.date() if as_of else reads.today(platform)
     evaluations = [e for e in journal if e.type == "Evaluated"]

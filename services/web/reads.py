@@ -16,7 +16,7 @@ from shared import access
 from shared.access import PathwayFacts
 from shared.auth import Principal
 from shared.events import EventEnvelope
-from shared.http import Platform, Rule, load_for_reading
+from shared.http import Platform, Rule, load_for_reading, visible_events
 from shared.pathway.domain import Pathway
 from shared.pathway.errors import PathwayNotFoundError
 
@@ -37,7 +37,14 @@ def file(platform: Platform, principal: Principal, pathway_id: UUID, action: str
 
 
 def journal(platform: Platform, pathway_id: UUID) -> list[EventEnvelope]:
+    """The whole journal, for what a page shows of the current referral only."""
     return list(platform.journal.events_of(pathway_id))
+
+
+def file_journal(platform: Platform, principal: Principal,
+                 pathway_id: UUID) -> list[EventEnvelope]:
+    """The journal of the episodes this professional may read."""
+    return visible_events(platform.journal, principal, pathway_id, today(platform))
 
 
 def caseload_of(platform: Platform, manager_id: str) -> list[dict[str, Any]]:

@@ -307,6 +307,16 @@ class AlertResolved(Payload):
     cleared_by_event_id: UUID | None = None
 
 
+class EpisodesShared(Payload):
+    """The person moves to another territory: the coordinator of the territory that followed
+    them shares its episodes with the new one, with the person's consent. Without it, each
+    territory reads only its own episodes."""
+
+    from_territory: NonEmpty
+    with_territory: NonEmpty
+    consent_given_on: date
+
+
 class IdentityCorrected(Payload):
     """A coordinator corrected the person's identity traits set by the first referral."""
 
@@ -323,7 +333,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         Referred, Admitted, AdmissionRefused, CaseManagerAssigned, Waitlisted, Evaluated,
         PlanRevised, PlanValidated, MemberJoined, MemberLeft, Hospitalised, StayTransferred,
         Discharged, DischargeLetterReceived, FollowUpNoted, DysfunctionReported, AlertRaised,
-        AlertAcknowledged, AlertResolved, Closed, IdentityCorrected,
+        AlertAcknowledged, AlertResolved, Closed, IdentityCorrected, EpisodesShared,
     )
 }
 

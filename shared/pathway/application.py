@@ -88,6 +88,11 @@ class Journal(Application[UUID]):
             index = self.repository.get(PersonIndex.id_for(referral.person.ins))
         return self._run(index.pathway_id, lambda p: p.refer(referral, meta), None).id
 
+    def share_episodes(self, pathway_id: UUID, shared: ev.EpisodesShared, meta: Meta) -> Pathway:
+        """The person moves: the origin territory shares its episodes with the new one."""
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.share_episodes(shared, meta), None)
+
     def correct_identity(self, pathway_id: UUID, correction: ev.IdentityCorrected, meta: Meta,
                          expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)

@@ -57,6 +57,11 @@ class Episode:
     criteria_not_met: tuple[str, ...] = ()
     criteria_override: str | None = None
     last_fact_on: date | None = None
+    territory: str = ""
+    first_version: int = 0
+    last_version: int = 0
+    shared_with: frozenset[str] = frozenset()
+    """Other territories the origin territory's coordinator shared this episode with."""
 
     @property
     def ended_on(self) -> date | None:
@@ -165,6 +170,18 @@ class Pathway(BaseAggregate[UUID]):
         ended_on = self.episodes[-1].ended_on
         self._dated(referral.referred_on, meta, (ended_on, "la fin de l'épisode précédent"))
         self._record(referral, meta)
+
+    def share_episodes(self, shared: ev.EpisodesShared, meta: Meta) -> None:
+        """The origin territory's coordinator shares its episodes with the territory the
+        person moves to, with the person's consent."""
+        if not any(e.territory == shared.from_territory for e in self.episodes):
+            raise RuleBrokenError("sharing.no_episode",
+                                  "Ce territoire n'a suivi aucun épisode de cette personne.")
+        if shared.with_territory == shared.from_territory:
+            raise RuleBrokenError("sharing.same_territory",
+                                  "Les épisodes appartiennent déjà à ce territoire.")
+        self._dated(shared.consent_given_on, meta)
+        self._record(shared, meta)
 
     def correct_identity(self, correction: ev.IdentityCorrected, meta: Meta) -> None:
         self._dated(correction.birth_date, meta)
@@ -461,7 +478,7 @@ class Pathway(BaseAggregate[UUID]):
     def when(self, event: PathwayEvent) -> None:
         payload = event.data
         if isinstance(payload, ev.Referred):
-            self._begin_episode(payload)
+            self._begin_episode(payload, event.originator_version)
         else:
             evolve(self.state, payload, event.event_id, event.occurred_at, event.actor.id)
         if not isinstance(payload, ALERT_PAYLOADS):
@@ -471,7 +488,12 @@ class Pathway(BaseAggregate[UUID]):
                 day = local_day(fact)
                 last = self.episodes[-1].last_fact_on
                 self.episodes[-1].last_fact_on = max(last, day) if last else day
+        self.episodes[-1].last_version = event.originator_version
         match payload:
+            case ev.EpisodesShared():
+                for episode in self.episodes:
+                    if episode.territory == payload.from_territory:
+                        episode.shared_with = episode.shared_with | {payload.with_territory}
             case ev.IdentityCorrected() if self.person is not None:
                 self.person = self.person.model_copy(update=payload.model_dump(
                     include={"family_name", "given_names", "birth_date", "sex"}))
@@ -527,7 +549,7 @@ class Pathway(BaseAggregate[UUID]):
             case _:
                 self._when_hospital_feed(payload)
 
-    def _begin_episode(self, referral: ev.Referred) -> None:
+    def _begin_episode(self, referral: ev.Referred, version: int) -> None:
         if self.person is None:
             self.person = referral.person
         else:  # the traits stay those of the first referral; where the person lives may change
@@ -538,7 +560,8 @@ class Pathway(BaseAggregate[UUID]):
         self.status = Status.AWAITING_DECISION
         self.episodes.append(Episode(
             len(self.episodes) + 1, referral.referred_on, referral.referrer.name,
-            referral.referrer.id, criteria_not_met=tuple(referral.criteria.not_met())))
+            referral.referrer.id, criteria_not_met=tuple(referral.criteria.not_met()),
+            territory=referral.territory, first_version=version))
         self.admitted_on = self.case_manager_id = self.waiting_rank = None
         self.open_stay = None
         self.care_circle, self.follow_up, self.alerts = [], FollowUp(), {}

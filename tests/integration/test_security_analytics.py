@@ -3,7 +3,6 @@ through the API and the rules engine, goes through the relay; the topic is then 
 searched for every fictitious name, INS, identifier, text and exact date that was used."""
 
 import json
-import random
 import re
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -22,6 +21,7 @@ from shared.projecting import LogProjector, prepare
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
 from tests.conftest import bearer
+from tests.e2e.conftest import referral_json
 from tests.integration.kafka_helpers import read_topic
 
 KEY = b"integration-test-key"
@@ -61,7 +61,7 @@ def test_the_analytics_topic_holds_nothing_that_names_or_links_back(
 
         api.put(f"/territories/{f.TERRITORY}/case-managers/gc-1",
                 json={"name": "Gestionnaire Un"}).raise_for_status()
-        referrals = [_dump(f.referral(random.Random(seed))) for seed in (11, 12)]
+        referrals = [referral_json(seed) for seed in (11, 12)]
         pathways = [send("/pathways", r)["pathway_id"] for r in referrals]
         p = pathways[0]
         send(f"/pathways/{p}/admission", {"decided_on": "2026-01-20", "case_manager_id": "gc-1"})

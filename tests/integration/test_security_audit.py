@@ -1,7 +1,6 @@
 """Finding 4 on PostgreSQL: the application's role may only append to the read audit and read
 it; the audit belongs to another role, made by infra/postgres.sh; the chain verifies."""
 
-import random
 import uuid
 from collections.abc import Iterator
 
@@ -12,12 +11,11 @@ from typer.testing import CliRunner
 
 from parcours.cli import app as cli
 from parcours.web import create_app
-from shared import fictitious as f
 from shared.audit import AuditLog, AuditSetupError
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
 from tests.conftest import bearer
-from tests.e2e.api import dump
+from tests.e2e.conftest import open_territory, referral_json
 
 COORDINATOR = bearer("coord-1", "coordinator")
 
@@ -38,8 +36,8 @@ TAMPERING = [
 def reads(settings: Settings) -> Iterator[str]:
     """A referral read through the API (distributed mode), so the audit has records."""
     with TestClient(create_app(settings), headers=COORDINATOR) as api:
-        pathway = api.post("/pathways", json=dump(f.referral(random.Random(5)))).json()[
-            "pathway_id"]
+        open_territory(api, COORDINATOR)
+        pathway = api.post("/pathways", json=referral_json(5)).json()["pathway_id"]
         for _ in range(3):
             assert api.get(f"/pathways/{pathway}").status_code == 200
         assert api.get("/caseload/awaiting-decision").status_code == 200

@@ -49,6 +49,8 @@ PAYLOADS = [
     ev.AlertAcknowledged(alert_id=uuid4(), comment="Vu"),
     ev.DischargeLetterReceived(received_on=date(2026, 3, 9)),
     ev.AlertResolved(alert_id=uuid4()),
+    ev.EpisodesShared(from_territory="dac-a", with_territory="dac-b",
+                      consent_given_on=date(2026, 7, 12)),
     ev.IdentityCorrected(family_name="Fictif", given_names="Jeanne", birth_date=date(1941, 2, 3),
                          sex="F", reason="Nom d'usage saisi à la place du nom de naissance"),
     ev.AdmissionRefused(
