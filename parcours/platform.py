@@ -9,10 +9,11 @@ from projections.caseload.projection import CaseloadProjection
 from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
-from projections.ruptures.scheduler import Clock, Scheduler, system_clock
+from projections.ruptures.scheduler import Scheduler
 from services.notifications.service import build_embedded
 from shared.audit import AuditLog
 from shared.auth import verifier_for
+from shared.clock import Clock, system_clock
 from shared.http import Platform
 from shared.pathway.application import Journal, read_log
 from shared.projecting import LogProjector, Projection, prepare
@@ -54,23 +55,24 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
             prepare(views, make(settings))
         return platform
     projections = {name: make(settings) for name, make in PROJECTIONS.items()}
-    notifications = build_embedded(views, clock=clock)
-    projectors = [LogProjector(partial(read_log, journal), views, projection)
-                  for projection in [*projections.values(), notifications.projection]]
-    ruptures = projections["ruptures"]
-    assert isinstance(ruptures, RupturesProjection)
-    scheduler = Scheduler(views, journal, ruptures, clock)
+    projectors: list[LogProjector] = []
 
     def catch_up() -> None:
         for projector in projectors:
             projector.catch_up()
+
+    notifications = build_embedded(views, clock=clock, catch_up=catch_up)
+    projectors += [LogProjector(partial(read_log, journal), views, projection)
+                   for projection in [*projections.values(), notifications.projection]]
+    ruptures = projections["ruptures"]
+    assert isinstance(ruptures, RupturesProjection)
+    scheduler = Scheduler(views, journal, ruptures, clock)
 
     def tick() -> None:
         catch_up()
         if scheduler.fire_due():
             catch_up()
 
-    notifications.catch_up = catch_up
     platform.catch_up, platform.tick = catch_up, tick
     platform.services["notifications"] = notifications
     return platform

@@ -13,7 +13,6 @@ from projections.caseload.api import router as caseload_router
 from projections.contacts.api import router as contacts_router
 from projections.dysfunctions.api import router as dysfunctions_router
 from projections.ruptures.api import router as alerts_router
-from projections.ruptures.scheduler import Clock, system_clock
 from services.casefile.api import router as casefile_router
 from services.casefile.reads import router as casefile_reads
 from services.fhir.api import router as fhir_router
@@ -25,6 +24,7 @@ from services.web import app as web_pages
 from services.web import docs as web_docs
 from shared import openapi
 from shared.audit_http import AuditResponses
+from shared.clock import Clock, system_clock
 from shared.http import install_error_handlers
 from shared.settings import Settings
 

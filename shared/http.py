@@ -18,6 +18,7 @@ from shared import access
 from shared.access import PathwayFacts
 from shared.audit import Access, AuditLog
 from shared.auth import AuthenticationError, Principal, TokenVerifier
+from shared.clock import Clock, system_clock
 from shared.events import Actor, EventEnvelope
 from shared.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from shared.pathway.application import Journal
@@ -35,8 +36,6 @@ from shared.sqldb import Database
 P = TypeVar("P", bound=BaseModel)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -48,7 +47,7 @@ class Platform:
     views: Database
     verifier: TokenVerifier
     audit: AuditLog
-    clock: Callable[[], datetime] = _utc_now
+    clock: Clock = system_clock
     catch_up: Callable[[], object] = lambda: None
     tick: Callable[[], object] = lambda: None
     """Embedded mode: catch up the views and fire the alerts that fell due."""

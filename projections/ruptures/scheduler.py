@@ -5,12 +5,12 @@ crash, a restart or a replay records nothing new: an alert fires once per occurr
 
 import json
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from projections.ruptures.projection import FIRED, LAPSED, PENDING, RupturesProjection
 from shared import events as ev
+from shared.clock import Clock, system_clock
 from shared.events import values
 from shared.failpoints import failpoint
 from shared.pathway.application import Journal
@@ -18,14 +18,11 @@ from shared.pathway.errors import ConcurrentChangeError, PathwayError
 from shared.sqldb import Database
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 ALERT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:parcours:alert")
 
 
 
 
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def alert_id(dedup_key: str) -> UUID:

@@ -4,17 +4,17 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel
 
 from shared import access
 from shared import events as ev
 from shared.access import PathwayFacts
-from shared.audit import AuditLog
 from shared.events import EventEnvelope
 from shared.events.values import CareCircleMember, Person
 from shared.http import (
+    AuditDep,
     Authenticated,
     JournalDep,
     PrincipalDep,
@@ -212,7 +212,6 @@ class AccessRecord(BaseModel):
 
 
 @router.get("/access-log")
-def access_log(pathway: Annotated[Pathway, Coordinator], request: Request) -> list[AccessRecord]:
+def access_log(pathway: Annotated[Pathway, Coordinator], audit: AuditDep) -> list[AccessRecord]:
     """Who read this person's file, when, from where, and whether it was allowed."""
-    audit: AuditLog = request.app.state.platform.audit
     return [AccessRecord.model_validate(r) for r in audit.of_pathway(str(pathway.id))]

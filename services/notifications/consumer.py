@@ -6,15 +6,12 @@ never loses an alert nor takes it in twice. Copies the relay may publish at a ne
 dropped by the stream version check of ``apply_batch`` and, whatever their version, by the
 alert id: an alert already known adds nothing."""
 
-from collections.abc import Callable
-from datetime import datetime
 
 from services.notifications import store
 from services.notifications.preferences import DEFAULT
+from shared.clock import Clock
 from shared.events import AlertRaised, EventEnvelope
 from shared.sqldb import Tx
-
-Clock = Callable[[], datetime]
 
 RAISED, ACKNOWLEDGED, RESOLVED = "AlertRaised", "AlertAcknowledged", "AlertResolved"
 

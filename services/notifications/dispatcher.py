@@ -8,22 +8,21 @@ tests move it forward instead of sleeping through the backoff."""
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 
 from services.notifications import store
 from services.notifications.retry import RetryPolicy
 from services.notifications.sending import Outcome, Sender
+from shared.clock import Clock, system_clock
 from shared.failpoints import failpoint
 from shared.sqldb import Database
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+utc_now = system_clock
 
 
 class Dispatcher:

@@ -7,7 +7,6 @@ platform-wide secret that one leaked receiver would give away for everyone."""
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from services.notifications import store
 from services.notifications.consumer import NotificationsProjection
@@ -18,12 +17,12 @@ from services.notifications.sending import Sender
 from services.notifications.settings import NotificationSettings
 from services.notifications.sse import Hub
 from services.notifications.webhook import WebhookSender
+from shared.clock import Clock
 from shared.projecting import prepare
 from shared.sqldb import Database
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 
 
 @dataclass
@@ -43,8 +42,8 @@ class NotificationService:
         return DispatcherThread(self.dispatcher, self.settings.dispatch_interval_s)
 
 
-def build(db: Database, settings: NotificationSettings,
-          clock: Clock = utc_now) -> NotificationService:
+def build(db: Database, settings: NotificationSettings, clock: Clock = utc_now,
+          catch_up: Callable[[], object] = lambda: None) -> NotificationService:
     projection = NotificationsProjection(clock)
     prepare(db, projection)
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
@@ -63,12 +62,14 @@ def build(db: Database, settings: NotificationSettings,
     }
     policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s, settings.backoff_cap_s)
     dispatcher = Dispatcher(db, senders, policy, clock, settings.claim_s)
-    return NotificationService(db, settings, projection, dispatcher, Hub(), clock)
+    return NotificationService(db, settings, projection, dispatcher, Hub(), clock, catch_up)
 
 
 def build_embedded(db: Database, settings: NotificationSettings | None = None,
-                   clock: Clock = utc_now) -> NotificationService:
-    return build(db, settings or NotificationSettings(), clock)
+                   clock: Clock = utc_now,
+                   catch_up: Callable[[], object] = lambda: None) -> NotificationService:
+    """``catch_up``: brings the embedded views up to the journal before a read."""
+    return build(db, settings or NotificationSettings(), clock, catch_up)
 
 
 def build_distributed(db: Database, settings: NotificationSettings,
