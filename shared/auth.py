@@ -64,6 +64,21 @@ class TokenVerifier:
             raise AuthenticationError(f"unusable token: {type(error).__name__}") from None
         return self._principal(claims)
 
+    def nonce_of(self, id_token: str, client_id: str) -> str:
+        """The nonce of an OpenID Connect ID token from our provider, issued to this client."""
+        try:
+            key = (self.jwks.get_signing_key_from_jwt(id_token).key if self.jwks
+                   else self.public_key)
+            claims = jwt.decode(id_token, key, algorithms=ALGORITHMS, audience=client_id,
+                                issuer=self.issuer,
+                                options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+        except Exception as error:
+            raise AuthenticationError(f"bad ID token: {type(error).__name__}") from None
+        nonce = claims.get("nonce")
+        if not isinstance(nonce, str):
+            raise AuthenticationError("the ID token has no nonce")
+        return nonce
+
     def _principal(self, claims: dict[str, Any]) -> Principal:
         issued, expires = claims.get("iat"), claims.get("exp")
         if not all(isinstance(v, int | float) and not isinstance(v, bool)

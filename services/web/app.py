@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from services.web import alerts, casefile, coordination, guard, referrals, signin
+from services.web import alerts, casefile, coordination, guard, oidc, referrals, signin
 from services.web.sessions import Session, Sessions
 from services.web.settings import WebSettings
 from shared.http import ForbiddenError
@@ -34,8 +34,9 @@ def is_page(path: str) -> bool:
 
 def install(app: FastAPI, settings: Settings) -> None:
     web = WebSettings()
+    app.state.web_settings = web
     app.state.web_sessions = Sessions(web.key(settings.data_dir), web.idle_minutes * 60)
-    for pages in (signin, casefile, alerts, referrals, coordination):
+    for pages in (signin, oidc, casefile, alerts, referrals, coordination):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     json_handlers = dict(app.exception_handlers)

@@ -35,6 +35,13 @@ class Sessions:
     def _sign(self, raw: bytes) -> str:
         return hmac.new(self.key, raw, hashlib.sha256).hexdigest()
 
+    def sign(self, raw: bytes) -> str:
+        """A signature of anything the pages hand the browser to give back unchanged."""
+        return self._sign(raw)
+
+    def signed(self, raw: bytes, signature: str) -> bool:
+        return hmac.compare_digest(self._sign(raw), signature)
+
     def encode(self, session: Session) -> str:
         p = session.principal
         raw = json.dumps({"sid": session.sid, "id": p.id, "name": p.name, "role": p.role,

@@ -14,6 +14,16 @@ class WebSettings(BaseSettings):
     idle_minutes: int = 30
     """A session ends after this much inactivity."""
     time_zone: str = "Europe/Paris"
+    oidc_issuer: str | None = None
+    """The identity provider's issuer URL; its /.well-known/openid-configuration is read."""
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    """Absent for a public client: PKCE alone proves the code is ours."""
+    oidc_scope: str = "openid profile"
+
+    @property
+    def oidc(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     def key(self, data_dir: Path) -> bytes:
         if self.session_key is not None:

@@ -43,7 +43,8 @@ def sign_in_form(request: Request, platform: PlatformDep) -> Response:
     nonce = secrets.token_urlsafe(16)
     embedded = platform.settings.dev_key_path() is not None
     response = page(request, "connexion.html", users=list(devauth.DEMO_USERS.values()),
-                    embedded=embedded, pre_csrf=sessions_of(request).csrf_token(
+                    embedded=embedded, oidc=request.app.state.web_settings.oidc,
+                    pre_csrf=sessions_of(request).csrf_token(
                         Session(nonce, Principal("", "", "referrer", None), 0)),
                     reason=request.query_params.get("motif"))
     response.set_cookie(PRE_COOKIE, nonce, httponly=True, samesite="strict",
