@@ -16,25 +16,9 @@ from fastapi.responses import HTMLResponse
 
 from shared.auth import DevelopmentKeyError, Principal, development_key, sign
 from shared.events.values import NonEmpty
-from shared.fictitious import TERRITORY
+from shared.fictitious import DEMO_USERS
 from shared.http import ForbiddenError
 from shared.settings import Settings
-
-DEMO_USERS = {
-    user.id: user
-    for user in (
-        Principal("coord-demo", "Coordination Val-Fictif", "coordinator", TERRITORY),
-        Principal("gc-anne", "Anne Fictif", "case_manager", TERRITORY),
-        Principal("gc-bruno", "Bruno Exemple", "case_manager", TERRITORY),
-        Principal("gc-claire", "Claire Modèle", "case_manager", TERRITORY),
-        Principal("gc-david", "David Témoin", "case_manager", TERRITORY),
-        Principal("gc-essai", "Gaëlle Essai (parcours d'essai du README)", "case_manager",
-                  TERRITORY),
-        Principal("dr-fictif", "Dr Fictif (médecin orienteur)", "referrer", None),
-        Principal("analyste-demo", "Analyste des indicateurs", "analyst", None),
-        Principal("admin-demo", "Administration", "administrator", None),
-    )
-}
 
 
 def token_for(settings: Settings, principal: Principal) -> str:

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from shared import events as ev
 from shared import ins
+from shared.auth import Principal
 from shared.events import values
 
 FAMILY_NAMES = ["Fictif", "Exemple", "Modèle", "Témoin", "Essai", "Maquette", "Prototype"]
@@ -177,3 +178,21 @@ def fictitious_ins_for(rng: random.Random, sex: str, birth_date: date) -> str:
     first_13 = (f"{digit}{birth_date.year % 100:02d}{birth_date.month:02d}99"
                 f"{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}")
     return ins.with_key(first_13)
+
+
+# The demo's users, for the development set-up's sign-in (never a real identity).
+DEMO_USERS = {
+    user.id: user
+    for user in (
+        Principal("coord-demo", "Coordination Val-Fictif", "coordinator", TERRITORY),
+        Principal("gc-anne", "Anne Fictif", "case_manager", TERRITORY),
+        Principal("gc-bruno", "Bruno Exemple", "case_manager", TERRITORY),
+        Principal("gc-claire", "Claire Modèle", "case_manager", TERRITORY),
+        Principal("gc-david", "David Témoin", "case_manager", TERRITORY),
+        Principal("gc-essai", "Gaëlle Essai (parcours d'essai du README)", "case_manager",
+                  TERRITORY),
+        Principal("dr-fictif", "Dr Fictif (médecin orienteur)", "referrer", None),
+        Principal("analyste-demo", "Analyste des indicateurs", "analyst", None),
+        Principal("admin-demo", "Administration", "administrator", None),
+    )
+}

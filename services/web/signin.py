@@ -4,7 +4,6 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from parcours import devauth
 from services.web.guard import (
     PRE_COOKIE,
     CsrfError,
@@ -19,6 +18,7 @@ from services.web.guard import (
 from services.web.render import page
 from services.web.sessions import Session
 from shared.auth import Principal
+from shared.fictitious import DEMO_USERS
 from shared.http import ForbiddenError
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +42,7 @@ def sign_in_form(request: Request, platform: PlatformDep) -> Response:
 
     nonce = secrets.token_urlsafe(16)
     embedded = platform.settings.dev_key_path() is not None
-    response = page(request, "connexion.html", users=list(devauth.DEMO_USERS.values()),
+    response = page(request, "connexion.html", users=list(DEMO_USERS.values()),
                     embedded=embedded, oidc=request.app.state.web_settings.oidc,
                     pre_csrf=sessions_of(request).csrf_token(
                         Session(nonce, Principal("", "", "referrer", None), 0)),
@@ -66,10 +66,10 @@ async def sign_in(request: Request) -> Response:
         raise CsrfError()
     if platform.settings.dev_key_path() is None:
         raise ForbiddenError("La connexion passe par le fournisseur d'identité.")
-    principal = devauth.DEMO_USERS.get(str(form.get("user", "")))
+    principal = DEMO_USERS.get(str(form.get("user", "")))
     if principal is None:
         return page(request, "connexion.html", status=422,
-                    users=list(devauth.DEMO_USERS.values()), embedded=True,
+                    users=list(DEMO_USERS.values()), embedded=True,
                     pre_csrf=token, errors={"user": "Choisissez un utilisateur de la liste."})
     session = sessions.start(principal)
     response = see_other(HOMES.get(principal.role, "/accueil"))
