@@ -8,17 +8,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from services.hl7.ack import acknowledgement
 from services.hl7.mapping import HospitalCommand, Sender, command_for
 from services.hl7.messages import AdtMessage, Header, MessageRejectedError, parse
 from services.hl7.store import IntakeStore
-from shared import ins
 from shared.events import Actor
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
-from shared.pathway.domain import PersonIndex, Status
+from shared.pathway.domain import Status
 from shared.pathway.errors import ConcurrentChangeError, PathwayError
 from shared.settings import Settings
 
@@ -114,14 +111,10 @@ class AdtIntake:
 # -- the journal calls ----------------------------------------------------------------------
 
 def _active_pathway(journal: Journal, value: str, territory: str) -> UUID | None:
-    normalised = ins.normalise(value)
-    if not ins.is_valid(normalised):
+    pathway_id = journal.pathway_of_person(value)
+    if pathway_id is None:
         return None
-    try:
-        index: PersonIndex = journal.repository.get(PersonIndex.id_for(normalised))
-    except AggregateNotFoundError:
-        return None
-    pathway = journal.pathway(index.pathway_id)
+    pathway = journal.pathway(pathway_id)
     if pathway.status is not Status.ACTIVE or pathway.territory != territory:
         return None
     return pathway.id

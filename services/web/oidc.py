@@ -7,8 +7,6 @@ endpoint. The access token is checked by the same verifier as the API's bearer t
 audience, keys, lifetime, the ``role`` and ``territory`` claims); the ID token's nonce must be
 ours. Then the session starts as for any sign-in."""
 
-import base64
-import json
 import time
 from functools import lru_cache
 from typing import Any
@@ -114,20 +112,9 @@ def _refused(request: Request, message: str) -> Response:
 
 
 def _sealed(request: Request, flow: dict[str, Any]) -> str:
-    raw = json.dumps(flow, separators=(",", ":")).encode()
-    signature = sessions_of(request).sign(b"oidc:" + raw)
-    return base64.urlsafe_b64encode(raw).decode() + "." + signature
+    return sessions_of(request).seal(flow, purpose=b"oidc:")
 
 
 def _opened(request: Request, value: str | None) -> dict[str, Any] | None:
-    if not value or "." not in value:
-        return None
-    body, signature = value.rsplit(".", 1)
-    try:
-        raw = base64.urlsafe_b64decode(body.encode())
-    except ValueError:
-        return None
-    if not sessions_of(request).signed(b"oidc:" + raw, signature):
-        return None
-    flow: dict[str, Any] = json.loads(raw)
-    return flow if time.time() - float(flow["at"]) <= FLOW_S else None
+    flow = sessions_of(request).unseal(value, purpose=b"oidc:")
+    return flow if flow and time.time() - float(flow["at"]) <= FLOW_S else None

@@ -12,6 +12,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request, Response
 
@@ -35,22 +36,13 @@ class Sessions:
     def _sign(self, raw: bytes) -> str:
         return hmac.new(self.key, raw, hashlib.sha256).hexdigest()
 
-    def sign(self, raw: bytes) -> str:
-        """A signature of anything the pages hand the browser to give back unchanged."""
-        return self._sign(raw)
+    def seal(self, data: dict[str, object], purpose: bytes = b"") -> str:
+        """What the pages hand the browser to give back unchanged: JSON, signed."""
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode() + "." + self._sign(purpose + raw)
 
-    def signed(self, raw: bytes, signature: str) -> bool:
-        return hmac.compare_digest(self._sign(raw), signature)
-
-    def encode(self, session: Session) -> str:
-        p = session.principal
-        raw = json.dumps({"sid": session.sid, "id": p.id, "name": p.name, "role": p.role,
-                          "territory": p.territory, "seen": session.seen},
-                         separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode() + "." + self._sign(raw)
-
-    def decode(self, value: str | None, now: float | None = None) -> Session | None:
-        """The session, or None when the cookie is missing, tampered with or idle too long."""
+    def unseal(self, value: str | None, purpose: bytes = b"") -> dict[str, Any] | None:
+        """The sealed data, or None when missing or tampered with."""
         if not value or "." not in value:
             return None
         body, signature = value.rsplit(".", 1)
@@ -58,10 +50,20 @@ class Sessions:
             raw = base64.urlsafe_b64decode(body.encode())
         except ValueError:
             return None
-        if not hmac.compare_digest(self._sign(raw), signature):
+        if not hmac.compare_digest(self._sign(purpose + raw), signature):
             return None
-        data = json.loads(raw)
-        if (now or time.time()) - float(data["seen"]) > self.idle_s:
+        data: dict[str, Any] = json.loads(raw)
+        return data
+
+    def encode(self, session: Session) -> str:
+        p = session.principal
+        return self.seal({"sid": session.sid, "id": p.id, "name": p.name, "role": p.role,
+                          "territory": p.territory, "seen": session.seen})
+
+    def decode(self, value: str | None, now: float | None = None) -> Session | None:
+        """The session, or None when the cookie is missing, tampered with or idle too long."""
+        data = self.unseal(value)
+        if data is None or (now or time.time()) - float(data["seen"]) > self.idle_s:
             return None
         principal = Principal(data["id"], data["name"], data["role"], data["territory"])
         return Session(data["sid"], principal, float(data["seen"]))

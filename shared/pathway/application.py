@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import strtobool
 
 from shared import events as ev
+from shared import ins
 from shared.events import EventEnvelope
 from shared.pathway.commands import SYSTEM, Delays, Meta, Policy
 from shared.pathway.dates import DEFAULT_TIME_ZONE, moment
@@ -349,6 +350,18 @@ class Journal(Application[UUID]):
             raise PathwayNotFoundError("Ce parcours n'existait pas encore à cette date.",
                                        pathway_id=str(pathway_id))
         return self.pathway(pathway_id, version=max(versions))
+
+    def pathway_of_person(self, ins_value: str) -> UUID | None:
+        """The pathway of the person with this INS (typed with spaces or not), if Parcours
+        follows or followed them."""
+        normalised = ins.normalise(ins_value)
+        if not ins.is_valid(normalised):
+            return None
+        try:
+            index: PersonIndex = self.repository.get(PersonIndex.id_for(normalised))
+        except AggregateNotFoundError:
+            return None
+        return index.pathway_id
 
     def territory(self, code: str) -> Territory:
         try:
