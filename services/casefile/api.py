@@ -1,7 +1,8 @@
 """The case manager's commands on a pathway: each route turns its request into a use case of
 the journal."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -19,29 +20,15 @@ from shared.http import (
     acting,
     command_result,
 )
-from shared.pathway.domain import ReceivedValidation
+from shared.pathway.application import Journal
+from shared.pathway.commands import Meta
+from shared.pathway.domain import Pathway, ReceivedValidation
 from shared.pathway.errors import ImplausibleInputError
 
 router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
                    dependencies=[Authenticated])
 PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
 ValidatesPlan = Depends(acting(access.validates_plan, "valider ce PSI"))
-
-
-@router.post("/evaluations", dependencies=[Follows])
-def evaluate(pathway_id: PathwayId, body: rq.Evaluation, journal: JournalDep, meta: MetaDep,
-             expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """Record a multidimensional evaluation (scale results as numbers only)."""
-    return command_result(journal.evaluate(pathway_id, body.payload(), meta, expected),
-                          response)
-
-
-@router.post("/plan-revisions", dependencies=[Follows])
-def revise_plan(pathway_id: PathwayId, body: rq.PlanRevision, journal: JournalDep,
-                meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """Record a new revision of the service plan (PSI); earlier revisions are kept."""
-    return command_result(journal.revise_plan(pathway_id, body.payload(), meta, expected),
-                          response)
 
 
 @router.post("/plan-revisions/{revision}/validation", dependencies=[ValidatesPlan])
@@ -57,61 +44,12 @@ def validate_plan(pathway_id: PathwayId, revision: int, body: rq.Validation,
     return command_result(pathway, response)
 
 
-@router.post("/care-circle", dependencies=[Follows])
-def join(pathway_id: PathwayId, body: rq.Joining, journal: JournalDep, meta: MetaDep,
-         expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """A professional or relative joins the care circle with a role."""
-    return command_result(journal.join_care_circle(pathway_id, body.payload(), meta, expected),
-                          response)
-
-
 @router.post("/care-circle/{member_id}/departure", dependencies=[Follows])
 def leave(pathway_id: PathwayId, member_id: NonEmpty, body: rq.Departure, journal: JournalDep,
           meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
     """A member leaves the care circle."""
     pathway = journal.leave_care_circle(pathway_id, body.payload(member_id), meta, expected)
     return command_result(pathway, response)
-
-
-@router.post("/hospitalisations", dependencies=[Follows])
-def hospitalise(pathway_id: PathwayId, body: rq.Hospitalisation, journal: JournalDep,
-                meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """Record a hospital admission (possibly late: its date is the real admission date)."""
-    return command_result(journal.hospitalise(pathway_id, body.payload(), meta, expected),
-                          response)
-
-
-@router.post("/hospitalisations/transfer", dependencies=[Follows])
-def transfer_stay(pathway_id: PathwayId, body: rq.StayTransfer, journal: JournalDep,
-                  meta: MetaDep, expected: ExpectedVersionDep,
-                  response: Response) -> CommandResult:
-    """Record a transfer of the open stay to another establishment."""
-    return command_result(journal.transfer_stay(pathway_id, body.payload(), meta, expected),
-                          response)
-
-
-@router.post("/discharges", dependencies=[Follows])
-def discharge(pathway_id: PathwayId, body: rq.Discharge, journal: JournalDep, meta: MetaDep,
-              expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """Record the discharge that ends the open hospital stay."""
-    return command_result(journal.discharge(pathway_id, body.payload(), meta, expected),
-                          response)
-
-
-@router.post("/discharge-letter", dependencies=[Follows])
-def receive_letter(pathway_id: PathwayId, body: rq.DischargeLetter, journal: JournalDep,
-                   meta: MetaDep, expected: ExpectedVersionDep,
-                   response: Response) -> CommandResult:
-    """Record that the discharge letter (lettre de liaison) arrived."""
-    pathway = journal.receive_discharge_letter(pathway_id, body.payload(), meta, expected)
-    return command_result(pathway, response)
-
-
-@router.post("/notes", dependencies=[Follows])
-def note(pathway_id: PathwayId, body: rq.Note, journal: JournalDep, meta: MetaDep,
-         expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """Record a contact with the person, the family or a professional."""
-    return command_result(journal.note(pathway_id, body.payload(), meta, expected), response)
 
 
 @router.post("/dysfunctions", dependencies=[Follows])
@@ -128,9 +66,43 @@ def report(pathway_id: PathwayId, body: rq.DysfunctionReport, journal: JournalDe
     return command_result(pathway, response)
 
 
-@router.post("/closure", dependencies=[Follows])
-def close(pathway_id: PathwayId, body: rq.Closure, journal: JournalDep, meta: MetaDep,
-          expected: ExpectedVersionDep, response: Response) -> CommandResult:
-    """Close the episode; it accepts no more events and its place goes to the waiting list."""
-    return command_result(journal.close_episode(pathway_id, body.payload(), meta, expected),
-                          response)
+Request = TypeVar("Request", bound=rq.Request)
+UseCase = Callable[[Journal, UUID, Any, Meta, int | None], Pathway]
+
+
+def _command(model: type[Request], use_case: UseCase, summary: str) -> Callable[..., Any]:
+    """A route that turns its request into the use case's payload, for whoever follows the
+    person; ``If-Match`` makes it conditional on the version."""
+    def run(pathway_id: PathwayId, body: model, journal: JournalDep,  # type: ignore[valid-type]
+            meta: MetaDep, expected: ExpectedVersionDep, response: Response) -> CommandResult:
+        payload = body.payload()  # type: ignore[attr-defined]  # each model has its own
+        return command_result(use_case(journal, pathway_id, payload, meta, expected), response)
+    run.__doc__ = summary
+    return run
+
+
+COMMANDS: tuple[tuple[str, type[Any], UseCase, str], ...] = (
+    ("/evaluations", rq.Evaluation, Journal.evaluate,
+     "Record a multidimensional evaluation (scale results as numbers only)."),
+    ("/plan-revisions", rq.PlanRevision, Journal.revise_plan,
+     "Record a new revision of the service plan (PSI); earlier revisions are kept."),
+    ("/care-circle", rq.Joining, Journal.join_care_circle,
+     "A professional or relative joins the care circle with a role."),
+    ("/hospitalisations", rq.Hospitalisation, Journal.hospitalise,
+     "Record a hospital admission (possibly late: its date is the real admission date)."),
+    ("/hospitalisations/transfer", rq.StayTransfer, Journal.transfer_stay,
+     "Record a transfer of the open stay to another establishment."),
+    ("/discharges", rq.Discharge, Journal.discharge,
+     "Record the discharge that ends the open hospital stay."),
+    ("/discharge-letter", rq.DischargeLetter, Journal.receive_discharge_letter,
+     "Record that the discharge letter (lettre de liaison) arrived."),
+    ("/notes", rq.Note, Journal.note,
+     "Record a contact with the person, the family or a professional."),
+    ("/closure", rq.Closure, Journal.close_episode,
+     "Close the episode; it accepts no more events and its place goes to the waiting list."),
+)
+"""The case file's commands that need nothing but their request: path, request model, use
+case, and the line the OpenAPI description shows."""
+for _path, _model, _use_case, _summary in COMMANDS:
+    router.add_api_route(_path, _command(_model, _use_case, _summary), methods=["POST"],
+                         dependencies=[Follows], name=_use_case.__name__)

@@ -8,12 +8,13 @@ audience, keys, lifetime, the ``role`` and ``territory`` claims); the ID token's
 ours. Then the session starts as for any sign-in."""
 
 import time
+import warnings
 from functools import lru_cache
 from typing import Any
 
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.deprecate import AuthlibDeprecationWarning
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -21,6 +22,10 @@ from services.web.guard import platform_of, sessions_of
 from services.web.render import page
 from services.web.settings import WebSettings
 from shared.auth import AuthenticationError
+
+with warnings.catch_warnings():  # Authlib 1.x announces a move of this client to "httpx2"
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client import OAuth2Client
 
 router = APIRouter(include_in_schema=False)
 FLOW_COOKIE = "parcours_oidc"
