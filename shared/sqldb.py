@@ -6,8 +6,9 @@ import re
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ class Tx(ABC):
 
     @abstractmethod
     def execute(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+    @abstractmethod
+    def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        """One statement for many rows, sent together (a pipeline on PostgreSQL), not one
+        round trip per row."""
 
     def one(self, sql: str, params: Params | None = None) -> Row | None:
         rows = self.execute(sql, params)
@@ -49,6 +55,10 @@ class _SqliteTx(Tx):
 
     def execute(self, sql: str, params: Params | None = None) -> list[Row]:
         return self.conn.execute(sql, params or {}).fetchall()
+
+    def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        if rows:
+            self.conn.executemany(sql, rows)
 
 
 class SqliteDatabase(Database):
@@ -82,14 +92,25 @@ class SqliteDatabase(Database):
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
 
+@lru_cache(maxsize=1024)
+def _psycopg_sql(sql: str) -> str:
+    """``:name`` to psycopg's ``%(name)s``, once per statement text: the same text then lets
+    psycopg prepare the statement on the server after its first few uses."""
+    # A literal % (LIKE patterns) must be doubled before psycopg sees placeholders.
+    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
 class _PostgresTx(Tx):
     def __init__(self, cursor: Any) -> None:
         self.cursor = cursor
 
     def execute(self, sql: str, params: Params | None = None) -> list[Row]:
-        # A literal % (LIKE patterns) must be doubled before psycopg sees placeholders.
-        self.cursor.execute(_NAMED.sub(r"%(\1)s", sql.replace("%", "%%")), params or {})
+        self.cursor.execute(_psycopg_sql(sql), params or {})
         return self.cursor.fetchall() if self.cursor.description else []
+
+    def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        if rows:
+            self.cursor.executemany(_psycopg_sql(sql), rows)
 
 
 class PostgresDatabase(Database):
@@ -112,3 +133,20 @@ class PostgresDatabase(Database):
 
     def close(self) -> None:
         self.pool.close()
+
+
+_IN_CHUNK = 500
+"""Few distinct statement texts (each a prepared statement) and far below SQLite's limit on
+parameters."""
+
+
+def select_in(tx: Tx, sql: str, values: Iterable[str]) -> list[Row]:
+    """Runs ``sql``, whose ``{in}`` stands for a list of parameters, for all ``values`` in
+    chunks: one read for the rows a batch touches instead of one per row."""
+    distinct = sorted(set(values))
+    rows: list[Row] = []
+    for start in range(0, len(distinct), _IN_CHUNK):
+        chunk = distinct[start:start + _IN_CHUNK]
+        names = {f"in{i}": value for i, value in enumerate(chunk)}
+        rows += tx.execute(sql.format(**{"in": ", ".join(":" + n for n in names)}), names)
+    return rows
