@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench import (
     adt_intake,
+    aggregates,
     journal_append,
     projection_apply,
     read_latency,
@@ -45,6 +46,7 @@ def main() -> None:
         results.append(relayed)
         results.append(projection_apply.run(ctx, topic, events))
         results += read_latency.run(ctx)
+        results += aggregates.run(ctx)
         results.append(adt_intake.run(ctx))
         results += web_pages.run(ctx)
     finally:
