@@ -11,6 +11,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 
 from bench.common import Context, Result, say
 from shared import fictitious as f
@@ -86,10 +87,8 @@ def _read_ms(journal: Journal, events: int, reads: int) -> dict[str, float]:
 
     def cold() -> None:
         if cache is not None:
-            try:
+            with suppress(KeyError):  # not cached yet
                 cache.get(pathway_id, evict=True)
-            except KeyError:
-                pass
         journal.pathway(pathway_id)
 
     timings = {"cold": _median_ms(cold, reads),
