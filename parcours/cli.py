@@ -185,28 +185,38 @@ def notify() -> None:
 
 
 @app.command()
-def replay(name: Annotated[str, typer.Argument(help=f"Projection to rebuild: {PROJECTION_NAMES}")],
+def replay(name: Annotated[str, typer.Argument(
+               help=f"Projection to rebuild: {PROJECTION_NAMES}, or all of them: all")],
+           source_name: Annotated[str, typer.Option(
+               "--source", help="kafka (the topic) or store (the event store's log, when the "
+               "topic's retention is shorter than the history); default: kafka in the "
+               "distributed set-up, store in the embedded one")] = "",
            ) -> None:
-    """Rebuild a projection from the beginning beside the live one, then swap it in."""
+    """Rebuild projections from the beginning beside the live ones, then swap them in.
+    ``all`` reads the log once and feeds every projection."""
     from functools import partial
 
     from parcours.platform import PROJECTIONS, build_journal, views_database
     from shared.pathway.application import read_log
     from shared.projecting import LogReplaySource, Replayable
-    from shared.replay import ReplaySource
-    from shared.replay import replay as rebuild
+    from shared.replay import ReplaySource, replay_all
 
-    if name not in PROJECTIONS:
-        raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
+    names = list(PROJECTIONS) if name == "all" else [name]
+    if name != "all" and name not in PROJECTIONS:
+        raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}"
+                                 ", all")
     settings = Settings()
-    projection = PROJECTIONS[name](settings)
-    if not hasattr(projection, "renamed"):
+    projections = [PROJECTIONS[n](settings) for n in names]
+    if not all(hasattr(projection, "renamed") for projection in projections):
         raise typer.BadParameter(f"projection {name!r} cannot be replayed")
+    chosen = source_name or ("store" if settings.mode == "embedded" else "kafka")
+    if chosen not in ("kafka", "store") or (chosen == "kafka" and settings.mode == "embedded"):
+        raise typer.BadParameter(f"unknown source {chosen!r} here: kafka (distributed) or store")
     source: ReplaySource
-    if settings.mode == "embedded":
+    if chosen == "store":
         journal = build_journal(settings)
         source = LogReplaySource(partial(read_log, journal),
-                                 journal.recorder.max_notification_id)
+                                 journal.recorder.max_notification_id, batch_size=2000)
     else:
         from shared.kafka_io import KafkaReplaySource
 
@@ -220,7 +230,8 @@ def replay(name: Annotated[str, typer.Argument(help=f"Projection to rebuild: {PR
         typer.echo(f"\rreplay {name}: [{'#' * filled}{'.' * (width - filled)}] "
                    f"{done}/{total} events, {rate:,.0f} events/s", nl=False, err=True)
 
-    count = rebuild(views_database(settings), cast(Replayable, projection), source, progress)
+    count = replay_all(views_database(settings), cast(list[Replayable], projections), source,
+                       progress)
     typer.echo(f"\nreplay {name}: {count} events in {time.monotonic() - started:.1f} s, "
                "rebuilt tables swapped in", err=True)
 
