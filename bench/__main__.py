@@ -18,6 +18,7 @@ from bench import (
     projection_apply,
     read_latency,
     relay_throughput,
+    replay_all,
     web_pages,
 )
 from bench.common import Context, Result, say
@@ -47,6 +48,7 @@ def main() -> None:
         results.append(projection_apply.run(ctx, topic, events))
         results += read_latency.run(ctx)
         results += aggregates.run(ctx)
+        results.append(replay_all.run(ctx))
         results.append(adt_intake.run(ctx))
         results += web_pages.run(ctx)
     finally:

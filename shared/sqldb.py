@@ -100,6 +100,29 @@ def _psycopg_sql(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
+_MULTI_ROWS = 500
+"""Rows per INSERT: full batches reuse one statement text (prepared); far below PostgreSQL's
+65,535 parameters even for the widest view."""
+_VALUES = re.compile(r"^(?P<head>.*?\bVALUES\s*)(?P<row>\((?:[^()']|'[^']*')*\))(?P<tail>.*)$",
+                     re.DOTALL | re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def _multi_row(sql: str) -> tuple[str, str, str, tuple[str, ...]] | None:
+    """An ``INSERT … VALUES (:a, :b) …`` as a head, a row with positional placeholders, a
+    tail and the row's parameter names: many rows then go in one statement (one round trip,
+    one multi-row write). The rows of one call must not repeat a key an ON CONFLICT … DO
+    UPDATE resolves."""
+    match = _VALUES.match(sql)
+    if match is None or not sql.lstrip().upper().startswith("INSERT"):
+        return None
+    row = match["row"]
+    names = tuple(_NAMED.findall(row))
+    escape = str.maketrans({"%": "%%"})
+    return (match["head"].translate(escape), _NAMED.sub("%s", row.translate(escape)),
+            match["tail"].translate(escape), names)
+
+
 class _PostgresTx(Tx):
     def __init__(self, cursor: Any) -> None:
         self.cursor = cursor
@@ -109,8 +132,17 @@ class _PostgresTx(Tx):
         return self.cursor.fetchall() if self.cursor.description else []
 
     def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
-        if rows:
+        if not rows:
+            return
+        multi = _multi_row(sql)
+        if multi is None:  # an UPDATE or a DELETE: one statement per row, pipelined
             self.cursor.executemany(_psycopg_sql(sql), rows)
+            return
+        head, row_sql, tail, names = multi
+        for start in range(0, len(rows), _MULTI_ROWS):
+            chunk = rows[start:start + _MULTI_ROWS]
+            self.cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail,
+                                [row[name] for row in chunk for name in names])
 
 
 class PostgresDatabase(Database):
@@ -142,11 +174,13 @@ parameters."""
 
 def select_in(tx: Tx, sql: str, values: Iterable[str]) -> list[Row]:
     """Runs ``sql``, whose ``{in}`` stands for a list of parameters, for all ``values`` in
-    chunks: one read for the rows a batch touches instead of one per row."""
+    chunks: one read (or one DELETE, one UPDATE) for the rows a batch touches instead of one
+    per row."""
     distinct = sorted(set(values))
     rows: list[Row] = []
     for start in range(0, len(distinct), _IN_CHUNK):
         chunk = distinct[start:start + _IN_CHUNK]
         names = {f"in{i}": value for i, value in enumerate(chunk)}
-        rows += tx.execute(sql.format(**{"in": ", ".join(":" + n for n in names)}), names)
+        sql_chunk = sql.replace("{in}", ", ".join(":" + n for n in names))
+        rows += tx.execute(sql_chunk, names)
     return rows

@@ -43,7 +43,7 @@ class _Batch:
     touched: set[str] = field(default_factory=set)
     deleted: set[str] = field(default_factory=set)
     new_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
-    fired: list[dict[str, Any]] = field(default_factory=list)
+    fired: set[str] = field(default_factory=set)
     alert_changes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def state(self, pathway_id: str) -> FollowUpState | None:
@@ -148,7 +148,7 @@ class RupturesProjection:
         at = event.occurred_at.isoformat()
         match payload:
             case ev.AlertRaised():
-                batch.fired.append({"key": payload.dedup_key})
+                batch.fired.add(payload.dedup_key)
                 if (known := batch.deadlines[state.pathway_id].get(payload.dedup_key)):
                     known.outcome = FIRED
                 batch.alert_changes.append((
@@ -185,16 +185,16 @@ class RupturesProjection:
             "ON CONFLICT (pathway_id) DO UPDATE SET state = excluded.state",
             [{"id": pathway_id, "state": batch.states[pathway_id].model_dump_json()}
              for pathway_id in sorted(batch.touched)])
-        tx.execute_many(f"DELETE FROM {self.deadlines_table} WHERE dedup_key = :key",
-                        [{"key": key} for key in sorted(batch.deleted)])
+        select_in(tx, f"DELETE FROM {self.deadlines_table} WHERE dedup_key IN ({{in}})",
+                  batch.deleted)
         tx.execute_many(
             f"INSERT INTO {self.deadlines_table} (dedup_key, pathway_id, rule, severity,"
             " due_at, title, message, recipients, clearable, lapses_at, outcome) VALUES (:key,"
             " :id, :rule, :severity, :due_at, :title, :message, :recipients, :clearable,"
             f" :lapses_at, '{PENDING}')", list(batch.new_rows.values()))
         # After the inserts: a deadline planned and fired in the same batch ends fired.
-        tx.execute_many(f"UPDATE {self.deadlines_table} SET outcome = '{FIRED}'"
-                        " WHERE dedup_key = :key", batch.fired)
+        select_in(tx, f"UPDATE {self.deadlines_table} SET outcome = '{FIRED}'"
+                  " WHERE dedup_key IN ({in})", batch.fired)
         # In their order (raised, then acknowledged, then resolved), same statements together.
         for sql, group in groupby(batch.alert_changes, key=lambda change: change[0]):
             tx.execute_many(sql, [params for _, params in group])
