@@ -44,8 +44,8 @@ def main() -> None:
         appended, store = journal_append.run(ctx)
         results += appended
         relayed, topic, events = relay_throughput.run(ctx, store)
-        results.append(relayed)
-        results.append(projection_apply.run(ctx, topic, events))
+        results += relayed
+        results += projection_apply.run(ctx, topic, events)
         results += read_latency.run(ctx)
         results += aggregates.run(ctx)
         results.append(replay_all.run(ctx))
