@@ -47,6 +47,21 @@ def _every(work: Callable[[], object], interval_s: float, stop: threading.Event)
             logging.getLogger("parcours").exception("%s failed; retrying", work)
 
 
+def _woken(work: Callable[[], object], wake: threading.Event, interval_s: float,
+           stop: threading.Event) -> None:
+    """Like ``_every``, and at once when ``wake`` is set (an alert due as soon as the event
+    that makes it is applied)."""
+    while not stop.is_set():
+        wake.wait(interval_s)
+        wake.clear()  # before the work: a wake during it is not lost
+        if stop.is_set():
+            return
+        try:
+            work()
+        except Exception:
+            logging.getLogger("parcours").exception("%s failed; retrying", work)
+
+
 def _load_demo(journal: "Journal", seed: int = 2026) -> None:
     from parcours.demo import load_demo
 
@@ -166,8 +181,9 @@ def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJE
     if isinstance(projection, RupturesProjection):
         # The rules' owner fires its deadlines into the journal, beside its consumer.
         scheduler = Scheduler(db, build_journal(settings), projection)
-        threading.Thread(target=_every, args=(scheduler.fire_due, settings.scheduler_interval_s,
-                                              stop), name="scheduler", daemon=True).start()
+        threading.Thread(target=_woken, args=(scheduler.fire_due, projection.due_now,
+                                              settings.scheduler_interval_s, stop),
+                         name="scheduler", daemon=True).start()
     projector.run(stop)
 
 

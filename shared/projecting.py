@@ -129,6 +129,9 @@ def apply_batch(
             [{"projection": projection.name, "source": source, "partition": partition,
               "next_offset": next_offset} for partition, next_offset in _next_offsets(records)],
         )
+    after_commit = getattr(projection, "after_commit", None)
+    if after_commit is not None:
+        after_commit()  # what the batch made due can be acted on: it is committed
     return len(fresh)
 
 

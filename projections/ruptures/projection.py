@@ -2,9 +2,11 @@
 raised, acknowledged and resolved."""
 
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
@@ -64,6 +66,10 @@ class RupturesProjection:
         self.state_table, self.deadlines_table, self.alerts_table = (
             f"{STATE}{suffix}", f"{DEADLINES}{suffix}", f"{ALERTS}{suffix}")
         self.tables = (self.state_table, self.deadlines_table, self.alerts_table)
+        self.due_now = threading.Event()
+        """Set once a batch that planned a deadline already due (R1, R2: a stay, a discharge
+        without a visit) is committed: the scheduler fires it then, not at its next tick."""
+        self._planned_due = False
 
     def renamed(self, suffix: str) -> "RupturesProjection":
         return RupturesProjection(self.delays, self.policy, suffix)
@@ -94,6 +100,7 @@ class RupturesProjection:
     def apply_all(self, tx: Tx, events: Sequence[EventEnvelope]) -> None:
         """One read of the states and deadlines of the batch's pathways, the fold and the
         deadline plans in memory, then one multi-row write per kind of change."""
+        self._planned_due = False
         batch = _Batch(self._states(tx, events), self._deadlines(tx, events))
         for event in events:
             payload = event.payload()
@@ -110,6 +117,14 @@ class RupturesProjection:
             self._alerts(batch, state, payload, event)
             self._plan(batch, state)
         self._write(tx, batch)
+        now = datetime.now(UTC).isoformat()
+        self._planned_due = any(row["due_at"] <= now for row in batch.new_rows.values())
+
+    def after_commit(self) -> None:
+        """Called by ``apply_batch`` once the batch is committed."""
+        if self._planned_due:
+            self._planned_due = False
+            self.due_now.set()
 
     def _states(self, tx: Tx, events: Sequence[EventEnvelope]) -> dict[str, str]:
         ids = {str(e.pathway_id) for e in events if e.type != ev.Referred.type_name()}
