@@ -13,10 +13,12 @@ from pathlib import Path
 
 from bench import (
     adt_intake,
+    aggregates,
     journal_append,
     projection_apply,
     read_latency,
     relay_throughput,
+    replay_all,
     web_pages,
 )
 from bench.common import Context, Result, say
@@ -42,9 +44,11 @@ def main() -> None:
         appended, store = journal_append.run(ctx)
         results += appended
         relayed, topic, events = relay_throughput.run(ctx, store)
-        results.append(relayed)
-        results.append(projection_apply.run(ctx, topic, events))
+        results += relayed
+        results += projection_apply.run(ctx, topic, events)
         results += read_latency.run(ctx)
+        results += aggregates.run(ctx)
+        results.append(replay_all.run(ctx))
         results.append(adt_intake.run(ctx))
         results += web_pages.run(ctx)
     finally:

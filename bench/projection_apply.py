@@ -1,4 +1,4 @@
-"""3. Projection apply: ``KafkaProjector`` running ``CaseloadProjection`` from the relay's
+"""3. Projection apply: ``KafkaProjector`` running each projection from the relay's
 topic into a fresh PostgreSQL database until every event is applied, against a plain
 KafkaConsumer reading the same records and writing each poll's batch with one multi-row INSERT
 (no decoding, no deduplication, no offsets)."""
@@ -9,7 +9,7 @@ from collections.abc import Callable
 import psycopg
 
 from bench.common import Context, Progress, Result, say
-from projections.caseload.projection import CaseloadProjection
+from parcours.platform import PROJECTIONS
 from shared import kafka_io
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
@@ -17,29 +17,40 @@ from shared.sqldb import PostgresDatabase
 STALL_S = 60  # no progress for this long: the run fails instead of waiting forever
 
 
-def run(ctx: Context, topic: Settings, events: int) -> Result:
+def run(ctx: Context, topic: Settings, events: int) -> list[Result]:
     views = ctx.fresh_database("views")
     settings = views.model_copy(update={"topic": topic.topic})
-    say(f"── projection: caseload, {events:,} events from {topic.topic}")
+    timings: dict[str, float] = {}
     db = PostgresDatabase(settings.database_url)
     try:
-        # Its own consumer group and table names, so nothing else on the broker joins it.
-        projection = CaseloadProjection(settings.policy(), suffix=f"_bench_{ctx.run_id}")
-        projector = kafka_io.KafkaProjector(settings, db, projection)
-        try:
-            elapsed = _until(events, "caseload", projector.poll_once)
-        finally:
-            projector.consumer.close()
+        for name, make in PROJECTIONS.items():
+            say(f"── projection: {name}, {events:,} events from {topic.topic}")
+            # Its own consumer group and table names, so nothing else on the broker joins it.
+            projection = make(settings).renamed(f"_bench_{ctx.run_id}")  # type: ignore[attr-defined]
+            projector = kafka_io.KafkaProjector(settings, db, projection)
+            try:
+                timings[name] = _until(events, name, projector.poll_once)
+            finally:
+                projector.consumer.close()
     finally:
         db.close()
 
     say(f"    baseline: KafkaConsumer + one multi-row INSERT per poll, {events:,} records")
     baseline_elapsed = _baseline(ctx, settings, events)
-    return Result("projection, Kafka → caseload", events / elapsed, "events/s",
-                  "KafkaConsumer + INSERT", events / baseline_elapsed,
-                  details={"events": events, "max_poll_records":
-                           settings.consumer_max_poll_records, "seconds": elapsed,
-                           "baseline_seconds": baseline_elapsed})
+    say("    ceiling: confluent-kafka Consumer + one multi-row INSERT per poll")
+    ceiling_elapsed = _ceiling(ctx, settings, events)
+    results = [Result(f"projection, Kafka → {name}", events / elapsed, "events/s",
+                      "KafkaConsumer + INSERT", events / baseline_elapsed,
+                      details={"events": events, "max_poll_records":
+                               settings.consumer_max_poll_records, "seconds": elapsed,
+                               "baseline_seconds": baseline_elapsed})
+               for name, elapsed in timings.items()]
+    slowest = max(timings, key=lambda name: timings[name])
+    results.append(Result(f"projection, Kafka → {slowest} (vs ceiling)",
+                          events / timings[slowest], "events/s",
+                          "confluent-kafka Consumer + INSERT", events / ceiling_elapsed,
+                          details={"baseline_seconds": ceiling_elapsed}))
+    return results
 
 
 def _until(total: int, label: str, step: Callable[[], int]) -> float:
@@ -80,5 +91,33 @@ def _baseline(ctx: Context, settings: Settings, total: int) -> float:
 
         try:
             return _until(total, "baseline consumer", poll_and_insert)
+        finally:
+            consumer.close()
+
+
+def _ceiling(ctx: Context, settings: Settings, total: int) -> float:
+    from confluent_kafka import Consumer  # the bench extra only
+
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
+                         "group.id": f"parcours.bench-{ctx.run_id}.ceiling",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([settings.topic])
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_ceiling (partition INTEGER NOT NULL, "
+                     "record_offset BIGINT NOT NULL, value BYTEA NOT NULL)")
+
+        def poll_and_insert() -> int:
+            messages = [m for m in consumer.consume(settings.consumer_max_poll_records, 0.5)
+                        if m.error() is None]
+            rows = [(m.partition(), m.offset(), m.value()) for m in messages]
+            if rows:
+                values = ", ".join(["(%s, %s, %s)"] * len(rows))
+                with conn.transaction():
+                    conn.execute(f"INSERT INTO bench_ceiling (partition, record_offset, value) "
+                                 f"VALUES {values}", [x for row in rows for x in row])
+            return len(rows)
+
+        try:
+            return _until(total, "confluent consumer", poll_and_insert)
         finally:
             consumer.close()

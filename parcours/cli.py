@@ -47,6 +47,21 @@ def _every(work: Callable[[], object], interval_s: float, stop: threading.Event)
             logging.getLogger("parcours").exception("%s failed; retrying", work)
 
 
+def _woken(work: Callable[[], object], wake: threading.Event, interval_s: float,
+           stop: threading.Event) -> None:
+    """Like ``_every``, and at once when ``wake`` is set (an alert due as soon as the event
+    that makes it is applied)."""
+    while not stop.is_set():
+        wake.wait(interval_s)
+        wake.clear()  # before the work: a wake during it is not lost
+        if stop.is_set():
+            return
+        try:
+            work()
+        except Exception:
+            logging.getLogger("parcours").exception("%s failed; retrying", work)
+
+
 def _load_demo(journal: "Journal", seed: int = 2026) -> None:
     from parcours.demo import load_demo
 
@@ -166,8 +181,9 @@ def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJE
     if isinstance(projection, RupturesProjection):
         # The rules' owner fires its deadlines into the journal, beside its consumer.
         scheduler = Scheduler(db, build_journal(settings), projection)
-        threading.Thread(target=_every, args=(scheduler.fire_due, settings.scheduler_interval_s,
-                                              stop), name="scheduler", daemon=True).start()
+        threading.Thread(target=_woken, args=(scheduler.fire_due, projection.due_now,
+                                              settings.scheduler_interval_s, stop),
+                         name="scheduler", daemon=True).start()
     projector.run(stop)
 
 
@@ -185,28 +201,38 @@ def notify() -> None:
 
 
 @app.command()
-def replay(name: Annotated[str, typer.Argument(help=f"Projection to rebuild: {PROJECTION_NAMES}")],
+def replay(name: Annotated[str, typer.Argument(
+               help=f"Projection to rebuild: {PROJECTION_NAMES}, or all of them: all")],
+           source_name: Annotated[str, typer.Option(
+               "--source", help="kafka (the topic) or store (the event store's log, when the "
+               "topic's retention is shorter than the history); default: kafka in the "
+               "distributed set-up, store in the embedded one")] = "",
            ) -> None:
-    """Rebuild a projection from the beginning beside the live one, then swap it in."""
+    """Rebuild projections from the beginning beside the live ones, then swap them in.
+    ``all`` reads the log once and feeds every projection."""
     from functools import partial
 
     from parcours.platform import PROJECTIONS, build_journal, views_database
     from shared.pathway.application import read_log
     from shared.projecting import LogReplaySource, Replayable
-    from shared.replay import ReplaySource
-    from shared.replay import replay as rebuild
+    from shared.replay import ReplaySource, replay_all
 
-    if name not in PROJECTIONS:
-        raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
+    names = list(PROJECTIONS) if name == "all" else [name]
+    if name != "all" and name not in PROJECTIONS:
+        raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}"
+                                 ", all")
     settings = Settings()
-    projection = PROJECTIONS[name](settings)
-    if not hasattr(projection, "renamed"):
+    projections = [PROJECTIONS[n](settings) for n in names]
+    if not all(hasattr(projection, "renamed") for projection in projections):
         raise typer.BadParameter(f"projection {name!r} cannot be replayed")
+    chosen = source_name or ("store" if settings.mode == "embedded" else "kafka")
+    if chosen not in ("kafka", "store") or (chosen == "kafka" and settings.mode == "embedded"):
+        raise typer.BadParameter(f"unknown source {chosen!r} here: kafka (distributed) or store")
     source: ReplaySource
-    if settings.mode == "embedded":
+    if chosen == "store":
         journal = build_journal(settings)
         source = LogReplaySource(partial(read_log, journal),
-                                 journal.recorder.max_notification_id)
+                                 journal.recorder.max_notification_id, batch_size=2000)
     else:
         from shared.kafka_io import KafkaReplaySource
 
@@ -220,7 +246,8 @@ def replay(name: Annotated[str, typer.Argument(help=f"Projection to rebuild: {PR
         typer.echo(f"\rreplay {name}: [{'#' * filled}{'.' * (width - filled)}] "
                    f"{done}/{total} events, {rate:,.0f} events/s", nl=False, err=True)
 
-    count = rebuild(views_database(settings), cast(Replayable, projection), source, progress)
+    count = replay_all(views_database(settings), cast(list[Replayable], projections), source,
+                       progress)
     typer.echo(f"\nreplay {name}: {count} events in {time.monotonic() - started:.1f} s, "
                "rebuilt tables swapped in", err=True)
 

@@ -37,6 +37,13 @@ class Projection(Protocol):
     def apply(self, tx: Tx, event: EventEnvelope) -> None: ...
 
 
+class BatchProjection(Projection, Protocol):
+    """A projection that applies a whole batch at once: one read of the rows the batch
+    touches, a fold in memory, one multi-row write."""
+
+    def apply_all(self, tx: Tx, events: Sequence[EventEnvelope]) -> None: ...
+
+
 class Replayable(Projection, Protocol):
     """A projection whose tables can be built a second time beside the live ones."""
 
@@ -96,29 +103,36 @@ def apply_batch(
     """Applies a batch in one transaction; returns how many events changed the view."""
     if not records:
         return 0
-    applied = 0
     with db.transaction() as tx:
         versions = _versions(tx, projection.name, records)
         changed: dict[str, int] = {}
+        fresh: list[EventEnvelope] = []
         for record in records:
             event = record.event
             if event is None or versions.get(str(event.pathway_id), 0) >= event.stream_version:
                 continue  # not a pathway event, or a copy of one already applied
-            projection.apply(tx, event)
+            fresh.append(event)
             versions[str(event.pathway_id)] = changed[str(event.pathway_id)] = \
                 event.stream_version
-            applied += 1
+        apply_all = getattr(projection, "apply_all", None)
+        if apply_all is not None:
+            apply_all(tx, fresh)
+        else:
+            for event in fresh:
+                projection.apply(tx, event)
         _save_versions(tx, projection.name, changed)
-        for partition, next_offset in _next_offsets(records):
-            tx.execute(
-                "INSERT INTO projection_offsets (projection, source, partition, next_offset) "
-                "VALUES (:projection, :source, :partition, :next_offset) "
-                "ON CONFLICT (projection, source, partition) "
-                "DO UPDATE SET next_offset = excluded.next_offset",
-                {"projection": projection.name, "source": source, "partition": partition,
-                 "next_offset": next_offset},
-            )
-    return applied
+        tx.execute_many(
+            "INSERT INTO projection_offsets (projection, source, partition, next_offset) "
+            "VALUES (:projection, :source, :partition, :next_offset) "
+            "ON CONFLICT (projection, source, partition) "
+            "DO UPDATE SET next_offset = excluded.next_offset",
+            [{"projection": projection.name, "source": source, "partition": partition,
+              "next_offset": next_offset} for partition, next_offset in _next_offsets(records)],
+        )
+    after_commit = getattr(projection, "after_commit", None)
+    if after_commit is not None:
+        after_commit()  # what the batch made due can be acted on: it is committed
+    return len(fresh)
 
 
 def _pathways(records: Sequence[Record]) -> list[str]:
@@ -140,12 +154,13 @@ def _versions(tx: Tx, projection: str, records: Sequence[Record]) -> dict[str, i
 
 
 def _save_versions(tx: Tx, projection: str, changed: dict[str, int]) -> None:
-    for pathway, version in sorted(changed.items()):
-        tx.execute(
-            "INSERT INTO projection_streams (projection, pathway_id, version) "
-            "VALUES (:projection, :pathway_id, :version) ON CONFLICT (projection, "
-            "pathway_id) DO UPDATE SET version = excluded.version",
-            {"projection": projection, "pathway_id": pathway, "version": version})
+    # Sorted: two batches touching the same pathways lock their rows in the same order.
+    tx.execute_many(
+        "INSERT INTO projection_streams (projection, pathway_id, version) "
+        "VALUES (:projection, :pathway_id, :version) ON CONFLICT (projection, "
+        "pathway_id) DO UPDATE SET version = excluded.version",
+        [{"projection": projection, "pathway_id": pathway, "version": version}
+         for pathway, version in sorted(changed.items())])
 
 
 def _next_offsets(records: Iterable[Record]) -> list[tuple[int, int]]:

@@ -37,26 +37,41 @@ class RebuildBehindError(Exception):
 def replay(db: Database, live: Replayable, source: ReplaySource,
            progress: Progress = lambda done, total: None) -> int:
     """Rebuilds ``live`` from the beginning and swaps it in; returns the records read."""
-    rebuild = live.renamed(f"__r{int(time.time() * 1000)}")
-    prepare(db, live)
-    prepare(db, rebuild)
+    return replay_all(db, [live], source, progress)
+
+
+def replay_all(db: Database, lives: Sequence[Replayable], source: ReplaySource,
+               progress: Progress = lambda done, total: None) -> int:
+    """Rebuilds every projection of ``lives`` reading the source once: each batch read is
+    applied to each rebuild in its own transaction. Each is swapped in as soon as it is at or
+    past its live projection; returns the records read."""
+    suffix = f"__r{int(time.time() * 1000)}"
+    pending = {live.name: (live, live.renamed(suffix)) for live in lives}
+    for live, rebuild in pending.values():
+        prepare(db, live)
+        prepare(db, rebuild)
     positions: dict[int, int] = {}
     done, total = 0, source.total()
-    while True:
+    while pending:
         records = source.read(positions)
         if records:
-            apply_batch(db, rebuild, source.name, records)
+            for _, rebuild in pending.values():
+                apply_batch(db, rebuild, source.name, records)
             for record in records:
                 positions[record.partition] = record.offset + 1
             done += len(records)
             progress(done, max(total, done))
             continue
-        try:
-            _swap(db, live, rebuild, source.name)
-            return done
-        except RebuildBehindError:
-            total = done + source.total()  # the live projection moved on: catch up again
+        for name, (live, rebuild) in list(pending.items()):
+            try:
+                _swap(db, live, rebuild, source.name)
+            except RebuildBehindError:
+                continue
+            del pending[name]
+        if pending:
+            total = done + source.total()  # the live projections moved on: catch up again
             time.sleep(0.2)
+    return done
 
 
 def _swap(db: Database, live: Replayable, rebuild: Replayable, source: str) -> None:
@@ -66,6 +81,13 @@ def _swap(db: Database, live: Replayable, rebuild: Replayable, source: str) -> N
         live_offsets = _offsets(tx, live.name, source)
         rebuilt = _offsets(tx, rebuild.name, source)
         if any(rebuilt.get(p, 0) < offset for p, offset in live_offsets.items()):
+            raise RebuildBehindError
+        # Whatever the source (the topic, or the store the topic comes from), nothing the live
+        # projection applied may be missing from the rebuild.
+        if tx.one("SELECT 1 FROM projection_streams l LEFT JOIN projection_streams r"
+                  " ON r.projection = :rebuild AND r.pathway_id = l.pathway_id"
+                  " WHERE l.projection = :live AND COALESCE(r.version, 0) < l.version"
+                  " LIMIT 1", {"live": live.name, "rebuild": rebuild.name}):
             raise RebuildBehindError
         for live_table, rebuilt_table in zip(live.tables, rebuild.tables, strict=True):
             tx.execute(f"DROP TABLE {live_table}")

@@ -6,8 +6,9 @@ import re
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ class Tx(ABC):
 
     @abstractmethod
     def execute(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+    @abstractmethod
+    def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        """One statement for many rows, sent together (a pipeline on PostgreSQL), not one
+        round trip per row."""
 
     def one(self, sql: str, params: Params | None = None) -> Row | None:
         rows = self.execute(sql, params)
@@ -49,6 +55,10 @@ class _SqliteTx(Tx):
 
     def execute(self, sql: str, params: Params | None = None) -> list[Row]:
         return self.conn.execute(sql, params or {}).fetchall()
+
+    def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        if rows:
+            self.conn.executemany(sql, rows)
 
 
 class SqliteDatabase(Database):
@@ -82,14 +92,57 @@ class SqliteDatabase(Database):
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 
 
+@lru_cache(maxsize=1024)
+def _psycopg_sql(sql: str) -> str:
+    """``:name`` to psycopg's ``%(name)s``, once per statement text: the same text then lets
+    psycopg prepare the statement on the server after its first few uses."""
+    # A literal % (LIKE patterns) must be doubled before psycopg sees placeholders.
+    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+_MULTI_ROWS = 500
+"""Rows per INSERT: full batches reuse one statement text (prepared); far below PostgreSQL's
+65,535 parameters even for the widest view."""
+_VALUES = re.compile(r"^(?P<head>.*?\bVALUES\s*)(?P<row>\((?:[^()']|'[^']*')*\))(?P<tail>.*)$",
+                     re.DOTALL | re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def _multi_row(sql: str) -> tuple[str, str, str, tuple[str, ...]] | None:
+    """An ``INSERT … VALUES (:a, :b) …`` as a head, a row with positional placeholders, a
+    tail and the row's parameter names: many rows then go in one statement (one round trip,
+    one multi-row write). The rows of one call must not repeat a key an ON CONFLICT … DO
+    UPDATE resolves."""
+    match = _VALUES.match(sql)
+    if match is None or not sql.lstrip().upper().startswith("INSERT"):
+        return None
+    row = match["row"]
+    names = tuple(_NAMED.findall(row))
+    escape = str.maketrans({"%": "%%"})
+    return (match["head"].translate(escape), _NAMED.sub("%s", row.translate(escape)),
+            match["tail"].translate(escape), names)
+
+
 class _PostgresTx(Tx):
     def __init__(self, cursor: Any) -> None:
         self.cursor = cursor
 
     def execute(self, sql: str, params: Params | None = None) -> list[Row]:
-        # A literal % (LIKE patterns) must be doubled before psycopg sees placeholders.
-        self.cursor.execute(_NAMED.sub(r"%(\1)s", sql.replace("%", "%%")), params or {})
+        self.cursor.execute(_psycopg_sql(sql), params or {})
         return self.cursor.fetchall() if self.cursor.description else []
+
+    def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        if not rows:
+            return
+        multi = _multi_row(sql)
+        if multi is None:  # an UPDATE or a DELETE: one statement per row, pipelined
+            self.cursor.executemany(_psycopg_sql(sql), rows)
+            return
+        head, row_sql, tail, names = multi
+        for start in range(0, len(rows), _MULTI_ROWS):
+            chunk = rows[start:start + _MULTI_ROWS]
+            self.cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail,
+                                [row[name] for row in chunk for name in names])
 
 
 class PostgresDatabase(Database):
@@ -112,3 +165,22 @@ class PostgresDatabase(Database):
 
     def close(self) -> None:
         self.pool.close()
+
+
+_IN_CHUNK = 500
+"""Few distinct statement texts (each a prepared statement) and far below SQLite's limit on
+parameters."""
+
+
+def select_in(tx: Tx, sql: str, values: Iterable[str]) -> list[Row]:
+    """Runs ``sql``, whose ``{in}`` stands for a list of parameters, for all ``values`` in
+    chunks: one read (or one DELETE, one UPDATE) for the rows a batch touches instead of one
+    per row."""
+    distinct = sorted(set(values))
+    rows: list[Row] = []
+    for start in range(0, len(distinct), _IN_CHUNK):
+        chunk = distinct[start:start + _IN_CHUNK]
+        names = {f"in{i}": value for i, value in enumerate(chunk)}
+        sql_chunk = sql.replace("{in}", ", ".join(":" + n for n in names))
+        rows += tx.execute(sql_chunk, names)
+    return rows

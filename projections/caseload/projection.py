@@ -1,5 +1,6 @@
 """Caseload: one row per pathway, what a case manager and a coordinator need to see at once."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -7,7 +8,7 @@ from shared import events as ev
 from shared.events import EventEnvelope
 from shared.pathway.commands import Policy
 from shared.pathway.followup import FollowUpState, begin, evolve
-from shared.sqldb import Tx
+from shared.sqldb import Tx, select_in
 
 TABLE = "caseload_persons"
 
@@ -71,28 +72,41 @@ class CaseloadProjection:
         tx.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
 
     def apply(self, tx: Tx, event: EventEnvelope) -> None:
-        pathway_id = str(event.pathway_id)
-        payload = event.payload()
-        row = self._row(tx, pathway_id)
-        if isinstance(payload, ev.Referred):
-            person = payload.person
-            row = {**(row or {"episode": 0}), **NEW_EPISODE,
-                   "pathway_id": pathway_id, "episode": (row or {"episode": 0})["episode"] + 1,
-                   "person_name": f"{person.family_name.upper()} {person.given_names}",
-                   "commune": person.commune, "territory": payload.territory,
-                   "referred_on": payload.referred_on.isoformat(),
-                   "criteria_not_met": ",".join(payload.criteria.not_met()),
-                   "events_applied": (row or {}).get("events_applied", 0)}
-            state = begin(pathway_id, payload)
-        elif row is None:
-            raise LookupError(f"caseload: {event.type} before any referral for {pathway_id}")
-        else:
-            row.update(self._changes(row, payload))
-            state = FollowUpState.model_validate_json(row["follow_up"])
-            evolve(state, payload, event.event_id, event.occurred_at, event.actor.id)
-        row.update(last_event_at=event.occurred_at.isoformat(), version=event.stream_version,
-                   events_applied=row["events_applied"] + 1, **self._follow_up(state))
-        self._save(tx, row)
+        self.apply_all(tx, [event])
+
+    def apply_all(self, tx: Tx, events: Sequence[EventEnvelope]) -> None:
+        """One read of the batch's rows, the fold in memory, one multi-row upsert. The
+        follow-up state is parsed and serialised once per pathway and batch, not per event."""
+        rows = self._rows(tx, {str(event.pathway_id) for event in events})
+        states: dict[str, FollowUpState] = {}
+        for event in events:
+            pathway_id = str(event.pathway_id)
+            payload = event.payload()
+            row = rows.get(pathway_id)
+            if isinstance(payload, ev.Referred):
+                person = payload.person
+                row = {**(row or {"episode": 0}), **NEW_EPISODE,
+                       "pathway_id": pathway_id,
+                       "episode": (row or {"episode": 0})["episode"] + 1,
+                       "person_name": f"{person.family_name.upper()} {person.given_names}",
+                       "commune": person.commune, "territory": payload.territory,
+                       "referred_on": payload.referred_on.isoformat(),
+                       "criteria_not_met": ",".join(payload.criteria.not_met()),
+                       "events_applied": (row or {}).get("events_applied", 0)}
+                state = begin(pathway_id, payload)
+            elif row is None:
+                raise LookupError(f"caseload: {event.type} before any referral for {pathway_id}")
+            else:
+                row.update(self._changes(row, payload))
+                state = states.get(pathway_id) or FollowUpState.model_validate_json(
+                    row["follow_up"])
+                evolve(state, payload, event.event_id, event.occurred_at, event.actor.id)
+            row.update(last_event_at=event.occurred_at.isoformat(),
+                       version=event.stream_version, events_applied=row["events_applied"] + 1)
+            rows[pathway_id], states[pathway_id] = row, state
+        for pathway_id, state in states.items():
+            rows[pathway_id].update(self._follow_up(state))
+        self._save(tx, [rows[pathway_id] for pathway_id in sorted(states)])
 
     def _follow_up(self, state: FollowUpState) -> dict[str, Any]:
         due = state.next_evaluation_due(self.policy)
@@ -129,17 +143,17 @@ class CaseloadProjection:
                 return {"status": "closed", "waiting_rank": None, "open_alerts": 0}
         return {}
 
-    def _row(self, tx: Tx, pathway_id: str) -> dict[str, Any] | None:
-        found = tx.one(f"SELECT {', '.join(COLUMNS)} FROM {self.table} "
-                       "WHERE pathway_id = :pathway_id", {"pathway_id": pathway_id})
-        return dict(zip(COLUMNS, found, strict=True)) if found else None
+    def _rows(self, tx: Tx, pathway_ids: set[str]) -> dict[str, dict[str, Any]]:
+        found = select_in(tx, f"SELECT {', '.join(COLUMNS)} FROM {self.table} "
+                          "WHERE pathway_id IN ({in})", pathway_ids)
+        return {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in found}
 
-    def _save(self, tx: Tx, row: dict[str, Any]) -> None:
+    def _save(self, tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
         names = ", ".join(COLUMNS)
         values = ", ".join(f":{c}" for c in COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "pathway_id")
-        tx.execute(f"INSERT INTO {self.table} ({names}) VALUES ({values}) "
-                   f"ON CONFLICT (pathway_id) DO UPDATE SET {updates}", row)
+        tx.execute_many(f"INSERT INTO {self.table} ({names}) VALUES ({values}) "
+                        f"ON CONFLICT (pathway_id) DO UPDATE SET {updates}", rows)
 
 
 def _iso(value: date | datetime | None) -> str | None:

@@ -18,6 +18,10 @@ PERSONS, EPISODES, EDGES = "contact_persons", "contact_episodes", "contact_edges
 # rather than a negative one. ISO dates compare as text on both databases.
 _END = "until = CASE WHEN since > :on THEN since ELSE :on END"
 
+_CHANGES_CONTACTS = (ev.Admitted, ev.Waitlisted, ev.CaseManagerAssigned, ev.MemberJoined,
+                     ev.MemberLeft, ev.AdmissionRefused, ev.Closed)
+"""The events the match below handles, besides the referral."""
+
 Key = Mapping[str, object]
 """pathway_id and episode: the person's current episode."""
 
@@ -69,6 +73,8 @@ class ContactsProjection:
         if isinstance(payload, ev.Referred):
             self._refer(tx, pathway_id, payload)
             return
+        if not isinstance(payload, _CHANGES_CONTACTS):
+            return  # most events (stays, evaluations, alerts) change no contact: no read
         episode = self._current_episode(tx, pathway_id)
         if episode is None:
             raise LookupError(f"contacts: {event.type} before any referral for {pathway_id}")

@@ -1,5 +1,7 @@
 """One row per dysfunction report."""
 
+from collections.abc import Sequence
+
 from shared import events as ev
 from shared.events import EventEnvelope
 from shared.sqldb import Tx
@@ -23,13 +25,19 @@ class DysfunctionsProjection:
                    " reported_at TEXT NOT NULL)")
 
     def apply(self, tx: Tx, event: EventEnvelope) -> None:
-        if event.type != ev.DysfunctionReported.type_name():
-            return
-        report = ev.DysfunctionReported.model_validate(event.data)
-        tx.execute(f"INSERT INTO {self.table} (event_id, pathway_id, territory, category,"
-                   " description, reported_by, reported_at) VALUES (:event_id, :pathway_id,"
-                   " :territory, :category, :description, :reported_by, :reported_at)",
-                   {"event_id": str(event.event_id), "pathway_id": str(event.pathway_id),
-                    "territory": report.territory, "category": report.category,
-                    "description": report.description, "reported_by": event.actor.id,
-                    "reported_at": event.occurred_at.isoformat()})
+        self.apply_all(tx, [event])
+
+    def apply_all(self, tx: Tx, events: Sequence[EventEnvelope]) -> None:
+        kind = ev.DysfunctionReported.type_name()
+        rows = []
+        for event in events:
+            if event.type != kind:
+                continue
+            report = ev.DysfunctionReported.model_validate(event.data)
+            rows.append({"event_id": str(event.event_id), "pathway_id": str(event.pathway_id),
+                         "territory": report.territory, "category": report.category,
+                         "description": report.description, "reported_by": event.actor.id,
+                         "reported_at": event.occurred_at.isoformat()})
+        tx.execute_many(f"INSERT INTO {self.table} (event_id, pathway_id, territory, category,"
+                        " description, reported_by, reported_at) VALUES (:event_id, :pathway_id,"
+                        " :territory, :category, :description, :reported_by, :reported_at)", rows)

@@ -2,6 +2,12 @@
 raised, acknowledged and resolved."""
 
 import json
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
 from shared import events as ev
@@ -9,7 +15,7 @@ from shared.events import EventEnvelope
 from shared.pathway.commands import Delays, Policy
 from shared.pathway.followup import FollowUpState, begin, evolve
 from shared.pathway.ruptures import Deadline, deadlines
-from shared.sqldb import Tx
+from shared.sqldb import Tx, select_in
 
 STATE, DEADLINES, ALERTS = "rupture_state", "rupture_deadlines", "alerts"
 PENDING, FIRED, LAPSED = "pending", "fired", "lapsed"
@@ -20,6 +26,33 @@ ALERT_COLUMNS = ("alert_id", "pathway_id", "territory", "rule", "severity", "tit
                  "recipients", "due_at", "raised_at", "state", "acknowledged_by",
                  "acknowledged_at", "resolved_at", "resolved_by", "resolution",
                  "cleared_by_event_id")
+
+
+@dataclass
+class _Deadline:
+    clearable: bool
+    outcome: str
+    stored: bool = False
+
+
+@dataclass
+class _Batch:
+    """What a batch changes, kept in memory until its one write."""
+
+    stored_states: dict[str, str]
+    deadlines: dict[str, dict[str, _Deadline]]
+    states: dict[str, FollowUpState] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+    new_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fired: set[str] = field(default_factory=set)
+    alert_changes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def state(self, pathway_id: str) -> FollowUpState | None:
+        if pathway_id not in self.states and pathway_id in self.stored_states:
+            self.states[pathway_id] = FollowUpState.model_validate_json(
+                self.stored_states[pathway_id])
+        return self.states.get(pathway_id)
 
 
 class RupturesProjection:
@@ -33,6 +66,10 @@ class RupturesProjection:
         self.state_table, self.deadlines_table, self.alerts_table = (
             f"{STATE}{suffix}", f"{DEADLINES}{suffix}", f"{ALERTS}{suffix}")
         self.tables = (self.state_table, self.deadlines_table, self.alerts_table)
+        self.due_now = threading.Event()
+        """Set once a batch that planned a deadline already due (R1, R2: a stay, a discharge
+        without a visit) is committed: the scheduler fires it then, not at its next tick."""
+        self._planned_due = False
 
     def renamed(self, suffix: str) -> "RupturesProjection":
         return RupturesProjection(self.delays, self.policy, suffix)
@@ -48,53 +85,88 @@ class RupturesProjection:
         columns = ", ".join(f"{c} TEXT" for c in ALERT_COLUMNS[1:])
         tx.execute(f"CREATE TABLE IF NOT EXISTS {self.alerts_table} "
                    f"(alert_id TEXT PRIMARY KEY, {columns})")
+        # Every lookup of the projection and the scheduler has its index: without them each
+        # batch and each tick reads the whole table, which grows with the log.
+        for name, table, columns in (
+                ("by_pathway", self.deadlines_table, "pathway_id"),
+                ("due", self.deadlines_table, "outcome, due_at"),
+                ("lapsing", self.deadlines_table, "outcome, lapses_at"),
+                ("by_pathway", self.alerts_table, "pathway_id, raised_at")):
+            tx.execute(f"CREATE INDEX IF NOT EXISTS {table}_{name} ON {table} ({columns})")
 
     def apply(self, tx: Tx, event: EventEnvelope) -> None:
-        payload = event.payload()
-        state = self._state(tx, str(event.pathway_id), payload)
-        if state is None:
-            return
-        if not isinstance(payload, ev.Referred):
-            evolve(state, payload, event.event_id, event.occurred_at, event.actor.id)
-        tx.execute(f"INSERT INTO {self.state_table} (pathway_id, state) VALUES (:id, :state) "
-                   "ON CONFLICT (pathway_id) DO UPDATE SET state = excluded.state",
-                   {"id": state.pathway_id, "state": state.model_dump_json()})
-        self._alerts(tx, state, payload, event)
-        self._plan(tx, state)
+        self.apply_all(tx, [event])
 
-    def _state(self, tx: Tx, pathway_id: str, payload: ev.Payload) -> FollowUpState | None:
-        if isinstance(payload, ev.Referred):
-            return begin(pathway_id, payload)
-        row = tx.one(f"SELECT state FROM {self.state_table} WHERE pathway_id = :id",
-                     {"id": pathway_id})
-        return FollowUpState.model_validate_json(row[0]) if row else None
+    def apply_all(self, tx: Tx, events: Sequence[EventEnvelope]) -> None:
+        """One read of the states and deadlines of the batch's pathways, the fold and the
+        deadline plans in memory, then one multi-row write per kind of change."""
+        self._planned_due = False
+        batch = _Batch(self._states(tx, events), self._deadlines(tx, events))
+        for event in events:
+            payload = event.payload()
+            pathway_id = str(event.pathway_id)
+            if isinstance(payload, ev.Referred):
+                batch.states[pathway_id] = begin(pathway_id, payload)
+            known = batch.state(pathway_id)
+            if known is None:
+                continue  # events of a pathway referred before this view existed
+            state = known
+            if not isinstance(payload, ev.Referred):
+                evolve(state, payload, event.event_id, event.occurred_at, event.actor.id)
+            batch.touched.add(pathway_id)
+            self._alerts(batch, state, payload, event)
+            self._plan(batch, state)
+        self._write(tx, batch)
+        now = datetime.now(UTC).isoformat()
+        self._planned_due = any(row["due_at"] <= now for row in batch.new_rows.values())
 
-    def _plan(self, tx: Tx, state: FollowUpState) -> None:
+    def after_commit(self) -> None:
+        """Called by ``apply_batch`` once the batch is committed."""
+        if self._planned_due:
+            self._planned_due = False
+            self.due_now.set()
+
+    def _states(self, tx: Tx, events: Sequence[EventEnvelope]) -> dict[str, str]:
+        ids = {str(e.pathway_id) for e in events if e.type != ev.Referred.type_name()}
+        rows = select_in(tx, f"SELECT pathway_id, state FROM {self.state_table}"
+                         " WHERE pathway_id IN ({in})", ids)
+        return {pathway_id: state for pathway_id, state in rows}
+
+    def _deadlines(self, tx: Tx, events: Sequence[EventEnvelope]
+                   ) -> dict[str, dict[str, _Deadline]]:
+        """Each pathway's deadlines by key (the index on pathway_id makes this cheap)."""
+        rows = select_in(tx, f"SELECT dedup_key, pathway_id, clearable, outcome FROM"
+                         f" {self.deadlines_table} WHERE pathway_id IN ({{in}})",
+                         {str(e.pathway_id) for e in events})
+        by_pathway: dict[str, dict[str, _Deadline]] = defaultdict(dict)
+        for key, pathway_id, clearable, outcome in rows:
+            by_pathway[pathway_id][key] = _Deadline(bool(clearable), outcome, stored=True)
+        return by_pathway
+
+    def _plan(self, batch: _Batch, state: FollowUpState) -> None:
         """Keeps the pathway's pending deadlines equal to what the rules say now."""
         wanted = {d.dedup_key: d for d in deadlines(state, self.delays, self.policy)}
-        rows = tx.execute(f"SELECT dedup_key, clearable, outcome FROM {self.deadlines_table} "
-                          "WHERE pathway_id = :id", {"id": state.pathway_id})
-        for key, clearable, outcome in rows:
-            if key not in wanted and clearable and outcome == PENDING:
-                tx.execute(f"DELETE FROM {self.deadlines_table} WHERE dedup_key = :key",
-                           {"key": key})
+        planned = batch.deadlines[state.pathway_id]
+        for key, known in list(planned.items()):
+            if key not in wanted and known.clearable and known.outcome == PENDING:
+                del planned[key]
+                batch.new_rows.pop(key, None)
+                if known.stored:
+                    batch.deleted.add(key)
             wanted.pop(key, None)
-        for deadline in wanted.values():
-            tx.execute(
-                f"INSERT INTO {self.deadlines_table} (dedup_key, pathway_id, rule, severity,"
-                " due_at, title, message, recipients, clearable, lapses_at, outcome) VALUES (:key,"
-                " :id, :rule, :severity, :due_at, :title, :message, :recipients, :clearable,"
-                f" :lapses_at, '{PENDING}')",
-                _deadline_row(state.pathway_id, deadline))
+        for key, deadline in wanted.items():
+            planned[key] = _Deadline(deadline.clearable, PENDING)
+            batch.new_rows[key] = _deadline_row(state.pathway_id, deadline)
 
-    def _alerts(self, tx: Tx, state: FollowUpState, payload: ev.Payload,
+    def _alerts(self, batch: _Batch, state: FollowUpState, payload: ev.Payload,
                 event: EventEnvelope) -> None:
         at = event.occurred_at.isoformat()
         match payload:
             case ev.AlertRaised():
-                tx.execute(f"UPDATE {self.deadlines_table} SET outcome = '{FIRED}'"
-                           " WHERE dedup_key = :key", {"key": payload.dedup_key})
-                tx.execute(
+                batch.fired.add(payload.dedup_key)
+                if (known := batch.deadlines[state.pathway_id].get(payload.dedup_key)):
+                    known.outcome = FIRED
+                batch.alert_changes.append((
                     f"INSERT INTO {self.alerts_table} ({', '.join(ALERT_COLUMNS)}) VALUES "
                     f"({', '.join(':' + c for c in ALERT_COLUMNS)}) "
                     "ON CONFLICT (alert_id) DO NOTHING",
@@ -105,20 +177,42 @@ class RupturesProjection:
                      "recipients": json.dumps([r.model_dump() for r in payload.recipients]),
                      "raised_at": at, "state": "open", "acknowledged_by": None,
                      "acknowledged_at": None, "resolved_at": None, "resolved_by": None,
-                     "resolution": None, "cleared_by_event_id": None})
+                     "resolution": None, "cleared_by_event_id": None}))
             case ev.AlertAcknowledged():
-                tx.execute(f"UPDATE {self.alerts_table} SET state = 'acknowledged',"
-                           " acknowledged_by = :by, acknowledged_at = :at WHERE alert_id = :id",
-                           {"by": event.actor.id, "at": at, "id": str(payload.alert_id)})
+                batch.alert_changes.append((
+                    f"UPDATE {self.alerts_table} SET state = 'acknowledged',"
+                    " acknowledged_by = :by, acknowledged_at = :at WHERE alert_id = :id",
+                    {"by": event.actor.id, "at": at, "id": str(payload.alert_id)}))
             case ev.AlertResolved():
                 cleared_by = payload.cleared_by_event_id
-                tx.execute(f"UPDATE {self.alerts_table} SET state = 'resolved', resolved_at = :at,"
-                           " resolved_by = :by, resolution = :resolution,"
-                           " cleared_by_event_id = :cleared WHERE alert_id = :id",
-                           {"at": at, "id": str(payload.alert_id),
-                            "by": payload.resolved_by or event.actor.id,
-                            "resolution": payload.resolution,
-                            "cleared": str(cleared_by) if cleared_by else None})
+                batch.alert_changes.append((
+                    f"UPDATE {self.alerts_table} SET state = 'resolved', resolved_at = :at,"
+                    " resolved_by = :by, resolution = :resolution,"
+                    " cleared_by_event_id = :cleared WHERE alert_id = :id",
+                    {"at": at, "id": str(payload.alert_id),
+                     "by": payload.resolved_by or event.actor.id,
+                     "resolution": payload.resolution,
+                     "cleared": str(cleared_by) if cleared_by else None}))
+
+    def _write(self, tx: Tx, batch: _Batch) -> None:
+        tx.execute_many(
+            f"INSERT INTO {self.state_table} (pathway_id, state) VALUES (:id, :state) "
+            "ON CONFLICT (pathway_id) DO UPDATE SET state = excluded.state",
+            [{"id": pathway_id, "state": batch.states[pathway_id].model_dump_json()}
+             for pathway_id in sorted(batch.touched)])
+        select_in(tx, f"DELETE FROM {self.deadlines_table} WHERE dedup_key IN ({{in}})",
+                  batch.deleted)
+        tx.execute_many(
+            f"INSERT INTO {self.deadlines_table} (dedup_key, pathway_id, rule, severity,"
+            " due_at, title, message, recipients, clearable, lapses_at, outcome) VALUES (:key,"
+            " :id, :rule, :severity, :due_at, :title, :message, :recipients, :clearable,"
+            f" :lapses_at, '{PENDING}')", list(batch.new_rows.values()))
+        # After the inserts: a deadline planned and fired in the same batch ends fired.
+        select_in(tx, f"UPDATE {self.deadlines_table} SET outcome = '{FIRED}'"
+                  " WHERE dedup_key IN ({in})", batch.fired)
+        # In their order (raised, then acknowledged, then resolved), same statements together.
+        for sql, group in groupby(batch.alert_changes, key=lambda change: change[0]):
+            tx.execute_many(sql, [params for _, params in group])
 
 
 def _deadline_row(pathway_id: str, deadline: Deadline) -> dict[str, Any]:

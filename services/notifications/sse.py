@@ -3,8 +3,8 @@
 The stream's event ids are the deliveries' sequence numbers, given in commit order, so a client
 that reconnects with ``Last-Event-ID: N`` gets exactly what it missed. Without that header a
 new client first gets the alerts still open for it. Every process serving streams polls the
-store, so an alert taken in by another process reaches the stream too; the ``Hub`` only wakes
-this process's streams early when the intake ran here."""
+store, so an alert taken in by another process reaches the stream too; the ``Hub`` pushes to
+this process's streams at once (no polling loop) when the intake ran here."""
 
 import asyncio
 import json
@@ -42,6 +42,29 @@ class Hub:
         self.version = 0
         self.closed = False
         self._streams: dict[str, list[Ticket]] = {}
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+    async def changed(self, seen: int, timeout_s: float) -> None:
+        """Returns as soon as the version moves past ``seen`` (pushed by ``notify`` from any
+        thread), or after ``timeout_s``: no polling loop in between."""
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            if self.version != seen:
+                return
+            self._waiters.add(waiter)
+        try:
+            await asyncio.wait_for(waiter[1].wait(), timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            with self._lock:
+                self._waiters.discard(waiter)
+
+    def _bump(self) -> None:
+        """With the lock held: a new version, and every waiting stream woken."""
+        self.version += 1
+        for loop, event in self._waiters:
+            loop.call_soon_threadsafe(event.set)
 
     def open_stream(self, professional_id: str, most: int) -> Ticket:
         """Registers a stream; the oldest ones beyond ``most`` are told to close."""
@@ -51,7 +74,7 @@ class Hub:
             held.append(ticket)
             while len(held) > most:
                 held.pop(0).closed = True
-            self.version += 1
+            self._bump()
         return ticket
 
     def close_stream(self, professional_id: str, ticket: Ticket) -> None:
@@ -68,7 +91,7 @@ class Hub:
 
     def notify(self) -> None:
         with self._lock:
-            self.version += 1
+            self._bump()
 
     def close(self) -> None:
         """Ends every open stream (server shutdown)."""
@@ -133,9 +156,9 @@ async def _events(db: Database, hub: Hub, ticket: Ticket, professional_id: str,
         if events:
             last_write = time.monotonic()
             continue
-        deadline = time.monotonic() + poll_s
-        while time.monotonic() < deadline and hub.version == seen and not ticket.closed:
-            await asyncio.sleep(0.05)
+        # Woken by this process's intake at once; the poll is for other processes' intakes.
+        await hub.changed(seen, min(poll_s, max(0.0, keepalive_s - (time.monotonic()
+                                                                     - last_write))))
         if time.monotonic() - last_write >= keepalive_s:
             yield ": keep-alive\n\n"  # a comment: keeps proxies from closing an idle stream
             last_write = time.monotonic()

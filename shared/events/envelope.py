@@ -1,5 +1,6 @@
 """The envelope every pathway event travels in, on Kafka and through the API."""
 
+import threading
 from typing import Any
 from uuid import UUID
 
@@ -7,6 +8,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.events.payloads import PAYLOAD_TYPES, Payload
 from shared.events.values import Actor
+
+_PARSED: dict[UUID, Payload] = {}
+_PARSED_MAX = 8192
+_PARSED_LOCK = threading.Lock()
 
 
 class UnknownEventTypeError(ValueError):
@@ -30,8 +35,18 @@ class EventEnvelope(BaseModel):
     data: dict[str, Any]
 
     def payload(self) -> Payload:
-        """The data parsed into its typed payload model."""
-        return payload_class(self.type).model_validate(self.data)
+        """The data parsed into its typed payload model, once per event for the last few
+        thousand events: a replay hands the same batch to every projection. An event's id
+        names one content, and payloads are frozen, so sharing the parsed one is safe."""
+        with _PARSED_LOCK:
+            parsed = _PARSED.get(self.event_id)
+        if parsed is None:
+            parsed = payload_class(self.type).model_validate(self.data)
+            with _PARSED_LOCK:
+                _PARSED[self.event_id] = parsed
+                if len(_PARSED) > _PARSED_MAX:
+                    del _PARSED[next(iter(_PARSED))]  # the oldest
+        return parsed
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()

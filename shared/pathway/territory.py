@@ -5,6 +5,7 @@ saved in one transaction, so a place is never given twice. These events are inte
 store: the public stream carries their effect on each pathway (assigned, waitlisted)."""
 
 from collections import Counter
+from copy import copy
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -72,6 +73,20 @@ class Territory(BaseAggregate[UUID]):
     @classmethod
     def open(cls, code: str) -> "Territory":
         return cls._create(TerritoryOpened, id=cls.id_for(code), code=code)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Territory":
+        """The repository copies the cached territory on every read. Its places and queue
+        hold only immutable values (UUIDs, strings, ints, tuples of those), so copying the
+        containers is a deep copy already, done in C: an admission on 10,000 places no longer
+        pays for a recursive copy of each (18 ms of 25 at 3,370 places)."""
+        twin = copy(self)
+        twin.managers = dict(self.managers)
+        twin.places = dict(self.places)
+        twin.loads = Counter(self.loads)
+        twin.queue = list(self.queue)
+        twin._pending_events = list(self._pending_events)
+        memo[id(self)] = twin
+        return twin
 
     # -- reads ------------------------------------------------------------------------------
 
