@@ -34,7 +34,7 @@ PROJECTIONS: dict[str, ProjectionFactory] = {
 def views_database(settings: Settings) -> Database:
     if settings.mode == "embedded":
         return SqliteDatabase(settings.views_sqlite_path)
-    return PostgresDatabase(settings.database_url)
+    return PostgresDatabase(settings.database_url, wait_s=settings.db_wait_s)
 
 
 def build_journal(settings: Settings) -> Journal:

@@ -95,11 +95,16 @@ class _PostgresTx(Tx):
 class PostgresDatabase(Database):
     dialect = "postgresql"
 
-    def __init__(self, url: str, max_size: int = 5) -> None:
+    def __init__(self, url: str, max_size: int = 5, wait_s: float = 5.0) -> None:
         from psycopg_pool import ConnectionPool
 
-        self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True)
-        self.pool.wait(timeout=30)
+        # The pool's wait bounds how long a caller blocks during an outage (then PoolTimeout,
+        # which the API turns into a 503); each connection is checked before it is lent, so
+        # none is stale after a restart. Opening does not wait: a process started while the
+        # database is away comes up and retries, it does not exit.
+        self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True,
+                                   timeout=wait_s, check=ConnectionPool.check_connection,
+                                   kwargs={"connect_timeout": max(2, round(wait_s))})
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
