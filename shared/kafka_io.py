@@ -74,6 +74,9 @@ def consumer(settings: Settings, group_id: str) -> KafkaConsumer:
         # A member killed with -9 holds its partitions until this expires.
         session_timeout_ms=settings.consumer_session_timeout_ms,
         heartbeat_interval_ms=max(1000, settings.consumer_session_timeout_ms // 4),
+        # Also the rebalance timeout: after a broker restart the group waits this long for a
+        # member that will not come back (the default, five minutes, stops every view).
+        max_poll_interval_ms=30_000,
         # A group assigned while a new topic's partitions were not yet in the metadata gets
         # them at the next refresh: keep that seconds away, not the default five minutes.
         metadata_max_age_ms=5000,

@@ -72,3 +72,30 @@ def retrying(work: Callable[[], T], backoff: Backoff, stop: threading.Event) -> 
         backoff.succeeded()
         return result
     return None
+
+
+# eventsourcing's PostgreSQL recorder retries an operational error 10 times, 0.2 s apart
+# (``@retry(..., max_attempts=10, wait=0.2)``), each attempt waiting the pool's timeout.
+_LIBRARY_ATTEMPTS, _LIBRARY_PAUSE_S = 10, 0.2
+
+
+def bound_store_wait(recorder: object, total_s: float) -> None:
+    """Makes a command or read on the event store give up after about ``total_s`` when the
+    database is away: the library's pool waits per attempt, and the library tries ten times,
+    so each attempt gets a tenth of what is left after the pauses. (The library reads its
+    pool timeout as whole seconds, which would make the bound ten times too long.)"""
+    datastore = getattr(recorder, "datastore", None)
+    pool = getattr(datastore, "pool", None)
+    if pool is None:
+        return  # SQLite: no pool, no outage
+    per_attempt = (total_s - _LIBRARY_ATTEMPTS * _LIBRARY_PAUSE_S) / _LIBRARY_ATTEMPTS
+    pool.timeout = max(0.1, per_attempt)
+    pool.reconnect_timeout = reconnect_timeout(total_s)
+
+
+def reconnect_timeout(wait_s: float) -> float:
+    """How long a psycopg pool keeps retrying one lost connection before giving it up. Its
+    delays double without a cap (1, 2, 4, 8 s…), so the default five minutes can leave a pool
+    asleep for as long as the outage lasted once the database is back; a short one makes the
+    next request start a fresh attempt instead."""
+    return max(2.0, wait_s)

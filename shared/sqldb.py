@@ -98,12 +98,15 @@ class PostgresDatabase(Database):
     def __init__(self, url: str, max_size: int = 5, wait_s: float = 5.0) -> None:
         from psycopg_pool import ConnectionPool
 
+        from shared.resilience import reconnect_timeout
+
         # The pool's wait bounds how long a caller blocks during an outage (then PoolTimeout,
         # which the API turns into a 503); each connection is checked before it is lent, so
         # none is stale after a restart. Opening does not wait: a process started while the
         # database is away comes up and retries, it does not exit.
         self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True,
                                    timeout=wait_s, check=ConnectionPool.check_connection,
+                                   reconnect_timeout=reconnect_timeout(wait_s),
                                    kwargs={"connect_timeout": max(2, round(wait_s))})
 
     @contextmanager

@@ -48,6 +48,7 @@ class Relay:
         self.batch_size = batch_size
         self.name = f"relay:{topic}"
         self.new_producer = new_producer
+        self.saved = 0
         with db.transaction() as tx:
             tx.execute(POSITIONS_DDL)
 
@@ -76,6 +77,7 @@ class Relay:
             future.get(timeout=30)  # raises if Kafka refused: the position stays where it was
         failpoint("relay.after_ack")
         self._save_position(entries[-1][0])
+        self.saved = entries[-1][0]
         return len(entries)
 
     def run(self, stop: threading.Event, idle_wait_s: float = 0.1) -> None:
@@ -96,8 +98,9 @@ class Relay:
             backoff.succeeded()
             published += count
             if time.monotonic() - last_report > 10 and published:
-                log.info("relay: %d events published, position %d", published, self.position())
-                last_report = time.monotonic()
+                # The position saved last, not read again: a log line must not need the database.
+                log.info("relay: %d events published, position %d", published, self.saved)
+                last_report, published = time.monotonic(), 0
             if count == 0:
                 stop.wait(idle_wait_s)
 
