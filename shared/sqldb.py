@@ -14,6 +14,7 @@ from typing import Any
 from shared.files import private_file
 
 Row = tuple[Any, ...]
+SCHEMA_LOCK_KEY = 0x5041_5243  # "PARC": the advisory lock every schema change takes
 Params = Mapping[str, Any]
 
 
@@ -38,6 +39,14 @@ class Database(ABC):
     def lock_exclusive(self, tx: Tx, tables: Iterable[str]) -> None:
         """Makes every other writer of these tables wait until the transaction ends."""
         return None  # SQLite: BEGIN IMMEDIATE already holds the only write lock
+
+    @contextmanager
+    def schema_transaction(self) -> Iterator[Tx]:
+        """A transaction that changes the schema, one process at a time: processes started
+        together on an empty database would otherwise race on ``CREATE TABLE IF NOT EXISTS``
+        (a unique violation in ``pg_type``). SQLite's BEGIN IMMEDIATE already serialises."""
+        with self.transaction() as tx:
+            yield tx
 
     def close(self) -> None:
         return None
@@ -113,6 +122,13 @@ class PostgresDatabase(Database):
     def transaction(self) -> Iterator[Tx]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PostgresTx(cursor)
+
+    @contextmanager
+    def schema_transaction(self) -> Iterator[Tx]:
+        with self.transaction() as tx:
+            # Held until the transaction ends; every schema change of every process takes it.
+            tx.execute("SELECT pg_advisory_xact_lock(:key)", {"key": SCHEMA_LOCK_KEY})
+            yield tx
 
     def lock_exclusive(self, tx: Tx, tables: Iterable[str]) -> None:
         for table in tables:

@@ -15,6 +15,7 @@ from kafka.producer.future import FutureRecordMetadata
 from shared.events import EventEnvelope
 from shared.events.pseudonymise import FORMAT, pseudonymise, to_json
 from shared.failpoints import failpoint
+from shared.migrations import migrate
 from shared.pathway.application import Journal, read_log
 from shared.resilience import Backoff, is_outage
 from shared.sqldb import Database
@@ -22,10 +23,6 @@ from shared.sqldb import Database
 log = logging.getLogger(__name__)
 
 ALERT_TYPES = {"AlertRaised", "AlertAcknowledged", "AlertResolved"}
-
-POSITIONS_DDL = """CREATE TABLE IF NOT EXISTS relay_positions (
-    name TEXT PRIMARY KEY, position BIGINT NOT NULL)"""
-
 
 class Relay:
     def __init__(
@@ -49,8 +46,7 @@ class Relay:
         self.name = f"relay:{topic}"
         self.new_producer = new_producer
         self.saved = 0
-        with db.transaction() as tx:
-            tx.execute(POSITIONS_DDL)
+        migrate(db)  # relay_positions cannot be rebuilt: a numbered migration makes it
 
     def position(self) -> int:
         """The last global position known to be on Kafka."""
