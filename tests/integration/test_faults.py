@@ -216,6 +216,13 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
         assert during and all(a.took_s <= ANSWER_BOUND_S for a in during), \
             [(a.status, round(a.took_s, 1)) for a in during]
 
+        first_503 = next(a for a in during if a.status == 503)
+        recovered = next(a for a in load.answers if a.at > back_at and a.status == 200)
+        print(f"\nfaults: {len(load.answers)} commands ({dict(statuses)}); database outage: "
+              f"first 503 after {first_503.at + first_503.took_s - killed_at:.1f} s, slowest "
+              f"answer {max(a.took_s for a in during):.1f} s; first success "
+              f"{recovered.at + recovered.took_s - back_at:.1f} s after the restart")
+
         # Every acknowledged note is stored once (the 503s stored nothing).
         notes = Counter(
             str(e.correlation_id) for e in
