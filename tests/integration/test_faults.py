@@ -96,6 +96,14 @@ def infra(script: str, verb: str) -> None:
                    cwd=ROOT, capture_output=True, timeout=180)
 
 
+def ready(base: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(f"{base}/ready", timeout=ANSWER_BOUND_S) as answer:
+            return int(answer.status), json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
 def health(base: str) -> int:
     try:
         with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:
@@ -171,6 +179,8 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
             seen = [(a.status, round(a.took_s, 1)) for a in load.answers if a.at > killed_at]
             raise AssertionError(f"{error}: {seen}\n{show('api')}") from None
         assert health(base) == 200, "/health must not need the database"
+        assert ready(base) == (503, {"status": "unavailable",
+                                     "dependencies": {"database": "unreachable"}})
         # The outage lasts a fixed 8 s on purpose: long enough for every process to meet it.
         time.sleep(max(0.0, 8 - (time.monotonic() - killed_at)))
         all_running()
@@ -178,6 +188,7 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
         back_at = time.monotonic()
         wait_until(lambda: load.acknowledged_since(back_at) >= 10, 60,
                    "commands to succeed again after the restart")
+        assert ready(base)[0] == 200
 
         # 2. The Kafka broker dies; it comes back (its start takes some seconds).
         infra("kafka", "kill")
