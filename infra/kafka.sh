@@ -365,6 +365,16 @@ cmd_stop() {
     info "Kafka stopped."
 }
 
+# For the fault suite: SIGKILL the broker, as a crash would; `start` recovers its logs.
+cmd_kill() {
+    local pid
+    pid="$(broker_pid)" || die "Kafka is not running."
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    rm -f "$PID_FILE"
+    info "Kafka broker (pid $pid) killed."
+}
+
 cmd_status() {
     local pid
     if pid="$(broker_pid)"; then
@@ -387,6 +397,8 @@ Usage: infra/kafka.sh install|start|stop|status|bootstrap
   start      install if needed, start a single-node broker on $BOOTSTRAP, wait until ready
   stop       stop the broker (succeeds if it is not running)
   status     exit 0 if the broker is running, 3 if not
+  pid        print the broker's pid
+  kill       SIGKILL the broker (fault tests; start recovers it)
   bootstrap  print the bootstrap servers string ($BOOTSTRAP)
 EOF
     exit 2
@@ -397,6 +409,8 @@ case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    pid) broker_pid ;;
+    kill) cmd_kill ;;
     bootstrap) echo "$BOOTSTRAP" ;;
     *) usage ;;
 esac

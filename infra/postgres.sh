@@ -6,6 +6,8 @@
 #   infra/postgres.sh stop    stop it (fast shutdown; succeeds if not running)
 #   infra/postgres.sh status  exit 0 if running, 3 if not
 #   infra/postgres.sh url     print the connection URL for the tests
+#   infra/postgres.sh pid     print the postmaster's pid
+#   infra/postgres.sh kill    SIGKILL the postmaster (fault tests; `start` recovers it)
 #
 # Settings (environment): PARCOURS_RUN_DIR (default <repo>/.run),
 # PARCOURS_PG_PORT (55432), PARCOURS_PG_BIN (/usr/lib/postgresql/15/bin).
@@ -281,6 +283,26 @@ cmd_stop() {
     info "PostgreSQL stopped."
 }
 
+# For the fault suite: the postmaster's pid (first line of postmaster.pid).
+cmd_pid() {
+    is_running || die "PostgreSQL is not running."
+    sed -n 1p "$DATA_DIR/postmaster.pid"
+}
+
+# For the fault suite: SIGKILL the postmaster, as a crash would. Its backends notice and exit;
+# `start` then recovers the cluster from its WAL.
+cmd_kill() {
+    local pid children child
+    pid="$(cmd_pid)"
+    # Its backends outlive it for a moment and hold the shared memory a restart needs.
+    children="$(pgrep -P "$pid" || true)"
+    kill -KILL "$pid"
+    for child in $pid $children; do
+        while kill -0 "$child" 2>/dev/null; do sleep 0.05; done
+    done
+    info "PostgreSQL postmaster (pid $pid) killed."
+}
+
 cmd_status() {
     if is_running; then
         info "PostgreSQL is running on $PARCOURS_HOST:$(running_port) (data ${DATA_DIR#"$PARCOURS_ROOT"/})."
@@ -297,6 +319,8 @@ Usage: infra/postgres.sh start|stop|status|url
   start   start the private test cluster on $PARCOURS_HOST:$PARCOURS_PG_PORT (creating it on first use)
   stop    stop it (succeeds if it is not running)
   status  exit 0 if it is running, 3 if not
+  pid     print the postmaster's pid
+  kill    SIGKILL the postmaster (fault tests; \`start\` recovers it)
   url     print the connection URL: $URL
 EOF
     exit 2
@@ -306,6 +330,8 @@ case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    pid) cmd_pid ;;
+    kill) cmd_kill ;;
     url) echo "$URL" ;;
     *) usage ;;
 esac

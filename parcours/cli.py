@@ -39,12 +39,25 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _every(work: Callable[[], object], interval_s: float, stop: threading.Event) -> None:
+def _every(work: Callable[[], object], interval_s: float, stop: threading.Event,
+           name: str = "scheduler") -> None:
+    """Runs ``work`` every interval until stopped. An outage of PostgreSQL or Kafka is waited
+    out with backoff and logged once; any other failure is logged with its trace and the next
+    round tries again (a thread that died silently would stop every alert)."""
+    from shared.resilience import Backoff, is_outage
+
+    log = logging.getLogger("parcours")
+    backoff = Backoff(name, log)
     while not stop.wait(interval_s):
         try:
             work()
-        except Exception:
-            logging.getLogger("parcours").exception("%s failed; retrying", work)
+        except Exception as error:
+            if is_outage(error):
+                backoff.failed(error, stop)
+            else:
+                log.exception("%s failed; retrying", name)
+            continue
+        backoff.succeeded()
 
 
 def _woken(work: Callable[[], object], wake: threading.Event, interval_s: float,
@@ -132,6 +145,7 @@ def relay() -> None:
     from parcours.platform import build_journal
     from services.relay.relay import Relay
     from shared import kafka_io
+    from shared.resilience import Backoff, retrying
     from shared.sqldb import PostgresDatabase
 
     stop = _stop_on_signals()  # first: a stop asked during start-up must not be lost
@@ -147,12 +161,19 @@ def relay() -> None:
         typer.echo("relay: no PARCOURS_PSEUDONYM_KEY, the analytics stream is not published",
                    err=True)
     journal = build_journal(settings)
-    db = PostgresDatabase(settings.database_url, max_size=2)
-    the_relay = Relay(journal, db, kafka_io.producer(settings), settings.topic,
-                      settings.alerts_topic, settings.relay_batch_size, analytics)
-    typer.echo(f"relay: {settings.topic} from position {the_relay.position()}")
+    db = PostgresDatabase(settings.database_url, max_size=2, wait_s=settings.db_wait_s)
+    starting = Backoff("relay start-up", logging.getLogger("parcours"))
+    the_relay = retrying(lambda: Relay(
+        journal, db, kafka_io.producer(settings), settings.topic, settings.alerts_topic,
+        settings.relay_batch_size, analytics, new_producer=lambda: kafka_io.producer(settings),
+    ), starting, stop)
+    if the_relay is None:
+        return  # stopped while waiting for PostgreSQL or Kafka
+    position = retrying(the_relay.position, starting, stop)
+    typer.echo(f"relay: {settings.topic} from position {position}")
     the_relay.run(stop)
-    the_relay.producer.close()
+    if the_relay.producer is not None:
+        the_relay.producer.close()
 
 
 PROJECTION_NAMES = "caseload, ruptures, contacts or dysfunctions"
@@ -166,6 +187,7 @@ def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJE
     from projections.ruptures.projection import RupturesProjection
     from projections.ruptures.scheduler import Scheduler
     from shared import kafka_io
+    from shared.resilience import Backoff, retrying
     from shared.sqldb import PostgresDatabase
 
     if name not in PROJECTIONS:
@@ -174,9 +196,13 @@ def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJE
     settings = Settings()
     _logging()
     kafka_io.ensure_topic(settings)
-    db = PostgresDatabase(settings.database_url, max_size=3)
+    db = PostgresDatabase(settings.database_url, max_size=3, wait_s=settings.db_wait_s)
     projection = PROJECTIONS[name](settings)
-    projector = kafka_io.KafkaProjector(settings, db, projection)
+    projector = retrying(lambda: kafka_io.KafkaProjector(settings, db, projection),
+                         Backoff(f"projection {name} start-up", logging.getLogger("parcours")),
+                         stop)
+    if projector is None:
+        return  # stopped while waiting for PostgreSQL or Kafka
     typer.echo(f"projection {name}: consuming {settings.topic} as {projector.group_id}")
     if isinstance(projection, RupturesProjection):
         # The rules' owner fires its deadlines into the journal, beside its consumer.

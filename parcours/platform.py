@@ -17,6 +17,7 @@ from shared.clock import Clock, system_clock
 from shared.http import Platform
 from shared.pathway.application import Journal, read_log
 from shared.projecting import LogProjector, Projection, prepare
+from shared.resilience import bound_store_wait
 from shared.settings import Settings
 from shared.sqldb import Database, PostgresDatabase, SqliteDatabase
 
@@ -35,13 +36,15 @@ PROJECTIONS: dict[str, ProjectionFactory] = {
 def views_database(settings: Settings) -> Database:
     if settings.mode == "embedded":
         return SqliteDatabase(settings.views_sqlite_path)
-    return PostgresDatabase(settings.database_url)
+    return PostgresDatabase(settings.database_url, wait_s=settings.db_wait_s)
 
 
 def build_journal(settings: Settings) -> Journal:
     """The journal with the practice's delays and the territory's time zone."""
-    return Journal(env=settings.journal_env(), policy=settings.policy(),
-                   delays=settings.delays(), zone=settings.zone())
+    journal = Journal(env=settings.journal_env(), policy=settings.policy(),
+                      delays=settings.delays(), zone=settings.zone())
+    bound_store_wait(journal.recorder, settings.db_wait_s)  # 503 within the bound in an outage
+    return journal
 
 
 def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:

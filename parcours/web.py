@@ -6,6 +6,7 @@ from contextlib import ExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 
 from parcours import devauth
 from parcours.platform import Background, build_platform
@@ -22,7 +23,7 @@ from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
 from services.web import app as web_pages
 from services.web import docs as web_docs
-from shared import openapi
+from shared import openapi, readiness
 from shared.audit_http import AuditResponses
 from shared.clock import Clock, system_clock
 from shared.http import install_error_handlers
@@ -89,9 +90,19 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     openapi.install(app)
 
     @app.get("/health", tags=["exploitation"])
-    def health() -> dict[str, str]:
-        """Liveness: the process answers."""
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers. Async on purpose: it runs on the event loop, so it
+        answers at once even when every worker thread waits for a database that is away."""
         return {"status": "ok", "mode": settings.mode}
+
+    @app.get("/ready", tags=["exploitation"], responses={503: {"description": "Indisponible"}})
+    async def ready() -> JSONResponse:
+        """Readiness for an orchestrator: which dependency is missing, if any."""
+        dependencies = await readiness.check(settings)
+        ok = all(state == "ok" for state in dependencies.values())
+        return JSONResponse({"status": "ready" if ok else "unavailable",
+                             "dependencies": dependencies}, 200 if ok else 503,
+                            headers={} if ok else {"Retry-After": "5"})
 
     @app.middleware("http")
     async def security_headers(request: Request,

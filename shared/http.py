@@ -30,6 +30,7 @@ from shared.pathway.errors import (
     PathwayError,
     PathwayNotFoundError,
 )
+from shared.resilience import is_outage
 from shared.settings import Settings
 from shared.sqldb import Database
 
@@ -274,6 +275,7 @@ _STATUS: tuple[tuple[type[PathwayError], int], ...] = (
     (ImplausibleInputError, 422),
 )
 MAX_FIELDS_IN_ERROR = 20
+RETRY_AFTER_S = 5
 _HTTP_CODES = {400: "request.malformed", 401: "auth.required", 403: "access.denied",
                404: "route.not_found", 405: "method.not_allowed", 413: "request.too_large",
                415: "request.unsupported_media_type"}
@@ -319,6 +321,14 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_
 
     @app.exception_handler(Exception)
     def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        if is_outage(error):
+            # The database is restarting: say so at once, and when to try again, rather than
+            # a 500 the client cannot tell from a bug.
+            return JSONResponse(
+                error_body("service.unavailable",
+                           "Service momentanément indisponible : réessayez dans quelques "
+                           "secondes."),
+                503, headers={"Retry-After": str(RETRY_AFTER_S)})
         # Never a stack trace to a client; the log keeps it.
         return JSONResponse(
             error_body("server.error", "Erreur interne : réessayez, puis contactez le support."),

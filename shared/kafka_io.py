@@ -11,6 +11,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from shared.events import EventEnvelope
 from shared.failpoints import failpoint
 from shared.projecting import Projection, Record, apply_batch, prepare, stored_offsets
+from shared.resilience import Backoff, is_outage
 from shared.settings import Settings
 from shared.sqldb import Database
 
@@ -73,53 +74,84 @@ def consumer(settings: Settings, group_id: str) -> KafkaConsumer:
         # A member killed with -9 holds its partitions until this expires.
         session_timeout_ms=settings.consumer_session_timeout_ms,
         heartbeat_interval_ms=max(1000, settings.consumer_session_timeout_ms // 4),
+        # Also the rebalance timeout: after a broker restart the group waits this long for a
+        # member that will not come back (the default, five minutes, stops every view).
+        max_poll_interval_ms=30_000,
         # A group assigned while a new topic's partitions were not yet in the metadata gets
         # them at the next refresh: keep that seconds away, not the default five minutes.
         metadata_max_age_ms=5000,
     )
 
 
-class _SeekToStoredOffsets(ConsumerRebalanceListener):
-    """On assignment, resume each partition where the view's own transaction left it."""
+class _SeekAfterAssignment(ConsumerRebalanceListener):
+    """Holds each newly assigned partition until the loop has read where the view's own
+    transaction left it. Nothing here touches the database: an error raised in a rebalance
+    listener kills the consumer, and the database may be restarting at that moment."""
 
     def __init__(self, projector: "KafkaProjector") -> None:
         self.projector = projector
 
-    def on_partitions_revoked(self, revoked: object) -> None:
-        return None  # nothing to save: offsets are committed with each batch
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.projector.pending.difference_update(revoked)
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        p = self.projector
-        offsets = stored_offsets(p.db, p.projection.name, p.topic)
-        for tp in assigned:
-            if tp.partition in offsets:
-                p.consumer.seek(tp, offsets[tp.partition])
-            else:
-                p.consumer.seek_to_beginning(tp)
-        log.info("%s: assigned %s, resuming at %s", p.group_id,
-                 sorted(tp.partition for tp in assigned), offsets)
+        if assigned:
+            self.projector.consumer.pause(*assigned)
+            self.projector.pending.update(assigned)
 
 
 class KafkaProjector:
-    """Runs a projection as a member of its own consumer group."""
+    """Runs a projection as a member of its own consumer group, through restarts of PostgreSQL
+    and Kafka: a failed batch is read again from the offsets stored with the view."""
 
     def __init__(self, settings: Settings, db: Database, projection: Projection) -> None:
         self.db = db
         self.projection = projection
         self.topic = settings.topic
         self.group_id = f"parcours.projection.{projection.name}"
+        self.pending: set[TopicPartition] = set()
         prepare(db, projection)
         self.consumer = consumer(settings, self.group_id)
-        self.consumer.subscribe([self.topic], listener=_SeekToStoredOffsets(self))
+        self.consumer.subscribe([self.topic], listener=_SeekAfterAssignment(self))
+
+    def _seek_pending(self) -> None:
+        """Moves every held partition to the stored offset, then lets it be fetched."""
+        if not self.pending:
+            return
+        offsets = stored_offsets(self.db, self.projection.name, self.topic)
+        held = sorted(self.pending, key=lambda tp: tp.partition)
+        for tp in held:
+            if tp.partition in offsets:
+                self.consumer.seek(tp, offsets[tp.partition])
+            else:
+                self.consumer.seek_to_beginning(tp)
+        self.consumer.resume(*held)
+        self.pending.difference_update(held)
+        log.info("%s: resuming %s at %s", self.group_id, [tp.partition for tp in held],
+                 {tp.partition: offsets.get(tp.partition, 0) for tp in held})
+
+    def _hold_everything(self) -> None:
+        """After a failed batch the consumer's positions are past what the view holds: read
+        again from the stored offsets."""
+        assigned = list(self.consumer.assignment())
+        if assigned:
+            self.consumer.pause(*assigned)
+            self.pending.update(assigned)
 
     def poll_once(self, timeout_ms: int = 500) -> int:
+        self._seek_pending()
         batches = self.consumer.poll(timeout_ms=timeout_ms)
         records = [
             Record(tp.partition, message.offset, EventEnvelope.from_json(message.value))
             for tp, messages in batches.items()
+            if tp not in self.pending  # assigned during this poll: not yet at its offset
             for message in messages
         ]
-        applied = apply_batch(self.db, self.projection, self.topic, records)
+        try:
+            applied = apply_batch(self.db, self.projection, self.topic, records)
+        except Exception:
+            self._hold_everything()
+            raise
         if records:
             failpoint("projection.after_commit")
         return applied
@@ -127,9 +159,17 @@ class KafkaProjector:
     def run(self, stop: threading.Event) -> None:
         applied = 0
         last_report = time.monotonic()
+        backoff = Backoff(self.group_id, log)
         try:
             while not stop.is_set():
-                applied += self.poll_once()
+                try:
+                    applied += self.poll_once()
+                except Exception as error:
+                    if not is_outage(error):
+                        raise
+                    backoff.failed(error, stop)
+                    continue
+                backoff.succeeded()
                 if applied and time.monotonic() - last_report > 10:
                     log.info("%s: %d events applied", self.group_id, applied)
                     last_report = time.monotonic()

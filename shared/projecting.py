@@ -67,7 +67,7 @@ def prepare(db: Database, projection: Projection) -> None:
     ``schema_version``) is rebuilt, not migrated: its tables and positions are dropped, and
     it consumes its source again from the start."""
     wanted = getattr(projection, "schema_version", 1)
-    with db.transaction() as tx:
+    with db.schema_transaction() as tx:
         for ddl in BOOKKEEPING_DDL:
             tx.execute(ddl)
         row = tx.one("SELECT version FROM projection_schemas WHERE projection = :name",

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     analytics_topic: str = "parcours.analytics.v1"
     pseudonym_key: SecretStr | None = None
     topic_partitions: int = 6
+    db_wait_s: float = Field(default=5.0, gt=0)
+    """How long a request waits for a PostgreSQL connection before answering 503: during an
+    outage the API fails fast instead of hanging."""
     relay_batch_size: int = 500
     consumer_max_poll_records: int = 500
     consumer_session_timeout_ms: int = 10_000
@@ -88,6 +91,10 @@ class Settings(BaseSettings):
             "POSTGRES_PASSWORD": url.password or "",
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            # Fail fast during an outage (the pool's wait, whole seconds for the library), and
+            # check a pooled connection before use so none is stale after a restart.
+            "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(self.db_wait_s))),
+            "POSTGRES_PRE_PING": "y",
         }
 
     def zone(self) -> ZoneInfo:

@@ -15,6 +15,7 @@ from typing import Any
 from shared.files import private_file
 
 Row = tuple[Any, ...]
+SCHEMA_LOCK_KEY = 0x5041_5243  # "PARC": the advisory lock every schema change takes
 Params = Mapping[str, Any]
 
 
@@ -44,6 +45,14 @@ class Database(ABC):
     def lock_exclusive(self, tx: Tx, tables: Iterable[str]) -> None:
         """Makes every other writer of these tables wait until the transaction ends."""
         return None  # SQLite: BEGIN IMMEDIATE already holds the only write lock
+
+    @contextmanager
+    def schema_transaction(self) -> Iterator[Tx]:
+        """A transaction that changes the schema, one process at a time: processes started
+        together on an empty database would otherwise race on ``CREATE TABLE IF NOT EXISTS``
+        (a unique violation in ``pg_type``). SQLite's BEGIN IMMEDIATE already serialises."""
+        with self.transaction() as tx:
+            yield tx
 
     def close(self) -> None:
         return None
@@ -148,16 +157,31 @@ class _PostgresTx(Tx):
 class PostgresDatabase(Database):
     dialect = "postgresql"
 
-    def __init__(self, url: str, max_size: int = 5) -> None:
+    def __init__(self, url: str, max_size: int = 5, wait_s: float = 5.0) -> None:
         from psycopg_pool import ConnectionPool
 
-        self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True)
-        self.pool.wait(timeout=30)
+        from shared.resilience import reconnect_timeout
+
+        # The pool's wait bounds how long a caller blocks during an outage (then PoolTimeout,
+        # which the API turns into a 503); each connection is checked before it is lent, so
+        # none is stale after a restart. Opening does not wait: a process started while the
+        # database is away comes up and retries, it does not exit.
+        self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True,
+                                   timeout=wait_s, check=ConnectionPool.check_connection,
+                                   reconnect_timeout=reconnect_timeout(wait_s),
+                                   kwargs={"connect_timeout": max(2, round(wait_s))})
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PostgresTx(cursor)
+
+    @contextmanager
+    def schema_transaction(self) -> Iterator[Tx]:
+        with self.transaction() as tx:
+            # Held until the transaction ends; every schema change of every process takes it.
+            tx.execute("SELECT pg_advisory_xact_lock(:key)", {"key": SCHEMA_LOCK_KEY})
+            yield tx
 
     def lock_exclusive(self, tx: Tx, tables: Iterable[str]) -> None:
         for table in tables:

@@ -20,7 +20,7 @@ _DDL = (
 class IntakeStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.transaction() as tx:
+        with db.schema_transaction() as tx:
             for ddl in _DDL:
                 tx.execute(ddl)
 

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from functools import partial
 
 import uvicorn
 from fastapi import FastAPI
@@ -26,6 +27,7 @@ from shared.audit import AuditLog
 from shared.audit_http import AuditResponses
 from shared.auth import DevelopmentKeyError, TokenVerifier, verifier_for
 from shared.http import install_error_handlers
+from shared.resilience import Backoff, is_outage, retrying
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
 
@@ -89,9 +91,19 @@ def alerts_projector(settings: Settings, service: NotificationService
 
 def consume(projector: kafka_io.KafkaProjector, service: NotificationService,
             stop: threading.Event) -> None:
+    """Takes alerts in until stopped, through restarts of PostgreSQL and Kafka."""
+    backoff = Backoff("notifications intake", log)
     try:
         while not stop.is_set():
-            if projector.poll_once():
+            try:
+                applied = projector.poll_once()
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                backoff.failed(error, stop)
+                continue
+            backoff.succeeded()
+            if applied:
                 service.hub.notify()  # wake this process's streams without waiting for a poll
     finally:
         projector.consumer.close()
@@ -105,11 +117,16 @@ def run(settings: Settings, stop: threading.Event,
                              "serve` delivers the alerts itself")
     notifications = notifications or NotificationSettings()
     kafka_io.ensure_topic(settings, settings.alerts_topic)
-    db = PostgresDatabase(settings.database_url, max_size=8)
+    db = PostgresDatabase(settings.database_url, max_size=8, wait_s=settings.db_wait_s)
     failure: list[BaseException] = []
     try:
-        service = build_distributed(db, notifications, clock)
-        projector = alerts_projector(settings, service)
+        starting = Backoff("notifications start-up", log)
+        service = retrying(partial(build_distributed, db, notifications, clock), starting, stop)
+        if service is None:
+            return  # stopped while waiting for PostgreSQL
+        projector = retrying(partial(alerts_projector, settings, service), starting, stop)
+        if projector is None:
+            return  # stopped while waiting for PostgreSQL or Kafka
 
         def intake() -> None:
             try:

@@ -4,7 +4,7 @@ import threading
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.events.payloads import PAYLOAD_TYPES, Payload
 from shared.events.values import Actor
@@ -23,10 +23,11 @@ class EventEnvelope(BaseModel):
 
     event_id: UUID
     pathway_id: UUID
-    stream_version: int
-    global_position: int | None
+    # Versions and positions count from 1: the exported schema says so (issue 12).
+    stream_version: int = Field(ge=1)
+    global_position: int | None = Field(ge=1)
     type: str
-    schema_version: int
+    schema_version: int = Field(ge=1)
     occurred_at: AwareDatetime
     recorded_at: AwareDatetime
     actor: Actor

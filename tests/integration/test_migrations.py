@@ -1,0 +1,74 @@
+"""Every process creates its tables at start: started together on an empty database, none may
+fail on the others' concurrent CREATE TABLE (issue 9, item 5)."""
+
+import threading
+import uuid
+from collections.abc import Callable
+from functools import partial
+
+import psycopg
+
+from parcours.platform import PROJECTIONS
+from services.notifications.consumer import NotificationsProjection
+from services.notifications.dispatcher import utc_now
+from shared.migrations import MIGRATIONS, migrate
+from shared.projecting import Projection, prepare
+from shared.settings import Settings
+from shared.sqldb import PostgresDatabase
+
+
+def _prepare(db: PostgresDatabase, projection: Projection) -> None:
+    prepare(db, projection)
+
+
+def start_everything_at_once(settings: Settings) -> list[BaseException]:
+    """What the relay, the four projections and the notifier do at start, each with its own
+    connection, released together."""
+    name = f"m_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = settings.database_url.rsplit("/", 1)[0] + f"/{name}"
+    databases = [PostgresDatabase(url, max_size=1) for _ in range(len(PROJECTIONS) + 2)]
+    gate = threading.Barrier(len(databases))
+    failures: list[BaseException] = []
+    work: list[Callable[[PostgresDatabase], object]] = [migrate]
+    projections = [PROJECTIONS[p](settings) for p in PROJECTIONS]
+    projections.append(NotificationsProjection(clock=utc_now))
+    work += [partial(_prepare, projection=projection) for projection in projections]
+
+    def run(job: Callable[[PostgresDatabase], object], db: PostgresDatabase) -> None:
+        gate.wait()
+        try:
+            job(db)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(job, db)) for job, db in zip(work, databases,
+                                                                                  strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for db in databases:
+        db.close()
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return failures
+
+
+def test_processes_started_together_on_an_empty_database_all_start(
+        base_settings: Settings) -> None:
+    for attempt in range(10):
+        failures = start_everything_at_once(base_settings)
+        assert not failures, f"attempt {attempt + 1}: {failures!r}"
+
+
+def test_migrations_run_once_and_in_order(settings: Settings) -> None:
+    db = PostgresDatabase(settings.database_url, max_size=1)
+    try:
+        assert migrate(db) == [number for number, _, _ in MIGRATIONS]
+        assert migrate(db) == []
+        with db.transaction() as tx:
+            assert tx.one("SELECT count(*) FROM relay_positions") == (0,)
+    finally:
+        db.close()
