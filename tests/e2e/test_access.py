@@ -121,7 +121,7 @@ def test_each_role_on_each_endpoint(client: TestClient, pathway: str, method: st
     assert statuses == dict(zip(USERS, expected, strict=True))
 
 
-OPEN = {"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/login",
+OPEN = {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/login",
         "/fhir/metadata"}
 
 
