@@ -11,7 +11,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from shared.events import EventEnvelope
 from shared.failpoints import failpoint
 from shared.projecting import Projection, Record, apply_batch, prepare, stored_offsets
-from shared.resilience import Backoff, is_outage
+from shared.resilience import Backoff, retrying
 from shared.settings import Settings
 from shared.sqldb import Database
 
@@ -162,14 +162,10 @@ class KafkaProjector:
         backoff = Backoff(self.group_id, log)
         try:
             while not stop.is_set():
-                try:
-                    applied += self.poll_once()
-                except Exception as error:
-                    if not is_outage(error):
-                        raise
-                    backoff.failed(error, stop)
-                    continue
-                backoff.succeeded()
+                polled = retrying(self.poll_once, backoff, stop)
+                if polled is None:
+                    break  # stopped while waiting out an outage
+                applied += polled
                 if applied and time.monotonic() - last_report > 10:
                     log.info("%s: %d events applied", self.group_id, applied)
                     last_report = time.monotonic()

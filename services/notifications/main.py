@@ -27,7 +27,7 @@ from shared.audit import AuditLog
 from shared.audit_http import AuditResponses
 from shared.auth import DevelopmentKeyError, TokenVerifier, verifier_for
 from shared.http import install_error_handlers
-from shared.resilience import Backoff, is_outage, retrying
+from shared.resilience import Backoff, retrying
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
 
@@ -95,14 +95,7 @@ def consume(projector: kafka_io.KafkaProjector, service: NotificationService,
     backoff = Backoff("notifications intake", log)
     try:
         while not stop.is_set():
-            try:
-                applied = projector.poll_once()
-            except Exception as error:
-                if not is_outage(error):
-                    raise
-                backoff.failed(error, stop)
-                continue
-            backoff.succeeded()
+            applied = retrying(projector.poll_once, backoff, stop)
             if applied:
                 service.hub.notify()  # wake this process's streams without waiting for a poll
     finally:
