@@ -83,7 +83,7 @@ from shared.events.values import (
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.pathway.dates import DEFAULT_TIME_ZONE
-from shared.pathway.domain import ReceivedValidation, Status
+from shared.pathway.records import ReceivedValidation, Status
 
 TERRITORY = fictitious.TERRITORY
 WINDOW_DAYS = 548  # eighteen months before today

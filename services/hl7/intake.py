@@ -15,8 +15,8 @@ from services.hl7.store import IntakeStore
 from shared.events import Actor
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
-from shared.pathway.domain import Status
 from shared.pathway.errors import ConcurrentChangeError, PathwayError
+from shared.pathway.records import Status
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)

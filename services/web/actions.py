@@ -23,8 +23,9 @@ from shared.events.values import NonEmpty, Text
 from shared.http import ForbiddenError, Platform
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway, ReceivedValidation
+from shared.pathway.domain import Pathway
 from shared.pathway.errors import PathwayNotFoundError
+from shared.pathway.records import ReceivedValidation
 
 Form = Mapping[str, str]
 Rule = Callable[[Principal, PathwayFacts, date], bool]

@@ -19,7 +19,7 @@ from shared import ins
 from shared.events import EventEnvelope
 from shared.pathway.commands import SYSTEM, Delays, Meta, Policy
 from shared.pathway.dates import DEFAULT_TIME_ZONE, moment
-from shared.pathway.domain import Pathway, PersonIndex, ReceivedValidation
+from shared.pathway.domain import Pathway
 from shared.pathway.errors import (
     ConcurrentChangeError,
     ImplausibleInputError,
@@ -28,6 +28,8 @@ from shared.pathway.errors import (
 from shared.pathway.events import PathwayEvent
 from shared.pathway.locks import SerialisedCacheRepository, TerritoryLocks
 from shared.pathway.persistence import JsonTranscoder, PydanticMapper, to_envelope
+from shared.pathway.person_index import PersonIndex
+from shared.pathway.records import ReceivedValidation
 from shared.pathway.ruptures import wanted_keys
 from shared.pathway.territory import Territory
 
