@@ -27,7 +27,8 @@ class NotificationsProjection:
         self.clock = clock
 
     def create_tables(self, tx: Tx) -> None:
-        store.create_tables(tx)
+        """None of its own: the deliveries cannot be rebuilt, so their tables are numbered
+        migrations (``shared.migrations``), applied when the service is built."""
 
     def apply(self, tx: Tx, event: EventEnvelope) -> None:
         # In the embedded mode every pathway event comes here: look at the type first.

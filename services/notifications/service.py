@@ -18,6 +18,7 @@ from services.notifications.settings import NotificationSettings
 from services.notifications.sse import Hub
 from services.notifications.webhook import WebhookSender
 from shared.clock import Clock
+from shared.migrations import migrate
 from shared.projecting import prepare
 from shared.sqldb import Database
 
@@ -45,6 +46,7 @@ class NotificationService:
 def build(db: Database, settings: NotificationSettings, clock: Clock = utc_now,
           catch_up: Callable[[], object] = lambda: None) -> NotificationService:
     projection = NotificationsProjection(clock)
+    migrate(db)  # deliveries and preferences cannot be rebuilt: numbered migrations make them
     prepare(db, projection)
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
 
