@@ -24,6 +24,13 @@ COLUMNS = ("seq", *FIELDS, "prev_hash", "hash")
 GENESIS = "0" * 64
 _LOCK = 7_311_042  # the advisory lock that orders appends to the chain on PostgreSQL
 
+_SQLITE_GUARDS = [
+    f"""CREATE TRIGGER IF NOT EXISTS read_audit_chain_no_{verb}
+        BEFORE {verb.upper()} ON read_audit
+        BEGIN SELECT RAISE(ABORT, 'the read audit is append-only'); END"""
+    for verb in ("update", "delete")]
+
+
 class AuditSetupError(RuntimeError):
     """The audit is missing or writable beyond appending: the platform must not start."""
 
@@ -67,6 +74,10 @@ class AuditLog:
                     # Written before the chain: kept aside, unchanged, for whoever audits it.
                     tx.execute("ALTER TABLE read_audit RENAME TO read_audit_unchained")
         migrate(db)  # on SQLite the table is migration 3; on PostgreSQL the DBA's
+        if db.dialect == "sqlite":
+            with db.transaction() as tx:
+                for guard in _SQLITE_GUARDS:  # put back at each start
+                    tx.execute(guard)
 
     def record(self, access: Access) -> None:
         self.record_many([access])

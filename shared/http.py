@@ -49,24 +49,11 @@ def provide(app: FastAPI, *, settings: Settings, journal: Journal, views: Databa
     state.verifier, state.audit, state.catch_up = verifier, audit, catch_up
 
 
-def _journal(request: Request) -> Journal:
-    journal: Journal = request.app.state.journal
-    return journal
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-def _catch_up(request: Request) -> Callable[[], object]:
-    catch_up: Callable[[], object] = request.app.state.catch_up
-    return catch_up
+def _part(name: str) -> Callable[[Request], Any]:
+    """A dependency that hands out one part ``provide`` put on the application."""
+    def part(request: Request) -> Any:
+        return getattr(request.app.state, name)
+    return part
 
 
 def _views(request: Request) -> Database:
@@ -75,23 +62,13 @@ def _views(request: Request) -> Database:
     return views
 
 
-def _verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.verifier
-    return verifier
-
-
-def _audit(request: Request) -> AuditLog:
-    audit: AuditLog = request.app.state.audit
-    return audit
-
-
-JournalDep = Annotated[Journal, Depends(_journal)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
-ClockDep = Annotated[Clock, Depends(_clock)]
-CatchUpDep = Annotated[Callable[[], object], Depends(_catch_up)]
+JournalDep = Annotated[Journal, Depends(_part("journal"))]
+SettingsDep = Annotated[Settings, Depends(_part("settings"))]
+ClockDep = Annotated[Clock, Depends(_part("clock"))]
+CatchUpDep = Annotated[Callable[[], object], Depends(_part("catch_up"))]
 ViewsDep = Annotated[Database, Depends(_views)]
-VerifierDep = Annotated[TokenVerifier, Depends(_verifier)]
-AuditDep = Annotated[AuditLog, Depends(_audit)]
+VerifierDep = Annotated[TokenVerifier, Depends(_part("verifier"))]
+AuditDep = Annotated[AuditLog, Depends(_part("audit"))]
 
 
 _bearer = HTTPBearer(auto_error=False, description="Jeton d'accès (OAuth2 / OIDC)")

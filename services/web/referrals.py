@@ -1,6 +1,5 @@
 """Orientation (the referral form), Mes orientations, and the GP's Plans à valider."""
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -29,10 +28,10 @@ router = APIRouter(include_in_schema=False)
 # -- Orientation ------------------------------------------------------------------------------
 
 @router.get("/orientation")
-def referral_form(request: Request, user: User) -> Response:
+def referral_form(request: Request, user: User, parts: PartsDep) -> Response:
     require(user.role in ("referrer", "case_manager", "coordinator"), "orienter une personne")
     return page(request, "orientation.html", values={}, errors={}, errors_for="orientation",
-                today=datetime.now(UTC).date(), territory=user.territory or "")
+                today=reads.today(parts), territory=user.territory or "")
 
 
 @router.post("/orientation")

@@ -10,7 +10,7 @@ import psycopg
 
 from parcours.platform import PROJECTIONS
 from services.notifications.consumer import NotificationsProjection
-from services.notifications.dispatcher import utc_now
+from shared.clock import system_clock
 from shared.migrations import MIGRATIONS, migrate
 from shared.projecting import Projection, prepare
 from shared.settings import Settings
@@ -23,7 +23,7 @@ def _prepare(db: PostgresDatabase, projection: Projection) -> None:
 
 def _notifier(db: PostgresDatabase) -> None:
     migrate(db)
-    prepare(db, NotificationsProjection(clock=utc_now))
+    prepare(db, NotificationsProjection(clock=system_clock))
 
 
 def start_everything_at_once(settings: Settings) -> list[BaseException]:
