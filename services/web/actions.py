@@ -110,7 +110,7 @@ def admit(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> P
     admitted = ev.Admitted(decided_on=decision.decided_on, notes=decision.notes,
                            criteria_override=decision.criteria_override)
     return parts.journal.admit(pathway_id, admitted, decision.case_manager_id,
-                                  _meta(parts, principal))
+                               _meta(parts, principal))
 
 
 def refuse(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
@@ -129,7 +129,7 @@ def transfer(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -
     body = forms.validate(_Transfer, forms.nest(form))
     _check(parts, principal, pathway_id, _coordinates, "transférer ce dossier")
     return parts.journal.transfer(pathway_id, body.case_manager_id, body.reason,
-                                     _meta(parts, principal))
+                                  _meta(parts, principal))
 
 
 # -- the case file ----------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def validate_plan(parts: Parts, principal: Principal, pathway_id: UUID, revision
             raise forms.FormError({"received_on": "Indiquez la date de réception."})
         received = ReceivedValidation(body.received_via, body.received_on)
     return parts.journal.validate_plan(pathway_id, revision, body.validated_on, received,
-                                          _meta(parts, principal))
+                                       _meta(parts, principal))
 
 
 def join(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
@@ -284,7 +284,7 @@ def acknowledge_alert(parts: Parts, principal: Principal, pathway_id: UUID,
     comment = str(form.get("comment", ""))[:5000]
     _check(parts, principal, pathway_id, access.handles_alerts, "traiter cette alerte")
     return parts.journal.acknowledge_alert(pathway_id, alert_id, comment,
-                                              _meta(parts, principal))
+                                           _meta(parts, principal))
 
 
 def resolve_alert(parts: Parts, principal: Principal, pathway_id: UUID,
@@ -294,4 +294,4 @@ def resolve_alert(parts: Parts, principal: Principal, pathway_id: UUID,
         raise forms.FormError({"comment": "Dites comment l'alerte a été résolue."})
     _check(parts, principal, pathway_id, access.handles_alerts, "traiter cette alerte")
     return parts.journal.resolve_alert(pathway_id, alert_id, comment[:5000],
-                                          _meta(parts, principal))
+                                       _meta(parts, principal))

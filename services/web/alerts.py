@@ -28,7 +28,7 @@ def alerts(request: Request, user: User, parts: PartsDep, regle: str = "",
                                          pathway_id=dossier or None)
              if a["state"] != "resolved" or etat == "toutes"]
     persons = reads.names_of(parts, {a["pathway_id"] for a in
-                                        reads.alerts_for(parts, user, pathway_id=None)})
+                                     reads.alerts_for(parts, user, pathway_id=None)})
     return page(request, "alertes.html", alerts=found, regle=regle, dossier=dossier,
                 etat=etat, persons=persons, done=request.query_params.get("fait"))
 
