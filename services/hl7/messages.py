@@ -70,6 +70,7 @@ class AdtMessage:
     movement_id: str
     movement_at: datetime | None
     movement_action: str
+    original_trigger: str
 
 
 def read_header(raw: bytes) -> Header:
@@ -143,6 +144,7 @@ def parse(raw: bytes) -> AdtMessage:
         admitted_at=when("PV1.F44.R1.C1"), discharged_at=when("PV1.F45.R1.C1"),
         movement_id=get("ZBE.F1.R1.C1"), movement_at=when("ZBE.F2.R1.C1"),
         movement_action=get("ZBE.F4.R1.C1").upper(),
+        original_trigger=get("ZBE.F6.R1.C1").upper(),
     )
 
 

@@ -98,8 +98,10 @@ def _dossier(request: Request, user: Principal, platform: Platform, pathway_id: 
         may_act=access.follows(user, access.PathwayFacts.of(current)) and as_of is None,
         coordinates=access.coordinates(user, current.territory) and as_of is None,
         managers=reads.managers_of(platform, current.territory),
-        stays=[e for e in journal if e.type in ("Hospitalised", "StayTransferred",
-                                                 "Discharged", "DischargeLetterReceived")],
+        stays=[e for e in journal if e.type in (
+            "Hospitalised", "StayTransferred", "Discharged", "DischargeLetterReceived",
+            "AdmissionCancelled", "TransferCancelled", "DischargeCancelled",
+            "MovementCorrected")],
         notes=[e for e in journal if e.type == "FollowUpNoted"],
         alerts=list(pathway.alerts.values()), pathway_id=pathway_id,
         manager_name=reads.manager_name(platform, pathway.territory, pathway.case_manager_id),

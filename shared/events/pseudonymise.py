@@ -126,6 +126,10 @@ ALLOWED: dict[tuple[str, int], Spec] = {
     ("AdmissionCancelled", 1): {"admitted_at": month, "cancelled_at": month},
     ("TransferCancelled", 1): {"cancelled_at": month},
     ("DischargeCancelled", 1): {"admitted_at": month, "cancelled_at": month},
+    # Which movement, its corrected month, kind and destination; never the hospital's movement
+    # id nor the unit's name.
+    ("MovementCorrected", 1): {"movement": code, "movement_event_id": present, "at": month,
+                               "kind": code, "destination": code},
     ("Closed", 1): {"closed_on": month, "reason_code": code},
 }
 

@@ -270,7 +270,7 @@ class Pathway(HospitalStays, AlertLifecycle):
             case ev.AlertRaised() | ev.AlertAcknowledged() | ev.AlertResolved():
                 self._when_alert(payload, event.actor.id)
             case ev.Closed():
-                self.status, self.open_stay = Status.CLOSED, None
+                self.status, self.open_stay, self.discharged_stay = Status.CLOSED, None, None
                 self.episodes[-1].closed_on = payload.closed_on
                 self.episodes[-1].closure_reason = payload.reason_code
             case _:
@@ -290,7 +290,7 @@ class Pathway(HospitalStays, AlertLifecycle):
             referral.referrer.id, criteria_not_met=tuple(referral.criteria.not_met()),
             territory=referral.territory, first_version=version))
         self.admitted_on = self.case_manager_id = self.waiting_rank = None
-        self.open_stay = None
+        self.open_stay = self.discharged_stay = None
         self.care_circle, self.follow_up, self.alerts = [], FollowUp(), {}
         self.state = begin(self.id, referral)
         self.state.person_label = f"{self.person.given_names} {self.person.family_name}"

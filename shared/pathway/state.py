@@ -29,6 +29,8 @@ class PathwayState(BaseAggregate[UUID]):
         self.case_manager_id: str | None = None
         self.waiting_rank: int | None = None
         self.open_stay: Stay | None = None
+        self.discharged_stay: Stay | None = None
+        """The latest stay once it ended, while no other is open: a hospital may correct it."""
         self.care_circle: list[Membership] = []
         self.follow_up = FollowUp()
         self.state = FollowUpState(pathway_id="", territory="", person_label="")

@@ -9,8 +9,10 @@ from services.hl7.ack import acknowledgement
 from services.hl7.mapping import Sender, command_for, destination
 from services.hl7.messages import MessageRejectedError, parse, timestamp
 from shared import events as ev
+from shared import fictitious as f
 from shared.events.payloads import AdmissionCancelled
 from tests.e2e.hl7_helpers import Ack, message
+from tests.unit.test_pathway_rules import META, admitted
 
 INS = "240039812345623"
 SENDER = Sender("SIH_FICTIF^CH_VILLEFICTIVE", "dac-val-fictif", "CH de Villefictive")
@@ -92,3 +94,37 @@ def test_the_ack_answers_in_the_messages_charset_with_an_err_segment() -> None:
     assert (ack.code, ack.control_id, ack.error) == ("AE", "MSG-1", "207")
     assert ack.segments["MSA"][3] == "Règle : séjour\\F\\inconnu"
     assert "é".encode("iso-8859-1") in raw
+
+
+def test_an_update_of_a_movement_is_a_correction_of_what_its_zbe_1_names() -> None:
+    earlier = ADMITTED - timedelta(hours=2)
+    z99 = command_for(parse(message("z99", INS=INS, ADMITTED=earlier, MOVED=earlier,
+                                    MOVEMENT="MVT-7", ORIGINAL="A04")), SENDER)
+    assert z99.payload is None and z99.correction is not None
+    assert (z99.correction.movement_id, z99.correction.admitted_at, z99.correction.kind) == \
+        ("MVT-7", earlier, "emergency")
+    # ZBE-4 UPDATE on the movement's own trigger reads the same way.
+    a01 = message("a01", INS=INS, ADMITTED=earlier).replace(b"||INSERT|", b"||UPDATE|")
+    update = command_for(parse(a01), SENDER)
+    assert update.correction is not None and update.correction.movement_id == "MVT-1"
+    no_id = message("z99", INS=INS, ADMITTED=earlier, MOVED=earlier, MOVEMENT="")
+    with pytest.raises(MessageRejectedError) as rejected:
+        command_for(parse(no_id), SENDER)
+    assert (rejected.value.ack, rejected.value.hl7_code) == ("AE", 101)
+
+
+def test_an_a08_corrects_the_visit_in_progress_and_never_the_identity() -> None:
+    pathway = admitted()
+    pathway.hospitalise(f.stay(ADMITTED), META)
+    a08 = command_for(parse(message("a08", INS=INS, ADMITTED=ADMITTED, UNIT="Cardiologie")),
+                      SENDER)
+    assert a08.correction is not None and a08.correction.movement_id is None
+    facts = a08.correction.facts(pathway, None)
+    assert [(c.movement, c.ward, c.at, c.kind) for c in facts] == [
+        ("admission", "Cardiologie", None, None)]
+    same = command_for(parse(message("a08", INS=INS, ADMITTED=ADMITTED)), SENDER)
+    assert same.correction is not None and same.correction.facts(pathway, None) == []
+    person = pathway.person
+    applied = a08.apply(pathway, META, timedelta(hours=12))
+    assert applied.recorded and pathway.open_stay and pathway.open_stay.ward == "Cardiologie"
+    assert pathway.person == person  # PID's traits never overwrite the referral's identity
