@@ -22,7 +22,7 @@ def message(name: str, **values: Any) -> bytes:
               "IPP": "IPP-FICTIF-1", "STATUS": "VALI", "CLASS": "I", "UNIT": "Gériatrie",
               "PRIOR_UNIT": "Gériatrie", "VISIT": "VN-1", "MOVEMENT": "MVT-1", "MODE": "8",
               "TO": "", "ADMITTED": "", "MOVED": "", "DISCHARGED": "", "CANCELLED": "",
-              "INS": "", "ORIGINAL": "A01", "NATURE": "N"}
+              "INS": "", "ORIGINAL": "A01"}
     filled.update({k: dtm(v) if isinstance(v, datetime) else str(v)
                    for k, v in values.items()})
     text = Template((FIXTURES / f"{name}.hl7").read_text("utf-8")).substitute(filled)
