@@ -3,14 +3,19 @@ which of the message's dates is the fact's, the kind of stay, the discharge dest
 Pure: no I/O. A command decides against the pathway's current state whether the fact is new
 (a stay typed by the case manager and the same stay from the hospital are one stay)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from services.hl7.corrections import Correction, same
-from services.hl7.messages import AdtMessage, MessageRejectedError
+from services.hl7.messages import AdtMessage, MessageRejectedError, Traits
 from shared import events as ev
-from shared.events.payloads import AdmissionCancelled, DischargeCancelled, TransferCancelled
+from shared.events.payloads import (
+    AdmissionCancelled,
+    DischargeCancelled,
+    IdentityQualified,
+    TransferCancelled,
+)
 from shared.pathway.commands import Meta
 from shared.pathway.domain import Pathway
 
@@ -35,6 +40,7 @@ class Applied:
 
     recorded: bool
     movement_event_id: UUID | None = None
+    identity_qualified: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,10 +53,32 @@ class HospitalCommand:
     occurred_at: datetime | None
     note: str
     correction: Correction | None = None
+    qualified_identity: tuple[str, Traits] | None = None
+    """The sender and the traits of a qualified identity (PID-32 VALI) the message carries."""
 
     def apply(self, pathway: Pathway, meta: Meta, tolerance: timedelta,
               target: UUID | None = None) -> Applied:
         """Runs the command; ``target`` is the event a corrected movement became."""
+        applied = self._movement(pathway, meta, tolerance, target)
+        if self._qualify(pathway, replace(meta, occurred_at=None)):
+            return replace(applied, identity_qualified=True)
+        return applied
+
+    def _qualify(self, pathway: Pathway, meta: Meta) -> bool:
+        """The hospital's qualified identity is the person's, every trait agreeing: Parcours's
+        identity is qualified from now on. Traits that differ change nothing here: the
+        person's identity is the coordinator's to correct."""
+        if self.qualified_identity is None or pathway.identity_qualified_by is not None:
+            return False
+        sender, traits = self.qualified_identity
+        if not pathway.identity_agrees(traits.family_name, traits.given_names,
+                                       traits.birth_date, traits.sex):
+            return False
+        pathway.qualify_identity(IdentityQualified(qualified_by=sender), meta)
+        return True
+
+    def _movement(self, pathway: Pathway, meta: Meta, tolerance: timedelta,
+                  target: UUID | None) -> Applied:
         if self.correction is not None:
             facts = self.correction.facts(pathway, target)
             for fact in facts:
@@ -111,6 +139,13 @@ class HospitalCommand:
 
 def command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:
     """The command of a message; an unsupported one is a MessageRejectedError (answered AE)."""
+    command = _command_for(message, sender)
+    if not message.identity_qualified:
+        return command
+    return replace(command, qualified_identity=(sender.key, message.traits))
+
+
+def _command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:
     kind, _, trigger = message.header.trigger.partition("^")
     trigger = trigger.split("^")[0]
     if kind != "ADT" or trigger not in UNDERSTOOD:

@@ -29,6 +29,7 @@ LABELS: dict[str, str] = {
     "TransferCancelled": "Changement d'unité annulé par l'établissement",
     "DischargeCancelled": "Sortie annulée par l'établissement",
     "MovementCorrected": "Mouvement corrigé par l'établissement",
+    "IdentityQualified": "Identité qualifiée reconnue par l'établissement",
     # alert states
     "open": "ouverte", "acknowledged": "prise en compte", "resolved": "résolue",
     "info": "information", "warning": "attention", "critical": "critique",

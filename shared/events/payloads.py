@@ -407,6 +407,16 @@ class MovementCorrected(Payload):
         return self
 
 
+class IdentityQualified(Payload):
+    """A hospital holding this person's identity as qualified (PAM.fr PID-32 ``VALI``, with the
+    INS) sent the INS Parcours holds with the same identity traits: Parcours's identity is that
+    qualified identity. Recorded once, only when every trait agrees; a coordinator's later
+    correction of the identity ends it (the corrected traits were not the ones qualified)."""
+
+    qualified_by: NonEmpty
+    """The sending facility, "<MSH-3>^<MSH-4>"."""
+
+
 PAYLOAD_TYPES.update({cls.type_name(): cls
                       for cls in (AdmissionCancelled, TransferCancelled, DischargeCancelled,
-                                  MovementCorrected)})
+                                  MovementCorrected, IdentityQualified)})

@@ -121,6 +121,7 @@ ALLOWED: dict[tuple[str, int], Spec] = {
     ("AlertResolved", 1): {"alert_id": keyed("alert"), "resolved_by": PROFESSIONAL,
                            "cleared_by_event_id": present},
     ("IdentityCorrected", 1): {},  # that it happened; the traits never leave
+    ("IdentityQualified", 1): {},  # that it happened; not which hospital knows the person
     ("EpisodesShared", 1): {"from_territory": code, "with_territory": code,
                             "consent_given_on": month},
     ("AdmissionCancelled", 1): {"admitted_at": month, "cancelled_at": month},

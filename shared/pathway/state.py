@@ -22,6 +22,8 @@ from shared.pathway.records import Alert, Episode, FollowUp, Membership, Status,
 class PathwayState(BaseAggregate[UUID]):
     def __init__(self) -> None:
         self.person: Person | None = None
+        self.identity_qualified_by: str | None = None
+        """The hospital whose qualified identity agreed with the person's traits, if any."""
         self.territory = ""
         self.status = Status.AWAITING_DECISION
         self.episodes: list[Episode] = []

@@ -373,3 +373,31 @@ def test_an_a08_changes_the_unit_and_never_the_identity(running: Running) -> Non
                      UNIT="Neurologie")
     assert send(running.hl7_port, repeat).code == "AA"
     assert running.stored() == before
+
+
+def _identity_status(running: Running, pathway: str) -> str:
+    patient = running.http.get(f"/fhir/Patient/{pathway}").json()
+    (reliability,) = patient["extension"]
+    return str(reliability["extension"][0]["valueCoding"]["code"])
+
+
+def test_a_qualified_identity_with_the_same_traits_makes_the_patient_vali(
+        running: Running) -> None:
+    for seed, agrees in ((10, True), (11, False)):
+        body = referral_json(seed)
+        pathway, ins = running.person(seed)
+        person = body["person"]
+        assert _identity_status(running, pathway) == "PROV"
+        traits = {"FAMILY": person["family_name"].upper(), "GIVEN": person["given_names"],
+                  "BIRTH": person["birth_date"].replace("-", "") if agrees else "19300101",
+                  "SEX": person["sex"]}
+        for n in range(2):  # a second message qualifies nothing more
+            ack = send(running.hl7_port, message("a08", INS=ins, CONTROL=f"MSG-Q{n}",
+                                                 ADMITTED=ADMITTED, **traits))
+            assert (ack.code, ack.error) == ("AA", None)
+        qualified = [e for e in running.facts(pathway) if e["type"] == "IdentityQualified"]
+        assert [e["data"] for e in qualified] == (
+            [{"qualified_by": "SIH_FICTIF^CH_VILLEFICTIVE"}] if agrees else [])
+        assert _identity_status(running, pathway) == ("VALI" if agrees else "PROV")
+        assert running.http.get(f"/pathways/{pathway}").json()["person"]["family_name"] == \
+            person["family_name"]

@@ -36,6 +36,7 @@ def hospital_feed_payloads() -> list[ev.Payload]:
         payloads.MovementCorrected(movement_event_id=uuid4(), movement="admission",
                                    movement_id="MVT-1", at=at, ward="Cardiologie",
                                    kind="emergency"),
+        payloads.IdentityQualified(qualified_by="SIH_FICTIF^CH_VILLEFICTIVE"),
     ]
 
 

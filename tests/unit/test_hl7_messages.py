@@ -1,7 +1,8 @@
 """The ADT message reading and mapping, without sockets: PAM.fr fields, dates, the INS, the
 commands a message asks, and the ACK's shape."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from shared import events as ev
 from shared import fictitious as f
 from shared.events.payloads import AdmissionCancelled
 from tests.e2e.hl7_helpers import Ack, message
-from tests.unit.test_pathway_rules import META, admitted
+from tests.unit.test_pathway_rules import META, admitted, replay
 
 INS = "240039812345623"
 SENDER = Sender("SIH_FICTIF^CH_VILLEFICTIVE", "dac-val-fictif", "CH de Villefictive")
@@ -128,3 +129,41 @@ def test_an_a08_corrects_the_visit_in_progress_and_never_the_identity() -> None:
     applied = a08.apply(pathway, META, timedelta(hours=12))
     assert applied.recorded and pathway.open_stay and pathway.open_stay.ward == "Cardiologie"
     assert pathway.person == person  # PID's traits never overwrite the referral's identity
+
+
+def test_the_identity_traits_are_those_of_the_birth_name() -> None:
+    raw = message("a01", INS=INS, ADMITTED=ADMITTED).replace(
+        "TÉMOIN^Rosé^Rosé^^^^L".encode(), "USAGE^Rose^^^^^D~TÉMOIN^Rose^Rose Marie^^^^L".encode())
+    traits = parse(raw).traits
+    assert (traits.family_name, traits.given_names, traits.birth_date, traits.sex) == (
+        "TÉMOIN", "Rose Marie", date(1940, 3, 14), "F")
+
+
+def _as_hospital(person: Any, **changes: str) -> bytes:
+    values = {"FAMILY": person.family_name.upper(), "GIVEN": person.given_names,
+              "BIRTH": person.birth_date.strftime("%Y%m%d"), "SEX": person.sex, **changes}
+    return message("a01", INS=person.ins, ADMITTED=ADMITTED, **values)
+
+
+def test_a_qualified_identity_that_agrees_qualifies_once_until_the_identity_is_corrected(
+        ) -> None:
+    pathway = admitted()
+    assert pathway.person is not None
+    person = pathway.person
+    provisional = command_for(parse(_as_hospital(person, STATUS="PROV")), SENDER)
+    assert provisional.qualified_identity is None
+    other_birth = command_for(parse(_as_hospital(person, BIRTH="19300101")), SENDER)
+    assert not other_birth.apply(pathway, META, timedelta(hours=12)).identity_qualified
+    assert pathway.identity_qualified_by is None
+
+    agreeing = command_for(parse(_as_hospital(person)), SENDER)
+    assert agreeing.apply(pathway, META, timedelta(hours=12)).identity_qualified
+    assert pathway.identity_qualified_by == SENDER.key
+    assert pathway.person == person  # nothing of PID is copied
+    assert not agreeing.apply(pathway, META, timedelta(hours=12)).identity_qualified
+
+    pathway.correct_identity(ev.IdentityCorrected(
+        family_name=person.family_name, given_names=f"{person.given_names} Marie",
+        birth_date=person.birth_date, sex=person.sex, reason="Second prénom omis"), META)
+    assert pathway.identity_qualified_by is None
+    assert replay(pathway).identity_qualified_by is None
