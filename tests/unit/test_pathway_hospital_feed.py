@@ -11,6 +11,8 @@ from shared.events.payloads import (
     MovementCorrected,
     TransferCancelled,
 )
+from shared.pathway.commands import Delays, Policy
+from shared.pathway.ruptures import wanted_keys
 from tests.unit.test_pathway_rules import META, admitted, broken, replay
 
 ADMITTED = datetime(2026, 3, 1, 10, tzinfo=UTC)  # the admission of f.stay() and f.alert()
@@ -110,3 +112,20 @@ def test_only_the_latest_stays_admission_current_unit_and_discharge_are_correcte
         assert state.state.discharged_at == later and not state.state.discharged_home
     rebuilt.hospitalise(f.stay(later + timedelta(days=2)), META)
     assert rebuilt.movement_told_by(discharge) is None  # an earlier stay: nothing to correct
+
+
+def test_a_discharge_home_corrected_to_a_nursing_home_clears_r3_and_r7() -> None:
+    pathway = admitted()
+    pathway.hospitalise(f.stay(ADMITTED), META)
+    pathway.discharge(f.discharge(), META)
+    discharge = pathway.state.discharge_event_id
+    r2 = f.alert("R2", f"R2:{discharge}")
+    r3 = f.alert("R3", f"R3:{discharge}")
+    for alert in (r2, r3):
+        pathway.raise_alert(alert, META, wanted_keys(pathway.state, Delays(), Policy()))
+    pathway.correct_movement(MovementCorrected(
+        movement_event_id=UUID(discharge or ""), movement="discharge", destination="ehpad"),
+        META)
+    pathway.resolve_cleared_alerts(wanted_keys(pathway.state, Delays(), Policy()))
+    states = {a.raised.dedup_key: a.state for a in pathway.alerts.values()}
+    assert states == {r2.dedup_key: "open", r3.dedup_key: "resolved"}  # R2 told what happened
