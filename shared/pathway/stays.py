@@ -108,6 +108,12 @@ class HospitalStays(PathwayState):
                 raise RuleBrokenError(
                     "date.out_of_order",
                     "L'entrée corrigée suivrait la sortie de ce séjour : corrigez la date.")
+            moved = self.open_stay is not None and \
+                self.state.stay_location_event_id != self.state.stay_event_id
+            if moved and stay.located_at is not None and stay.located_at < correction.at:
+                raise RuleBrokenError(
+                    "date.out_of_order",
+                    "L'entrée corrigée suivrait le changement d'unité : corrigez la date.")
             return (self._admission_bound(),)
         return ((stay.admitted_at, "l'entrée à l'hôpital"),)
 

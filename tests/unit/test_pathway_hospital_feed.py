@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from shared import fictitious as f
+from shared.events import StayTransferred
 from shared.events.payloads import (
     AdmissionCancelled,
     DischargeCancelled,
@@ -96,6 +97,12 @@ def test_only_the_latest_stays_admission_current_unit_and_discharge_are_correcte
         movement_event_id=uuid4(), movement="admission", at=ADMITTED), META))
     broken("stay.nothing_to_correct", lambda: pathway.correct_movement(MovementCorrected(
         movement_event_id=admission, movement="discharge", at=ADMITTED), META))
+    moved = ADMITTED + timedelta(hours=4)
+    pathway.transfer_stay(StayTransferred(establishment="CH de Villefictive", ward="SSR",
+                                          transferred_at=moved), META)
+    broken("date.out_of_order", lambda: pathway.correct_movement(MovementCorrected(
+        movement_event_id=admission, movement="admission", at=moved + timedelta(hours=1)),
+        META))
     pathway.discharge(f.discharge(), META)
     discharge = UUID(pathway.state.discharge_event_id or "")
     assert pathway.movement_told_by(discharge) == "discharge"
