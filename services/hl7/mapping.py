@@ -168,7 +168,7 @@ def _command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:
             admitted_at=message.admitted_at or (movement_time if update else None),
             moved_at=movement_time, discharged_at=message.discharged_at or (
                 movement_time if update else None),
-            kind=_kind(message, trigger if not update else message.original_trigger),
+            kind=_kind(message, (message.original_trigger or trigger) if update else trigger),
             destination=destination(message) if (message.discharge_disposition or
                                                  message.discharged_to) else None))
     if trigger == "A04" and message.patient_class != "E":

@@ -108,6 +108,9 @@ def test_an_update_of_a_movement_is_a_correction_of_what_its_zbe_1_names() -> No
     a01 = message("a01", INS=INS, ADMITTED=earlier).replace(b"||INSERT|", b"||UPDATE|")
     update = command_for(parse(a01), SENDER)
     assert update.correction is not None and update.correction.movement_id == "MVT-1"
+    a04 = message("a04", INS=INS, ADMITTED=earlier).replace(b"||INSERT|", b"||UPDATE|")
+    registration = command_for(parse(a04), SENDER).correction  # no ZBE-6: its own trigger
+    assert registration is not None and registration.kind == "emergency"
     no_id = message("z99", INS=INS, ADMITTED=earlier, MOVED=earlier, MOVEMENT="")
     with pytest.raises(MessageRejectedError) as rejected:
         command_for(parse(no_id), SENDER)
