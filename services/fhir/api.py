@@ -114,7 +114,8 @@ class Record:
         if resource_type == "Flag":
             found.extend(fhir.flags(pid, list(self.pathway.alerts.values())))
         if resource_type == "Patient" and self.pathway.person:
-            found.append(fhir.patient(pid, self.pathway.person))
+            found.append(fhir.patient(pid, self.pathway.person,
+                                      self.pathway.identity_qualified_by))
         return found
 
 

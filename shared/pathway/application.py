@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from shared.pathway.records import ReceivedValidation
 from shared.pathway.ruptures import wanted_keys
 from shared.pathway.territory import Territory
 
+Outcome = TypeVar("Outcome")
 Decision = Callable[[Pathway], Sequence[Any]]
 """Runs commands on a pathway; returns the other aggregates to save with it."""
 
@@ -231,10 +232,10 @@ class Journal(Application[UUID]):
         return self._transact(pathway_id, decide, expected_version, places=True)
 
     def record_hospital_movement(self, pathway_id: UUID,
-                                 movement: Callable[[Pathway], bool]) -> bool:
+                                 movement: Callable[[Pathway], Outcome]) -> Outcome:
         """A movement a hospital's ADT feed reports (services/hl7 maps each message to the
-        Pathway's own command); says whether it changed the file."""
-        changed: list[bool] = []
+        Pathway's own command); returns what the command says it did."""
+        changed: list[Outcome] = []
 
         def decide(pathway: Pathway) -> list[Any]:
             changed[:] = [movement(pathway)]

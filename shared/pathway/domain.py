@@ -69,6 +69,25 @@ class Pathway(HospitalStays, AlertLifecycle):
         self._dated(correction.birth_date, meta)
         self._record(correction, meta)
 
+    def identity_agrees(self, family_name: str, given_names: str, birth_date: date | None,
+                        sex: str) -> bool:
+        """Whether these traits are the person's, as people read them (case, accents and
+        spacing aside); a trait missing is no agreement."""
+        person = self.person
+        return person is not None and birth_date == person.birth_date and \
+            sex in ("F", "M") and sex == person.sex and all(
+                comparable(given) == comparable(known) for given, known in (
+                    (family_name, person.family_name), (given_names, person.given_names)))
+
+    def qualify_identity(self, qualified: ev.IdentityQualified, meta: Meta) -> None:
+        """A hospital's qualified identity agreed with the person's traits (the caller checked
+        them with ``identity_agrees``)."""
+        self._require_not_ended()
+        if self.identity_qualified_by is not None:
+            raise RuleBrokenError("identity.already_qualified",
+                                  "L'identité de cette personne est déjà qualifiée.")
+        self._record(qualified, meta)
+
     def admit(self, decision: ev.Admitted, meta: Meta) -> None:
         self._require_awaiting_decision()
         self._dated(decision.decided_on, meta, self._referral_bound())
@@ -241,6 +260,9 @@ class Pathway(HospitalStays, AlertLifecycle):
             case ev.IdentityCorrected() if self.person is not None:
                 self.person = self.person.model_copy(update=payload.model_dump(
                     include={"family_name", "given_names", "birth_date", "sex"}))
+                self.identity_qualified_by = None
+            case ev.IdentityQualified():
+                self.identity_qualified_by = payload.qualified_by
             case ev.Admitted():
                 self.status, self.admitted_on = Status.ACTIVE, payload.decided_on
                 self._decide("admitted", payload.decided_on)
@@ -270,7 +292,7 @@ class Pathway(HospitalStays, AlertLifecycle):
             case ev.AlertRaised() | ev.AlertAcknowledged() | ev.AlertResolved():
                 self._when_alert(payload, event.actor.id)
             case ev.Closed():
-                self.status, self.open_stay = Status.CLOSED, None
+                self.status, self.open_stay, self.discharged_stay = Status.CLOSED, None, None
                 self.episodes[-1].closed_on = payload.closed_on
                 self.episodes[-1].closure_reason = payload.reason_code
             case _:
@@ -290,7 +312,7 @@ class Pathway(HospitalStays, AlertLifecycle):
             referral.referrer.id, criteria_not_met=tuple(referral.criteria.not_met()),
             territory=referral.territory, first_version=version))
         self.admitted_on = self.case_manager_id = self.waiting_rank = None
-        self.open_stay = None
+        self.open_stay = self.discharged_stay = None
         self.care_circle, self.follow_up, self.alerts = [], FollowUp(), {}
         self.state = begin(self.id, referral)
         self.state.person_label = f"{self.person.given_names} {self.person.family_name}"

@@ -72,6 +72,9 @@ class Stay:
     establishment: str
     ward: str
     admitted_at: AwareDatetime
+    kind: str = "planned"
+    located_at: AwareDatetime | None = None
+    """Since when the person is in this unit, when a movement said so."""
 
 
 @dataclass

@@ -22,6 +22,8 @@ from shared.pathway.records import Alert, Episode, FollowUp, Membership, Status,
 class PathwayState(BaseAggregate[UUID]):
     def __init__(self) -> None:
         self.person: Person | None = None
+        self.identity_qualified_by: str | None = None
+        """The hospital whose qualified identity agreed with the person's traits, if any."""
         self.territory = ""
         self.status = Status.AWAITING_DECISION
         self.episodes: list[Episode] = []
@@ -29,6 +31,8 @@ class PathwayState(BaseAggregate[UUID]):
         self.case_manager_id: str | None = None
         self.waiting_rank: int | None = None
         self.open_stay: Stay | None = None
+        self.discharged_stay: Stay | None = None
+        """The latest stay once it ended, while no other is open: a hospital may correct it."""
         self.care_circle: list[Membership] = []
         self.follow_up = FollowUp()
         self.state = FollowUpState(pathway_id="", territory="", person_label="")
