@@ -1,6 +1,6 @@
 """Numbered, forward-only migrations for the tables that hold facts which cannot be rebuilt
 from the event store: relay positions, notification deliveries and preferences, the read
-audit (on SQLite), idempotency records.
+audit (on SQLite), idempotency records, the ADT intake's keys and counts.
 
 A few lines of our own rather than a library: the tables are few, the migrations are plain
 SQL that both databases accept, and they must run inside the same advisory lock as the
@@ -124,6 +124,18 @@ MIGRATIONS: tuple[Migration, ...] = (
     # On PostgreSQL the read audit lives in schema ``audit``, owned by another role that the
     # application's role cannot use to alter it: ``infra/postgres.sh`` makes it, as a DBA would.
     Migration(3, "read audit", _READ_AUDIT_SQLITE, dialects=("sqlite",)),
+    Migration(5, "ADT intake: applied message keys, movements, counts of unmatched persons", (
+        """CREATE TABLE IF NOT EXISTS hl7_applied (
+            sender TEXT NOT NULL, control_id TEXT NOT NULL, movement_id TEXT NOT NULL,
+            pathway_id TEXT NOT NULL, received_at TEXT NOT NULL,
+            PRIMARY KEY (sender, control_id, movement_id))""",
+        """CREATE TABLE IF NOT EXISTS hl7_unmatched (
+            sender TEXT NOT NULL, day TEXT NOT NULL, reason TEXT NOT NULL,
+            count INTEGER NOT NULL, PRIMARY KEY (sender, day, reason))""",
+        """CREATE TABLE IF NOT EXISTS hl7_movements (
+            sender TEXT NOT NULL, movement_id TEXT NOT NULL, pathway_id TEXT NOT NULL,
+            event_id TEXT NOT NULL, PRIMARY KEY (sender, movement_id))""",
+    )),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

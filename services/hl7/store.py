@@ -6,28 +6,14 @@ count per sending facility and nothing else (data minimisation)."""
 from datetime import date, datetime
 from uuid import UUID
 
+from shared.migrations import migrate
 from shared.sqldb import Database
-
-_DDL = (
-    """CREATE TABLE IF NOT EXISTS hl7_applied (
-        sender TEXT NOT NULL, control_id TEXT NOT NULL, movement_id TEXT NOT NULL,
-        pathway_id TEXT NOT NULL, received_at TEXT NOT NULL,
-        PRIMARY KEY (sender, control_id, movement_id))""",
-    """CREATE TABLE IF NOT EXISTS hl7_unmatched (
-        sender TEXT NOT NULL, day TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
-        PRIMARY KEY (sender, day, reason))""",
-    """CREATE TABLE IF NOT EXISTS hl7_movements (
-        sender TEXT NOT NULL, movement_id TEXT NOT NULL, pathway_id TEXT NOT NULL,
-        event_id TEXT NOT NULL, PRIMARY KEY (sender, movement_id))""",
-)
 
 
 class IntakeStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.schema_transaction() as tx:
-            for ddl in _DDL:
-                tx.execute(ddl)
+        migrate(db)  # keys and counts cannot be rebuilt: their tables are migration 5
 
     def applied(self, sender: str, control_id: str, movement_id: str) -> bool:
         with self.db.transaction() as tx:
