@@ -78,11 +78,12 @@ def run(ctx: Context, store: Settings) -> tuple[list[Result], Settings, int]:
 
 def _relay(store: Settings, topic: Settings, entries: int) -> float:
     """The relay from the store's first event to its last; its start (the producer's
-    transactions initialised, its position read from Kafka) is not timed."""
+    transactions initialised, its position read from Kafka, its reading process started) is
+    not timed."""
     journal = Journal(env=store.journal_env())
     db = PostgresDatabase(store.database_url)
     relay = Relay(journal, db, lambda: kafka_io.producer(topic), topic.topic,
-                  batch_size=store.relay_batch_size)
+                  batch_size=store.relay_batch_size, read_ahead=True)  # as `parcours relay`
     try:
         relay.position()
         progress = Progress("relay", entries, "log entries")

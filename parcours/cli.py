@@ -168,6 +168,7 @@ def relay() -> None:
     the_relay = retrying(lambda: Relay(
         journal, db, partial(kafka_io.producer, settings), settings.topic, settings.alerts_topic,
         settings.relay_batch_size, analytics, positions_topic=settings.relay_positions_topic,
+        read_ahead=True,
     ), starting, stop)
     if the_relay is None:
         return  # stopped while waiting for PostgreSQL or Kafka

@@ -15,19 +15,19 @@ from collections.abc import Callable
 from kafka import KafkaProducer
 
 from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
+from services.relay.reader import Encoder, InlineReader, ProcessReader
 from services.relay.wakeup import Polling, StoreWakeup
 from shared import kafka_io
-from shared.events import EventEnvelope
-from shared.events.pseudonymise import FORMAT, pseudonymise, to_json
 from shared.failpoints import failpoint
 from shared.migrations import migrate
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
 from shared.resilience import Backoff, is_outage
 from shared.sqldb import Database, PostgresDatabase
 
 log = logging.getLogger(__name__)
 
-ALERT_TYPES = {"AlertRaised", "AlertAcknowledged", "AlertResolved"}
+PAGE = 500
+"""Log entries read from the store at a time; a transaction gathers pages up to the batch size."""
 
 
 class Relay:
@@ -41,9 +41,12 @@ class Relay:
         batch_size: int = 500,
         analytics: tuple[str, bytes] | None = None,
         positions_topic: str = DEFAULT_TOPIC,
+        read_ahead: bool = False,
     ) -> None:
         """``new_producer`` makes a transactional producer (``kafka_io.producer``): the relay
-        makes a new one after any failure, which aborts whatever the old one left open."""
+        makes a new one after any failure, which aborts whatever the old one left open.
+        ``read_ahead``: the store is read and encoded a batch ahead in a process of its own
+        (``services.relay.reader``), the setting of ``parcours relay``."""
         self.journal = journal
         self.db = db
         self.new_producer = new_producer
@@ -57,6 +60,11 @@ class Relay:
         self.positions: KafkaPositions | None = None
         self._position: int | None = None  # known once the producer's transactions are ready
         self.wakeup = _wakeup(journal, db)
+        encoder = Encoder(topic, alerts_topic, analytics)
+        self.reader: InlineReader | ProcessReader = (
+            ProcessReader(dict(journal.env), encoder, min(batch_size, PAGE)) if read_ahead
+            else InlineReader(journal, encoder, min(batch_size, PAGE)))
+        self._partitions: dict[str, list[int]] = {}
         migrate(db)  # relay_positions: where a relay upgraded from at-least-once starts
 
     def position(self) -> int:
@@ -82,20 +90,33 @@ class Relay:
             committed = self._position_before_transactions()
             log.info("relay: no position on Kafka yet; starting from %d", committed)
         self._position = committed
+        self.reader.open()
 
     def publish_next_batch(self) -> int:
+        """Publishes up to ``batch_size`` log entries in one transaction, page by page as the
+        reader hands them over (a transaction costs round trips of its own: fewer and larger
+        ones go faster); returns how many entries it published."""
         position = self.position()
-        entries = read_log(self.journal, position + 1, self.batch_size)
-        if not entries:
+        batch = self.reader.batch(position + 1)
+        if not batch.entries:
             return 0
         producer, positions = self.producer, self.positions
         assert producer is not None and positions is not None
-        last = entries[-1][0]
+        published = 0
         try:
             producer.begin_transaction()
-            for _, envelope in entries:
-                if envelope is not None:
-                    self._send(producer, envelope)
+            self._partitions.clear()  # the partition counts as the producer knows them now
+            while True:
+                for topic, key, value, headers, hashed in batch.records:
+                    producer.send(topic, key=key, value=value, headers=headers,
+                                  partition=self._partition(producer, topic, hashed))
+                published, last = published + batch.entries, batch.last
+                if published + self.reader.size > self.batch_size \
+                        or batch.entries < self.reader.size:
+                    break  # full, or the end of the log for now
+                batch = self.reader.batch(last + 1)
+                if not batch.entries:
+                    break
             topic, key, value = positions.record(last)
             producer.send(topic, key=key, value=value)
             producer.flush(timeout=30)  # bounded: commit_transaction itself waits forever
@@ -106,7 +127,15 @@ class Relay:
             raise
         self._position = last
         failpoint("relay.after_commit")
-        return len(entries)
+        return published
+
+    def _partition(self, producer: KafkaProducer, topic: str, hashed: int) -> int:
+        """The default partitioner's choice (a key's hash modulo the partition count), with
+        the hash computed by the reader: the same partition as ever for each pathway."""
+        partitions = self._partitions.get(topic)
+        if partitions is None:
+            partitions = self._partitions[topic] = sorted(producer.partitions_for(topic))
+        return partitions[hashed % len(partitions)]
 
     def run(self, stop: threading.Event, idle_wait_s: float = 1.0) -> None:
         """Publishes until stopped, through restarts of PostgreSQL and Kafka: after a failed
@@ -131,12 +160,13 @@ class Relay:
                     log.info("relay: %d events published, position %d", published,
                              self._position or 0)
                     last_report, published = time.monotonic(), 0
-                if count < self.batch_size:
+                if count < self.reader.size:
                     self.wakeup.wait(idle_wait_s, stop)
         finally:
             self.wakeup.close()
 
     def close(self) -> None:
+        self.reader.close()
         if self.producer is not None:
             self.producer.close()
             self.producer = None
@@ -150,26 +180,6 @@ class Relay:
                 producer.close(timeout=1)
         except Exception:  # the old one is being dropped whatever it says
             log.debug("relay: closing the old producer failed", exc_info=True)
-
-    def _send(self, producer: KafkaProducer, envelope: EventEnvelope) -> None:
-        """Every event goes to the pathway topic; alert events to the alerts topic too; and a
-        pseudonymised copy to the analytics topic, when it is configured. Delivery is checked
-        by the transaction's commit, not record by record."""
-        key, value = str(envelope.pathway_id).encode(), envelope.to_json()
-        headers = [
-            ("event_id", str(envelope.event_id).encode()),
-            ("type", envelope.type.encode()),
-            ("schema_version", str(envelope.schema_version).encode()),
-        ]
-        producer.send(self.topic, key=key, value=value, headers=headers)
-        if self.alerts_topic and envelope.type in ALERT_TYPES:
-            producer.send(self.alerts_topic, key=key, value=value, headers=headers)
-        if self.analytics:
-            topic, secret = self.analytics
-            anonymous = pseudonymise(envelope, secret)  # None: a type not allowed out yet
-            if anonymous is not None:
-                producer.send(topic, key=anonymous["pathway"].encode(), value=to_json(anonymous),
-                              headers=[*headers[1:], ("format", FORMAT.encode())])
 
     def _position_before_transactions(self) -> int:
         """Where the at-least-once relay (which kept its position in PostgreSQL) stopped: 0 on
