@@ -38,7 +38,7 @@ class Relay:
         new_producer: Callable[[], KafkaProducer],
         topic: str,
         alerts_topic: str | None = None,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         analytics: tuple[str, bytes] | None = None,
         positions_topic: str = DEFAULT_TOPIC,
         read_ahead: bool = False,
@@ -72,6 +72,11 @@ class Relay:
         if self._position is None:
             self._start()
         assert self._position is not None
+        return self._position
+
+    @property
+    def committed(self) -> int | None:
+        """The position this relay last committed (None until it knows it); never waits."""
         return self._position
 
     def _start(self) -> None:
