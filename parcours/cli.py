@@ -172,11 +172,11 @@ def relay() -> None:
     ), starting, stop)
     if the_relay is None:
         return  # stopped while waiting for PostgreSQL or Kafka
-    position = retrying(the_relay.position, starting, stop)
-    if position is None:
-        return
-    typer.echo(f"relay: {settings.topic} from position {position}")
     try:
+        position = retrying(the_relay.position, starting, stop)
+        if position is None:
+            return  # stopped while waiting for Kafka
+        typer.echo(f"relay: {settings.topic} from position {position}")
         the_relay.run(stop, settings.relay_idle_wait_s)
     finally:
         the_relay.close()

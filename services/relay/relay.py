@@ -81,21 +81,25 @@ class Relay:
 
     def _start(self) -> None:
         """A producer whose transactions are initialised, and the position Kafka holds."""
-        if self.producer is None:
-            self.producer = self.new_producer()
-        bootstrap = self.producer.config["bootstrap_servers"]
-        if self.positions is None:
-            kafka_io.ensure_positions_topic(bootstrap, self.positions_topic)
-            self.positions = KafkaPositions(bootstrap, self.positions_topic, self.name)
-        # Aborts the transaction a killed relay left open (or waits for the commit it had
-        # begun), and fences any relay still running with the same transactional id.
-        self.producer.init_transactions()
-        committed = self.positions.read()
-        if committed is None:
-            committed = self._position_before_transactions()
-            log.info("relay: no position on Kafka yet; starting from %d", committed)
+        try:
+            if self.producer is None:
+                self.producer = self.new_producer()
+            bootstrap = self.producer.config["bootstrap_servers"]
+            if self.positions is None:
+                kafka_io.ensure_positions_topic(bootstrap, self.positions_topic)
+                self.positions = KafkaPositions(bootstrap, self.positions_topic, self.name)
+            # Aborts the transaction a killed relay left open (or waits for the commit it had
+            # begun), and fences any relay still running with the same transactional id.
+            self.producer.init_transactions()
+            committed = self.positions.read()
+            if committed is None:
+                committed = self._position_before_transactions()
+                log.info("relay: no position on Kafka yet; starting from %d", committed)
+            self.reader.open()
+        except BaseException:
+            self._forget()
+            raise
         self._position = committed
-        self.reader.open()
 
     def publish_next_batch(self) -> int:
         """Publishes up to ``batch_size`` log entries in one transaction, page by page as the
