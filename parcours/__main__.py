@@ -1,3 +1,4 @@
 from parcours.cli import app
 
-app(prog_name="parcours")
+if __name__ == "__main__":  # not when a child process (the relay's reader) imports it
+    app(prog_name="parcours")

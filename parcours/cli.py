@@ -142,6 +142,8 @@ def serve(
 @app.command()
 def relay() -> None:
     """Publish the event store's log to Kafka, in order, resuming where it stopped."""
+    from functools import partial
+
     from parcours.platform import build_journal
     from services.relay.relay import Relay
     from shared import kafka_io
@@ -164,16 +166,20 @@ def relay() -> None:
     db = PostgresDatabase(settings.database_url, max_size=2, wait_s=settings.db_wait_s)
     starting = Backoff("relay start-up", logging.getLogger("parcours"))
     the_relay = retrying(lambda: Relay(
-        journal, db, kafka_io.producer(settings), settings.topic, settings.alerts_topic,
-        settings.relay_batch_size, analytics, new_producer=lambda: kafka_io.producer(settings),
+        journal, db, partial(kafka_io.producer, settings), settings.topic, settings.alerts_topic,
+        settings.relay_batch_size, analytics, positions_topic=settings.relay_positions_topic,
+        read_ahead=True,
     ), starting, stop)
     if the_relay is None:
         return  # stopped while waiting for PostgreSQL or Kafka
-    position = retrying(the_relay.position, starting, stop)
-    typer.echo(f"relay: {settings.topic} from position {position}")
-    the_relay.run(stop)
-    if the_relay.producer is not None:
-        the_relay.producer.close()
+    try:
+        position = retrying(the_relay.position, starting, stop)
+        if position is None:
+            return  # stopped while waiting for Kafka
+        typer.echo(f"relay: {settings.topic} from position {position}")
+        the_relay.run(stop, settings.relay_idle_wait_s)
+    finally:
+        the_relay.close()
 
 
 PROJECTION_NAMES = "caseload, ruptures, contacts or dysfunctions"

@@ -1,5 +1,5 @@
-"""Crash points for the fault tests: ``PARCOURS_FAILPOINTS="relay.after_ack=3"`` makes the
-process kill itself with SIGKILL the third time it passes ``relay.after_ack``.
+"""Crash points for the fault tests: ``PARCOURS_FAILPOINTS="relay.before_commit=3"`` makes the
+process kill itself with SIGKILL the third time it passes ``relay.before_commit``.
 
 Unset in production, a failpoint costs one dictionary lookup."""
 

@@ -20,19 +20,25 @@ log = logging.getLogger(__name__)
 
 def ensure_topic(settings: Settings, topic: str | None = None, timeout_s: float = 60) -> None:
     """Creates the topic when it does not exist yet (partitions from the settings)."""
-    name = topic or settings.topic
+    _create_topic(settings.kafka_bootstrap, topic or settings.topic,
+                  {"num_partitions": settings.topic_partitions, "replication_factor": 1},
+                  timeout_s)
+
+
+def ensure_positions_topic(bootstrap: str, topic: str, timeout_s: float = 60) -> None:
+    """The relay's position topic: one partition, compacted (only the last position of each
+    relay matters)."""
+    _create_topic(bootstrap, topic, {"num_partitions": 1, "replication_factor": 1,
+                                     "configs": {"cleanup.policy": "compact"}}, timeout_s)
+
+
+def _create_topic(bootstrap: str, name: str, spec: dict[str, object], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=settings.kafka_bootstrap, client_id="parcours-admin"
-            )
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="parcours-admin")
             try:
-                admin.create_topics(
-                    {name: {"num_partitions": settings.topic_partitions,
-                            "replication_factor": 1}},
-                    wait_for_metadata=True,
-                )
+                admin.create_topics({name: spec}, wait_for_metadata=True)
                 log.info("created topic %s", name)
             except TopicAlreadyExistsError:
                 pass
@@ -42,19 +48,27 @@ def ensure_topic(settings: Settings, topic: str | None = None, timeout_s: float 
         except KafkaError as error:
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"Kafka at {settings.kafka_bootstrap} did not answer ({error}). "
+                    f"Kafka at {bootstrap} did not answer ({error}). "
                     "Start it with `infra/kafka.sh start`."
                 ) from error
             time.sleep(1)
 
 
-def producer(settings: Settings) -> KafkaProducer:
-    # Idempotent and acks=all: a retried batch is written once and in order per partition.
+def producer(settings: Settings, transactional: bool = True) -> KafkaProducer:
+    """The relay's producer: transactional, so a batch and the relay's position are on the topic
+    together or not at all (``services.relay``). One transactional id per published topic:
+    a relay that starts fences the one it replaces and aborts the batch it left open.
+    ``transactional=False`` is the bare idempotent producer the benchmark compares with."""
     return KafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
         client_id="parcours-relay",
         acks="all",
+        # Idempotent and acks=all: a retried batch is written once and in order per partition.
         enable_idempotence=True,
+        transactional_id=f"parcours-relay.{settings.topic}" if transactional else None,
+        # A relay killed mid-batch and not restarted holds back read_committed consumers of
+        # the partitions it wrote until the broker aborts its transaction: keep that short.
+        transaction_timeout_ms=settings.relay_transaction_timeout_ms,
         max_in_flight_requests_per_connection=5,
         linger_ms=5,
         batch_size=256 * 1024,
@@ -66,6 +80,8 @@ def consumer(settings: Settings, group_id: str) -> KafkaConsumer:
     # Offsets live in PostgreSQL with the view; Kafka's committed offsets are never used.
     return KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
+        # Only what the relay committed: a batch it left open when it died is never seen.
+        isolation_level="read_committed",
         group_id=group_id,
         client_id=group_id,
         enable_auto_commit=False,
@@ -179,6 +195,7 @@ class KafkaReplaySource:
     def __init__(self, settings: Settings) -> None:
         self.name = settings.topic
         self.consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+                                      isolation_level="read_committed",
                                       enable_auto_commit=False, max_poll_records=1000)
         partitions = self.consumer.partitions_for_topic(settings.topic) or set()
         self.partitions = [TopicPartition(settings.topic, p) for p in sorted(partitions)]

@@ -27,7 +27,16 @@ class Settings(BaseSettings):
     db_wait_s: float = Field(default=5.0, gt=0)
     """How long a request waits for a PostgreSQL connection before answering 503: during an
     outage the API fails fast instead of hanging."""
-    relay_batch_size: int = 500
+    relay_batch_size: int = 2000
+    """Log entries the relay publishes in one Kafka transaction at most (read in pages of 500)."""
+    relay_positions_topic: str = "parcours.relay-positions.v1"
+    """Where the relay keeps its position, written in the same Kafka transaction as each batch."""
+    relay_transaction_timeout_ms: int = 15_000
+    """How long the broker keeps a transaction a dead relay left open (consumers reading
+    committed records wait that long on its partitions unless the relay restarts sooner)."""
+    relay_idle_wait_s: float = Field(default=1.0, gt=0)
+    """With nothing to publish the relay waits for PostgreSQL's notification of new events, and
+    looks again after this long even without one."""
     consumer_max_poll_records: int = 500
     consumer_session_timeout_ms: int = 10_000
     default_capacity: int = 35

@@ -6,13 +6,14 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import IntegrityError, Mapper
-from eventsourcing.utils import strtobool
+from eventsourcing.utils import resolve_topic, strtobool
 
 from shared import events as ev
 from shared import ins
@@ -395,7 +396,15 @@ def read_log(journal: Journal, start: int, limit: int) -> list[tuple[int, EventE
     event that is not part of a pathway (the person index, the territories)."""
     entries: list[tuple[int, EventEnvelope | None]] = []
     for notification in journal.recorder.select_notifications(start=start, limit=limit):
+        if not _is_pathway_topic(notification.topic):
+            entries.append((notification.id, None))  # not decoded: nobody reads it here
+            continue
         event = journal.mapper.to_domain_event(notification)
-        envelope = to_envelope(event, notification.id) if isinstance(event, PathwayEvent) else None
-        entries.append((notification.id, envelope))
+        assert isinstance(event, PathwayEvent)
+        entries.append((notification.id, to_envelope(event, notification.id)))
     return entries
+
+
+@lru_cache(maxsize=256)
+def _is_pathway_topic(topic: str) -> bool:
+    return issubclass(resolve_topic(topic), PathwayEvent)

@@ -9,13 +9,16 @@ from kafka.consumer.fetcher import ConsumerRecord
 from shared.settings import Settings
 
 
-def read_topic(settings: Settings) -> list[ConsumerRecord]:
-    """Every record of the topic, partition by partition, in offset order."""
+def read_topic(settings: Settings, topic: str | None = None,
+               isolation_level: str = "read_committed") -> list[ConsumerRecord]:
+    """Every committed record of the topic (as the consumers read it), partition by
+    partition, in offset order; with ``read_uncommitted``, aborted records too."""
+    topic = topic or settings.topic
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
-                             enable_auto_commit=False)
+                             isolation_level=isolation_level, enable_auto_commit=False)
     try:
-        partitions = [TopicPartition(settings.topic, p)
-                      for p in sorted(consumer.partitions_for_topic(settings.topic) or ())]
+        partitions = [TopicPartition(topic, p)
+                      for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         end = consumer.end_offsets(partitions)
@@ -26,6 +29,46 @@ def read_topic(settings: Settings) -> list[ConsumerRecord]:
             for batch in consumer.poll(timeout_ms=500).values():
                 records.extend(batch)
         return sorted(records, key=lambda r: (r.partition, r.offset))
+    finally:
+        consumer.close()
+
+
+def next_offsets(records: list[ConsumerRecord]) -> dict[int, int]:
+    """Per partition, the offset after its last record: where a consumer that applied every
+    record stands. Not the record count: each committed transaction also takes an offset for
+    its marker."""
+    ends: dict[int, int] = {}
+    for record in records:
+        ends[record.partition] = max(ends.get(record.partition, 0), record.offset + 1)
+    return ends
+
+
+def committed_ends(settings: Settings, topic: str | None = None) -> dict[int, int]:
+    """Per partition, the offset after its last committed record (``next_offsets`` of the whole
+    topic, without reading it all: the last records are searched from the end)."""
+    topic = topic or settings.topic
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+                             isolation_level="read_committed", enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p)
+                      for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        ends: dict[int, int] = {}
+        for tp, end in consumer.end_offsets(partitions).items():
+            window = 16
+            while end and tp.partition not in ends:
+                start = max(0, end - window)
+                consumer.seek(tp, start)
+                deadline = time.monotonic() + 30
+                while consumer.position(tp) < end:
+                    assert time.monotonic() < deadline, "timed out reading the topic's end"
+                    for record in consumer.poll(timeout_ms=500).get(tp, []):
+                        if record.offset < end:
+                            ends[tp.partition] = record.offset + 1
+                if start == 0:
+                    break
+                window *= 8
+        return ends
     finally:
         consumer.close()
 

@@ -28,7 +28,7 @@ def test_the_analytics_topic_carries_no_named_person(settings: Settings,
         journal.admit(pathway_id, f.admission(), "gc-1", META)
         journal.hospitalise(pathway_id, f.stay(), META)
     db = PostgresDatabase(settings.database_url)
-    relay = Relay(journal, db, kafka_io.producer(settings), settings.topic,
+    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
                   analytics=(analytics.topic, KEY))
     while relay.publish_next_batch():
         pass

@@ -20,7 +20,6 @@ from pathlib import Path
 from uuid import uuid4
 
 import psycopg
-from kafka import KafkaConsumer, TopicPartition
 
 from shared.events import EventEnvelope
 from shared.pathway.application import Journal, read_log
@@ -28,7 +27,7 @@ from shared.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.test_walkthrough import free_port
 from tests.integration.conftest import fill
-from tests.integration.kafka_helpers import read_topic, wait_until
+from tests.integration.kafka_helpers import committed_ends, read_topic, wait_until
 from tests.integration.processes import start, stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,20 +124,14 @@ def stored_pathway_events(journal: Journal) -> set[object]:
 
 
 def caught_up(settings: Settings, name: str) -> bool:
-    """The projection's stored offsets reach the end of every partition of the topic."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    try:
-        partitions = [TopicPartition(settings.topic, p)
-                      for p in consumer.partitions_for_topic(settings.topic) or ()]
-        end = consumer.end_offsets(partitions)
-    finally:
-        consumer.close()
+    """The projection's stored offsets reach the last committed record of every partition."""
+    end = committed_ends(settings)
     with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
         rows = conn.execute("SELECT partition, next_offset FROM projection_offsets "
                             "WHERE projection = %s AND source = %s",
                             (name, settings.topic)).fetchall()
     stored = {int(p): int(o) for p, o in rows}
-    return all(stored.get(tp.partition, 0) >= offset for tp, offset in end.items() if offset)
+    return all(stored.get(partition, 0) >= offset for partition, offset in end.items())
 
 
 def test_every_process_rides_out_restarts_of_postgresql_and_kafka(

@@ -87,7 +87,7 @@ def test_the_analytics_topic_holds_nothing_that_names_or_links_back(
     LogProjector(partial(read_log, journal), db, rules).catch_up()
     assert Scheduler(db, journal, rules, lambda: STAY + timedelta(days=6, hours=1)).fire_due()
 
-    relay = Relay(journal, db, kafka_io.producer(settings), settings.topic,
+    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
                   analytics=(analytics.topic, KEY))
     while relay.publish_next_batch():
         pass

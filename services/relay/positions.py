@@ -1,0 +1,61 @@
+"""Where the relay has got to, kept in Kafka beside what it published.
+
+Each batch's last global position is a record of a compacted topic (key: the relay's name),
+written in the same Kafka transaction as the batch. Read back with ``read_committed``, the last
+position is exactly what is on the pathway topic: a batch is there with its position or neither
+is. Kafka is therefore the one source of truth for the relay's progress; PostgreSQL's
+``relay_positions`` (migration 1, the at-least-once relay's) is read only once, to start a relay
+upgraded from that version where the old one stopped."""
+
+import time
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaTimeoutError
+
+DEFAULT_TOPIC = "parcours.relay-positions.v1"
+
+
+class KafkaPositions:
+    def __init__(self, bootstrap: str | list[str], topic: str, name: str) -> None:
+        self.bootstrap, self.topic, self.name = bootstrap, topic, name
+        self.key = name.encode()
+
+    def record(self, position: int) -> tuple[str, bytes, bytes]:
+        """(topic, key, value) of the record that says ``position`` is published."""
+        return self.topic, self.key, str(position).encode()
+
+    def read(self, timeout_s: float = 30) -> int | None:
+        """The last committed position of this relay, or None if it never committed one.
+
+        Call it after the producer's ``init_transactions``: a batch a dead relay left open is
+        aborted by then, and the end read here (the last stable offset) is final."""
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id="parcours-relay",
+                                 isolation_level="read_committed", enable_auto_commit=False)
+        try:
+            partition = TopicPartition(self.topic, 0)
+            consumer.assign([partition])
+            end = consumer.end_offsets([partition])[partition]
+            deadline = time.monotonic() + timeout_s
+            # Search backwards from the end: the last few records are nearly always enough
+            # (transaction markers take offsets too), the whole partition at worst.
+            window = 64
+            while True:
+                start = max(0, end - window)
+                found = self._last_between(consumer, partition, start, end, deadline)
+                if found is not None or start == 0:
+                    return found
+                window *= 8
+        finally:
+            consumer.close()
+
+    def _last_between(self, consumer: KafkaConsumer, partition: TopicPartition, start: int,
+                      end: int, deadline: float) -> int | None:
+        consumer.seek(partition, start)
+        found = None
+        while consumer.position(partition) < end:
+            if time.monotonic() > deadline:
+                raise KafkaTimeoutError(f"reading the relay's position from {self.topic}")
+            for record in consumer.poll(timeout_ms=500).get(partition, []):
+                if record.offset < end and record.key == self.key and record.value is not None:
+                    found = int(record.value)
+        return found
