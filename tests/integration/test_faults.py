@@ -40,6 +40,7 @@ from shared.sqldb import PostgresDatabase
 from tests.conftest import bearer
 from tests.e2e.test_walkthrough import free_port
 from tests.integration.conftest import fill
+from tests.integration.contract import assert_topic_keeps_the_contract
 from tests.integration.kafka_helpers import read_topic, wait_until
 from tests.integration.processes import start, stop
 
@@ -302,6 +303,7 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
                                            **hasty.acknowledged_keys()})
     assert_no_alert_twice(stored)
     assert_views_equal_a_rebuild(settings, journal)
+    assert sum(assert_topic_keeps_the_contract(settings).values()) >= len(stored)
 
 
 HASTY_TIMEOUT_S = 1.0
