@@ -209,12 +209,13 @@ class _Purging:
     outside its transaction (a command never waits for the purge)."""
 
     ttl = timedelta(days=DEFAULT_TTL_DAYS)
+    purge_every_s = PURGE_EVERY_S
     _last_purge = 0.0
     _purge_guard = threading.Lock()
 
     def _purge_due(self) -> bool:
         with self._purge_guard:
-            if time.monotonic() - self._last_purge < PURGE_EVERY_S:
+            if time.monotonic() - self._last_purge < self.purge_every_s:
                 return False
             self._last_purge = time.monotonic()
             return True
