@@ -184,3 +184,17 @@ def test_a_key_is_forgotten_after_its_time_to_live(tmp_path: Path) -> None:
         fresh = _send(client, f"/pathways/{pathway}/notes", note, "k")
         assert fresh.status_code == 200 and "Idempotent-Replayed" not in fresh.headers
         assert _noted(client, pathway) == 2
+
+
+def test_every_command_documents_the_header(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    commands = [(path, operation) for path, item in spec["paths"].items()
+                for method, operation in item.items()
+                if method == "post" and path.startswith(("/pathways", "/alerts"))]
+    assert len(commands) >= 15
+    for path, operation in commands:
+        headers = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "Idempotency-Key" in headers, path
+        schema = headers["Idempotency-Key"]["schema"]["anyOf"][0]
+        assert (schema["minLength"], schema["maxLength"]) == (1, 255), path
+        assert "idempotency.key_reused" in headers["Idempotency-Key"]["description"]
