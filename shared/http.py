@@ -110,9 +110,11 @@ PrincipalDep = Annotated[Principal, Depends(_principal)]
 Authenticated = Depends(_principal)
 
 
-async def _request_digest(request: Request) -> str:
+async def _request_digest(request: Request) -> str | None:
     # Async: the body is read once by the framework and cached; a sync dependency cannot
     # await it. No I/O here (the key's lookup waits on the database, in the thread pool).
+    if "idempotency-key" not in request.headers:
+        return None
     return idempotency.fingerprint(request.method, request.url.path, request.url.query,
                                    await request.body())
 
@@ -129,7 +131,7 @@ IDEMPOTENCY_KEY_DOC = (
 def _meta(
     request: Request,
     principal: PrincipalDep,
-    digest: Annotated[str, Depends(_request_digest)],
+    digest: Annotated[str | None, Depends(_request_digest)],
     x_correlation_id: Annotated[UUID | None, Header()] = None,
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH,
@@ -138,7 +140,7 @@ def _meta(
     # The actor of every event is the token's subject, never something the caller declares.
     platform = _platform(request)
     request_key = None
-    if idempotency_key is not None:
+    if idempotency_key is not None and digest is not None:
         # The key is the caller's own: scoped to the token's subject.
         route = request.scope.get("route")
         request_key = idempotency.IdempotentRequest(

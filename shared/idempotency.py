@@ -6,7 +6,7 @@ The key is recorded by the event store's own recorder, in the transaction that a
 command's events (``insert_events(..., idempotency=record)``): either both are stored or
 neither, so a key is never remembered for a command that was not applied, nor a command
 applied without its key. A command sent again with a key already recorded is not run: the
-journal raises ``AlreadyApplied`` with the answer recorded the first time, which the API
+journal raises ``AlreadyAppliedError`` with the answer recorded the first time, which the API
 sends back as it was (same status, body, version). The same key with another request is the
 client's mistake (422 ``idempotency.key_reused``).
 
@@ -113,7 +113,7 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
         content: Any = json.loads(body) if body else None
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"),
                                ensure_ascii=False).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON: the bytes as they came
         canonical = body
     digest = hashlib.sha256()
     for part in (method.upper().encode(), path.encode(), query.encode(), canonical):
