@@ -316,6 +316,11 @@ def pathway_events(journal: Journal) -> Iterator[EventEnvelope]:
         start = entries[-1][0] + 1
 
 
+def stored_pathway_events(journal: Journal) -> set[object]:
+    """The id of every pathway event in the store (what the relay must publish)."""
+    return {envelope.event_id for envelope in pathway_events(journal)}
+
+
 _last_seen: dict[str, int] = {}
 
 
@@ -327,7 +332,7 @@ def quiet(settings: Settings, journal: Journal) -> bool:
     _last_seen[settings.topic] = last
     if last != before:
         return False
-    stored = {e.event_id for e in pathway_events(journal)}
+    stored = stored_pathway_events(journal)
     if {EventEnvelope.from_json(r.value).event_id for r in read_topic(settings)} != stored:
         return False
     return all(caught_up(settings, name) for name in PROJECTIONS)
