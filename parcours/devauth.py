@@ -15,9 +15,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from shared.auth import DevelopmentKeyError, Principal, development_key, sign
+from shared.errors import ForbiddenError
 from shared.events.values import NonEmpty
 from shared.fictitious import DEMO_USERS
-from shared.http import ForbiddenError
+from shared.http import SettingsDep
 from shared.settings import Settings
 
 
@@ -82,12 +83,12 @@ def login_form() -> str:
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, user: Annotated[NonEmpty, Form()]) -> str:
+def login(settings: SettingsDep, user: Annotated[NonEmpty, Form()]) -> str:
     """Development login: the token of the chosen demo user."""
     principal = DEMO_USERS.get(user)
     if principal is None:
         return _PAGE.format(body="<p>Utilisateur inconnu. <a href='/login'>Retour</a></p>")
-    token = token_for(request.app.state.platform.settings, principal)
+    token = token_for(settings, principal)
     return _PAGE.format(body=f"""<p>Jeton de {escape(principal.name)}, valable 8 heures :</p>
 <textarea rows="6" cols="100" readonly>{escape(token)}</textarea>
 <p>Envoyez-le dans l'en-tête <code>Authorization: Bearer &lt;jeton&gt;</code>, ou utilisez le

@@ -3,6 +3,7 @@
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 from projections.caseload.projection import CaseloadProjection
@@ -10,11 +11,10 @@ from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler
-from services.notifications.service import build_embedded
+from services.notifications.service import NotificationService, build_embedded
 from shared.audit import AuditLog
-from shared.auth import verifier_for
+from shared.auth import TokenVerifier, verifier_for
 from shared.clock import Clock, system_clock
-from shared.http import Platform
 from shared.pathway.application import Journal, read_log
 from shared.projecting import LogProjector, Projection, prepare
 from shared.resilience import bound_store_wait
@@ -22,6 +22,25 @@ from shared.settings import Settings
 from shared.sqldb import Database, PostgresDatabase, SqliteDatabase
 
 log = logging.getLogger(__name__)
+
+@dataclass
+class Platform:
+    """The parts of one process, built once here and handed to the routes by
+    ``shared.http.provide``."""
+
+    settings: Settings
+    journal: Journal
+    views: Database
+    verifier: TokenVerifier
+    audit: AuditLog
+    clock: Clock = system_clock
+    catch_up: Callable[[], object] = lambda: None
+    """Embedded mode: brings the views up to the journal."""
+    tick: Callable[[], object] = lambda: None
+    """Embedded mode: catch up the views and fire the alerts that fell due."""
+    notifications: NotificationService | None = None
+    """Embedded mode: the notifier running in this process."""
+
 
 ProjectionFactory = Callable[[Settings], Projection]
 
@@ -77,7 +96,7 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
             catch_up()
 
     platform.catch_up, platform.tick = catch_up, tick
-    platform.services["notifications"] = notifications
+    platform.notifications = notifications
     return platform
 
 

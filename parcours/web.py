@@ -26,7 +26,7 @@ from services.web import docs as web_docs
 from shared import openapi, readiness
 from shared.audit_http import AuditResponses
 from shared.clock import Clock, system_clock
-from shared.http import install_error_handlers
+from shared.http import install_error_handlers, provide
 from shared.settings import Settings
 
 DESCRIPTION = """Parcours : coordination des parcours des personnes âgées en situation complexe
@@ -54,9 +54,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = build_platform(settings, clock)
-        app.state.platform, app.state.verifier = platform, platform.verifier
-        app.state.audit = platform.audit
-        notifications = platform.services.get("notifications")
+        provide(app, settings=settings, journal=platform.journal, views=platform.views,
+                verifier=platform.verifier, audit=platform.audit, clock=platform.clock,
+                catch_up=platform.catch_up)
+        app.state.platform = platform  # for tests and tools that drive the embedded mode
+        notifications = platform.notifications
         with ExitStack() as running:
             if notifications is not None:
                 app.state.notifications = notifications

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from shared.auth import Principal
-from shared.pathway.domain import Membership, Pathway
+from shared.pathway.domain import Pathway
+from shared.pathway.records import Membership
 
 
 @dataclass(frozen=True)

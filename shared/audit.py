@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
+from shared.migrations import migrate
 from shared.sqldb import Database, Tx
 
 FIELDS = ("id", "at", "actor_id", "actor_role", "territory", "action", "pathway_id",
@@ -23,18 +24,11 @@ COLUMNS = ("seq", *FIELDS, "prev_hash", "hash")
 GENESIS = "0" * 64
 _LOCK = 7_311_042  # the advisory lock that orders appends to the chain on PostgreSQL
 
-_SQLITE_DDL = [
-    """CREATE TABLE IF NOT EXISTS read_audit (
-        seq BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, at TEXT NOT NULL,
-        actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, territory TEXT,
-        action TEXT NOT NULL, pathway_id TEXT NOT NULL, outcome TEXT NOT NULL, address TEXT,
-        prev_hash TEXT NOT NULL, hash TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS read_audit_pathway ON read_audit (pathway_id, at)",
-    *[f"""CREATE TRIGGER IF NOT EXISTS read_audit_chain_no_{verb}
+_SQLITE_GUARDS = [
+    f"""CREATE TRIGGER IF NOT EXISTS read_audit_chain_no_{verb}
         BEFORE {verb.upper()} ON read_audit
         BEGIN SELECT RAISE(ABORT, 'the read audit is append-only'); END"""
-      for verb in ("update", "delete")],
-]
+    for verb in ("update", "delete")]
 
 
 class AuditSetupError(RuntimeError):
@@ -79,8 +73,11 @@ class AuditLog:
                 if columns and "seq" not in columns:
                     # Written before the chain: kept aside, unchanged, for whoever audits it.
                     tx.execute("ALTER TABLE read_audit RENAME TO read_audit_unchained")
-                for ddl in _SQLITE_DDL:
-                    tx.execute(ddl)
+        migrate(db)  # on SQLite the table is migration 3; on PostgreSQL the DBA's
+        if db.dialect == "sqlite":
+            with db.transaction() as tx:
+                for guard in _SQLITE_GUARDS:  # put back at each start
+                    tx.execute(guard)
 
     def record(self, access: Access) -> None:
         self.record_many([access])

@@ -2,7 +2,6 @@
 command answer."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Annotated, Any, TypeVar
@@ -20,6 +19,7 @@ from shared.access import PathwayFacts
 from shared.audit import Access, AuditLog
 from shared.auth import AuthenticationError, Principal, TokenVerifier
 from shared.clock import Clock, system_clock
+from shared.errors import ForbiddenError, ParcoursError, UnauthenticatedError
 from shared.events import Actor, EventEnvelope
 from shared.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from shared.pathway.application import Journal
@@ -28,7 +28,6 @@ from shared.pathway.domain import Pathway
 from shared.pathway.errors import (
     ConcurrentChangeError,
     ImplausibleInputError,
-    PathwayError,
     PathwayNotFoundError,
 )
 from shared.resilience import is_outage
@@ -40,48 +39,37 @@ P = TypeVar("P", bound=BaseModel)
 
 
 
-@dataclass
-class Platform:
-    """The parts an entrypoint needs, built once by the composition root."""
-
-    settings: Settings
-    journal: Journal
-    views: Database
-    verifier: TokenVerifier
-    audit: AuditLog
-    clock: Clock = system_clock
-    catch_up: Callable[[], object] = lambda: None
-    tick: Callable[[], object] = lambda: None
-    """Embedded mode: catch up the views and fire the alerts that fell due."""
-    services: dict[str, Any] = field(default_factory=dict)
-    """Embedded mode: services running in this process (notifications)."""
+def provide(app: FastAPI, *, settings: Settings, journal: Journal, views: Database,
+            verifier: TokenVerifier, audit: AuditLog, clock: Clock = system_clock,
+            catch_up: Callable[[], object] = lambda: None) -> None:
+    """Hands the parts the composition root built to the routes, each read by its own
+    dependency below (``JournalDep``, ``ViewsDep``…). ``catch_up``: in the embedded mode, brings
+    the views up to the journal before a read."""
+    state = app.state
+    state.settings, state.journal, state.views, state.clock = settings, journal, views, clock
+    state.verifier, state.audit, state.catch_up = verifier, audit, catch_up
 
 
-class UnauthenticatedError(PathwayError):
-    code = "auth.required"
-
-
-class ForbiddenError(PathwayError):
-    code = "access.denied"
-
-
-def _platform(request: Request) -> Platform:
-    platform: Platform = request.app.state.platform
-    return platform
-
-
-def _journal(request: Request) -> Journal:
-    return _platform(request).journal
-
-
-def _settings(request: Request) -> Settings:
-    return _platform(request).settings
+def _part(name: str) -> Callable[[Request], Any]:
+    """A dependency that hands out one part ``provide`` put on the application."""
+    def part(request: Request) -> Any:
+        return getattr(request.app.state, name)
+    return part
 
 
 def _views(request: Request) -> Database:
-    platform = _platform(request)
-    platform.catch_up()  # embedded mode: a read follows the writes already made
-    return platform.views
+    request.app.state.catch_up()  # embedded mode: a read follows the writes already made
+    views: Database = request.app.state.views
+    return views
+
+
+JournalDep = Annotated[Journal, Depends(_part("journal"))]
+SettingsDep = Annotated[Settings, Depends(_part("settings"))]
+ClockDep = Annotated[Clock, Depends(_part("clock"))]
+CatchUpDep = Annotated[Callable[[], object], Depends(_part("catch_up"))]
+ViewsDep = Annotated[Database, Depends(_views)]
+VerifierDep = Annotated[TokenVerifier, Depends(_part("verifier"))]
+AuditDep = Annotated[AuditLog, Depends(_part("audit"))]
 
 
 _bearer = HTTPBearer(auto_error=False, description="Jeton d'accès (OAuth2 / OIDC)")
@@ -90,13 +78,13 @@ _bearer = HTTPBearer(auto_error=False, description="Jeton d'accès (OAuth2 / OID
 def _principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    verifier: VerifierDep,
 ) -> Principal:
     if credentials is None:
         raise UnauthenticatedError(
             "Authentification requise : envoyez un jeton dans l'en-tête "
             "Authorization: Bearer <jeton>.")
     try:
-        verifier: TokenVerifier = request.app.state.verifier
         principal = verifier.verify(credentials.credentials)
     except AuthenticationError as error:
         raise UnauthenticatedError(
@@ -131,6 +119,8 @@ IDEMPOTENCY_KEY_DOC = (
 def _meta(
     request: Request,
     principal: PrincipalDep,
+    clock: ClockDep,
+    settings: SettingsDep,
     digest: Annotated[str | None, Depends(_request_digest)],
     x_correlation_id: Annotated[UUID | None, Header()] = None,
     idempotency_key: Annotated[str | None, Header(
@@ -138,7 +128,6 @@ def _meta(
         description=IDEMPOTENCY_KEY_DOC)] = None,
 ) -> Meta:
     # The actor of every event is the token's subject, never something the caller declares.
-    platform = _platform(request)
     request_key = None
     if idempotency_key is not None and digest is not None:
         # The key is the caller's own: scoped to the token's subject.
@@ -147,8 +136,8 @@ def _meta(
             scope=principal.id, key=idempotency_key, fingerprint=digest,
             answer=partial(_answer, getattr(route, "status_code", None) or 200))
     return Meta(actor=Actor(id=principal.id, role=principal.role),
-                correlation_id=x_correlation_id or uuid4(), now=platform.clock(),
-                future_tolerance=timedelta(days=platform.settings.future_date_tolerance_days),
+                correlation_id=x_correlation_id or uuid4(), now=clock(),
+                future_tolerance=timedelta(days=settings.future_date_tolerance_days),
                 idempotency=request_key)
 
 
@@ -173,31 +162,31 @@ def event(payload_class: type[P], **fields: Any) -> P:
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
 
 
-def _today(request: Request) -> date:
-    return _platform(request).clock().date()
+def _today(clock: ClockDep) -> date:
+    return clock().date()
 
 
 TodayDep = Annotated[date, Depends(_today)]
 Rule = Callable[[Principal, PathwayFacts, date], bool]
 
 
-def load_for_reading(platform: Platform, principal: Principal, pathway_id: UUID, action: str,
-                     rule: Rule, today: date, address: str | None) -> Pathway:
+def load_for_reading(journal: Journal, audit: AuditLog, principal: Principal, pathway_id: UUID,
+                     action: str, rule: Rule, today: date, address: str | None) -> Pathway:
     """Loads the pathway for a read of the person's file and records the read in the audit,
     allowed or not. Whoever may not read it is told it does not exist. The JSON routes and
     the web pages share it, so the same rules and the same audit apply to both."""
     outcome, pathway = "not_found", None
     try:
-        pathway = platform.journal.pathway(pathway_id)
+        pathway = journal.pathway(pathway_id)
         facts = PathwayFacts.of(pathway)
         outcome = "allowed" if rule(principal, facts, today) else "refused"
         visible = access.visible_episodes(principal, facts, today)
         if outcome == "allowed" and visible and visible[-1] != facts.episodes[-1]:
             # Another territory follows the person now: the file as it stood at the end of
             # the last episode this reader may see.
-            pathway = platform.journal.pathway(pathway_id, version=visible[-1].last_version)
+            pathway = journal.pathway(pathway_id, version=visible[-1].last_version)
     finally:
-        platform.audit.record(Access(
+        audit.record(Access(
             at=datetime.now(UTC), actor_id=principal.id, actor_role=principal.role,
             territory=principal.territory, action=action, pathway_id=str(pathway_id),
             outcome=outcome, address=address))
@@ -220,11 +209,11 @@ def reading(action: str, rule: Rule = access.reads_file) -> Callable[..., Pathwa
     """A dependency that loads the pathway for a read of the person's file (see
     ``load_for_reading``)."""
 
-    def load(pathway_id: UUID, request: Request, principal: PrincipalDep,
-             today: TodayDep) -> Pathway:
+    def load(pathway_id: UUID, request: Request, principal: PrincipalDep, today: TodayDep,
+             journal: JournalDep, audit: AuditDep) -> Pathway:
         # Recorded here with its outcome; the response audit does not record it again.
         request.state.audited = {*getattr(request.state, "audited", ()), str(pathway_id).lower()}
-        return load_for_reading(_platform(request), principal, pathway_id, action, rule, today,
+        return load_for_reading(journal, audit, principal, pathway_id, action, rule, today,
                                 request.client.host if request.client else None)
 
     return load
@@ -233,9 +222,9 @@ def reading(action: str, rule: Rule = access.reads_file) -> Callable[..., Pathwa
 def acting(rule: Rule, what: str) -> Callable[..., None]:
     """A dependency that lets a command through only for those the practice allows."""
 
-    def check(pathway_id: UUID, request: Request, principal: PrincipalDep,
-              today: TodayDep) -> None:
-        facts = PathwayFacts.of(_platform(request).journal.pathway(pathway_id))
+    def check(pathway_id: UUID, principal: PrincipalDep, today: TodayDep,
+              journal: JournalDep) -> None:
+        facts = PathwayFacts.of(journal.pathway(pathway_id))
         if rule(principal, facts, today):
             return
         if not access.reads_file(principal, facts, today):
@@ -282,14 +271,6 @@ def _expected_version(
     return int(value)
 
 
-def _audit(request: Request) -> AuditLog:
-    return _platform(request).audit
-
-
-JournalDep = Annotated[Journal, Depends(_journal)]
-AuditDep = Annotated[AuditLog, Depends(_audit)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
-ViewsDep = Annotated[Database, Depends(_views)]
 MetaDep = Annotated[Meta, Depends(_meta)]
 ExpectedVersionDep = Annotated[int | None, Depends(_expected_version)]
 
@@ -312,7 +293,7 @@ def error_body(code: str, message: str, **details: object) -> dict[str, object]:
     return {"error": error}
 
 
-_STATUS: tuple[tuple[type[PathwayError], int], ...] = (
+_STATUS: tuple[tuple[type[ParcoursError], int], ...] = (
     (PathwayNotFoundError, 404), (UnauthenticatedError, 401), (ForbiddenError, 403),
     (ImplausibleInputError, 422),
 )
@@ -338,8 +319,8 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_
         return JSONResponse(error_body(code, message), error.status_code,
                             headers=dict(error.headers or {}))
 
-    @app.exception_handler(PathwayError)
-    def _domain(_: Request, error: PathwayError) -> JSONResponse:
+    @app.exception_handler(ParcoursError)
+    def _domain(_: Request, error: ParcoursError) -> JSONResponse:
         status = next((code for kind, code in _STATUS if isinstance(error, kind)), 409)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
         if isinstance(error, ConcurrentChangeError) and error.details.get("current_version"):

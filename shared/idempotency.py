@@ -367,7 +367,7 @@ class _PostgresStore(Database):
     def transaction(self) -> Iterator[Tx]:
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor(row_factory=tuple_row) as cursor:
-            yield _CursorTx(cursor, _psycopg_sql)
+            yield _CursorTx(cursor, _psycopg_sql, self.dialect)
 
     @contextmanager
     def schema_transaction(self) -> Iterator[Tx]:
@@ -385,12 +385,12 @@ class _SQLiteStore(Database):
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self.datastore.transaction(commit=True) as cursor:
-            yield _CursorTx(cursor, lambda sql: sql)
+            yield _CursorTx(cursor, lambda sql: sql, self.dialect)
 
 
 class _CursorTx(Tx):
-    def __init__(self, cursor: Any, translate: Callable[[str], str]) -> None:
-        self.cursor, self.translate = cursor, translate
+    def __init__(self, cursor: Any, translate: Callable[[str], str], dialect: str) -> None:
+        self.cursor, self.translate, self.dialect = cursor, translate, dialect
 
     def execute(self, sql: str, params: Params | None = None) -> list[Row]:
         self.cursor.execute(self.translate(sql), params or {})

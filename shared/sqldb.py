@@ -22,6 +22,8 @@ Params = Mapping[str, Any]
 class Tx(ABC):
     """One open transaction."""
 
+    dialect: str
+
     @abstractmethod
     def execute(self, sql: str, params: Params | None = None) -> list[Row]: ...
 
@@ -59,6 +61,8 @@ class Database(ABC):
 
 
 class _SqliteTx(Tx):
+    dialect = "sqlite"
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
@@ -133,6 +137,8 @@ def _multi_row(sql: str) -> tuple[str, str, str, tuple[str, ...]] | None:
 
 
 class _PostgresTx(Tx):
+    dialect = "postgresql"
+
     def __init__(self, cursor: Any) -> None:
         self.cursor = cursor
 

@@ -1,7 +1,7 @@
 """Reads of the contact graph: care circles, rankings, pairs, gaps and exports."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 import networkx as nx
@@ -33,10 +33,6 @@ class CareCircle(BaseModel):
     on: date
     followed: bool
     members: list[g.CircleMember]
-
-
-def _today(day: date | None) -> date:
-    return day or datetime.now(UTC).date()
 
 
 def _graph(views: ViewsDep, territory: str | None, day: date | None) -> nx.MultiGraph:
@@ -93,13 +89,13 @@ def pairs(views: ViewsDep, principal: PrincipalDep, territory: Territory = None,
 
 
 @router.get("/persons-without-attending-gp")
-def without_attending_gp(views: ViewsDep, principal: PrincipalDep, territory: Territory = None,
-                         on: Day = None) -> list[g.WithoutGp]:
+def without_attending_gp(views: ViewsDep, principal: PrincipalDep, today: TodayDep,
+                         territory: Territory = None, on: Day = None) -> list[g.WithoutGp]:
     """Persons followed on a date whose care circle has no médecin traitant that day."""
     territory = scoped_territory(principal, territory)
     with views.transaction() as tx:
         rows = q.rows(tx)
-    return g.without_attending_gp(rows.in_territory(territory), _today(on))
+    return g.without_attending_gp(rows.in_territory(territory), on or today)
 
 
 @router.get("/export", response_class=Response, responses={

@@ -12,11 +12,11 @@ from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
 from shared import access
 from shared.access import PathwayFacts
 from shared.auth import Principal
+from shared.errors import ForbiddenError
 from shared.events.values import Text
 from shared.http import (
     Authenticated,
     CommandResult,
-    ForbiddenError,
     JournalDep,
     MetaDep,
     PrincipalDep,

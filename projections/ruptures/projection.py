@@ -33,6 +33,8 @@ class _Deadline:
     clearable: bool
     outcome: str
     stored: bool = False
+    due_at: str | None = None
+    lapses_at: str | None = None
 
 
 @dataclass
@@ -135,12 +137,13 @@ class RupturesProjection:
     def _deadlines(self, tx: Tx, events: Sequence[EventEnvelope]
                    ) -> dict[str, dict[str, _Deadline]]:
         """Each pathway's deadlines by key (the index on pathway_id makes this cheap)."""
-        rows = select_in(tx, f"SELECT dedup_key, pathway_id, clearable, outcome FROM"
-                         f" {self.deadlines_table} WHERE pathway_id IN ({{in}})",
+        rows = select_in(tx, f"SELECT dedup_key, pathway_id, clearable, outcome, due_at,"
+                         f" lapses_at FROM {self.deadlines_table} WHERE pathway_id IN ({{in}})",
                          {str(e.pathway_id) for e in events})
         by_pathway: dict[str, dict[str, _Deadline]] = defaultdict(dict)
-        for key, pathway_id, clearable, outcome in rows:
-            by_pathway[pathway_id][key] = _Deadline(bool(clearable), outcome, stored=True)
+        for key, pathway_id, clearable, outcome, due_at, lapses_at in rows:
+            by_pathway[pathway_id][key] = _Deadline(bool(clearable), outcome, True, due_at,
+                                                    lapses_at)
         return by_pathway
 
     def _plan(self, batch: _Batch, state: FollowUpState) -> None:
@@ -153,10 +156,17 @@ class RupturesProjection:
                 batch.new_rows.pop(key, None)
                 if known.stored:
                     batch.deleted.add(key)
+            elif key in wanted and known.outcome == PENDING and _moved(known, wanted[key]):
+                # A hospital corrected the date it counts from: planned again, same key.
+                if known.stored:
+                    batch.deleted.add(key)
+                continue
             wanted.pop(key, None)
         for key, deadline in wanted.items():
-            planned[key] = _Deadline(deadline.clearable, PENDING)
-            batch.new_rows[key] = _deadline_row(state.pathway_id, deadline)
+            row = _deadline_row(state.pathway_id, deadline)
+            planned[key] = _Deadline(deadline.clearable, PENDING, False, row["due_at"],
+                                     row["lapses_at"])
+            batch.new_rows[key] = row
 
     def _alerts(self, batch: _Batch, state: FollowUpState, payload: ev.Payload,
                 event: EventEnvelope) -> None:
@@ -213,6 +223,11 @@ class RupturesProjection:
         # In their order (raised, then acknowledged, then resolved), same statements together.
         for sql, group in groupby(batch.alert_changes, key=lambda change: change[0]):
             tx.execute_many(sql, [params for _, params in group])
+
+
+def _moved(known: _Deadline, wanted: Deadline) -> bool:
+    lapses_at = wanted.lapses_at.isoformat() if wanted.lapses_at else None
+    return (known.due_at, known.lapses_at) != (wanted.due_at.isoformat(), lapses_at)
 
 
 def _deadline_row(pathway_id: str, deadline: Deadline) -> dict[str, Any]:

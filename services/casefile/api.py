@@ -22,8 +22,9 @@ from shared.http import (
 )
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway, ReceivedValidation
+from shared.pathway.domain import Pathway
 from shared.pathway.errors import ImplausibleInputError
+from shared.pathway.records import ReceivedValidation
 
 router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
                    dependencies=[Authenticated])

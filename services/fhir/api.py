@@ -3,11 +3,12 @@ Parcours (``shared.http.reading``); answers in ``application/fhir+json``, errors
 OperationOutcome."""
 
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fhir.resources.R4B.resource import Resource
@@ -15,9 +16,13 @@ from fhir.resources.R4B.resource import Resource
 from services.fhir import resources as fhir
 from services.fhir import sources
 from services.fhir.timeline import episodes
-from shared.http import PrincipalDep, TodayDep, UnauthenticatedError, reading, visible_events
+from shared.audit import AuditLog
+from shared.auth import Principal
+from shared.errors import ParcoursError, UnauthenticatedError
+from shared.http import AuditDep, JournalDep, PrincipalDep, TodayDep, reading, visible_events
+from shared.pathway.application import Journal
 from shared.pathway.domain import Pathway
-from shared.pathway.errors import PathwayError, PathwayNotFoundError
+from shared.pathway.errors import PathwayNotFoundError
 
 MEDIA_TYPE = "application/fhir+json"
 _PUBLISHED = datetime.now(UTC).replace(microsecond=0)
@@ -31,7 +36,7 @@ def _answer(resource: Resource, status: int = 200) -> FhirResponse:
     return FhirResponse(resource.model_dump_json(exclude_none=True), status)
 
 
-class SearchError(PathwayError):
+class SearchError(ParcoursError):
     code = "fhir.search_invalid"
 
 
@@ -48,7 +53,7 @@ class FhirRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handle(request)
-            except PathwayError as error:
+            except ParcoursError as error:
                 status, code = _ISSUE.get(type(error), (403, "forbidden"))
                 response = _answer(fhir.outcome(code, "error", error.message, error.code),
                                    status)
@@ -65,16 +70,34 @@ class FhirRoute(APIRoute):
 router = APIRouter(prefix="/fhir", tags=["FHIR R4"], route_class=FhirRoute)
 
 
+@dataclass(frozen=True)
+class Reader:
+    """Who reads, and what a read needs."""
+
+    request: Request
+    principal: Principal
+    today: date
+    journal: Journal
+    audit: AuditLog
+
+
+def _reader(request: Request, principal: PrincipalDep, today: TodayDep, journal: JournalDep,
+            audit: AuditDep) -> Reader:
+    return Reader(request, principal, today, journal, audit)
+
+
+ReaderDep = Annotated[Reader, Depends(_reader)]
+
+
 class Record:
     """Everything the resources of one person are built from."""
 
-    def __init__(self, pathway: Pathway, request: Request) -> None:
-        platform = request.app.state.platform
+    def __init__(self, pathway: Pathway, reader: Reader) -> None:
         self.pathway = pathway
         # Only the episodes this reader may see: another territory's stay the other territory
         # did not share never leaves, here either.
-        self.episodes = episodes(visible_events(platform.journal, request.state.principal,
-                                                pathway.id, platform.clock().date()))
+        self.episodes = episodes(visible_events(reader.journal, reader.principal, pathway.id,
+                                                reader.today))
 
     def of_type(self, resource_type: str) -> list[Resource]:
         pid, territory = self.pathway.id, self.pathway.territory
@@ -91,22 +114,23 @@ class Record:
         if resource_type == "Flag":
             found.extend(fhir.flags(pid, list(self.pathway.alerts.values())))
         if resource_type == "Patient" and self.pathway.person:
-            found.append(fhir.patient(pid, self.pathway.person))
+            found.append(fhir.patient(pid, self.pathway.person,
+                                      self.pathway.identity_qualified_by))
         return found
 
 
 SEARCHABLE = ("EpisodeOfCare", "CarePlan", "CareTeam", "Encounter", "Flag")
 
 
-def _load(request: Request, principal: Any, today: Any, pathway_id: str,
-          action: str) -> Pathway:
+def _load(reader: Reader, pathway_id: str, action: str) -> Pathway:
     """The pathway, if the caller may read the person's file; the read is audited."""
     try:
         parsed = UUID(pathway_id)
     except ValueError:
         raise PathwayNotFoundError("Ressource introuvable.") from None
     load: Callable[..., Pathway] = reading(action)
-    return load(parsed, request, principal, today)
+    return load(parsed, reader.request, reader.principal, reader.today, reader.journal,
+                reader.audit)
 
 
 def _base(request: Request) -> str:
@@ -120,53 +144,49 @@ def metadata() -> Response:
 
 
 @router.get("/Patient", response_class=FhirResponse)
-def search_patients(request: Request, principal: PrincipalDep, today: TodayDep,
+def search_patients(request: Request, reader: ReaderDep,
                     identifier: Annotated[str, Query(
                         description=f"{fhir.INS_SYSTEM}|<INS>")]) -> Response:
     """Patients by INS."""
     system, _, value = identifier.rpartition("|")
     if system not in ("", fhir.INS_SYSTEM):
         raise SearchError(f"Seul l'identifiant INS ({fhir.INS_SYSTEM}) est recherchable.")
-    journal = request.app.state.platform.journal
-    pathway_id = sources.pathway_of_ins(journal, value)
+    pathway_id = sources.pathway_of_ins(reader.journal, value)
     found: list[Resource] = []
     if pathway_id is not None:
         try:
-            pathway = _load(request, principal, today, str(pathway_id), "fhir-patient")
-            found = Record(pathway, request).of_type("Patient")
+            pathway = _load(reader, str(pathway_id), "fhir-patient")
+            found = Record(pathway, reader).of_type("Patient")
         except PathwayNotFoundError:
             pass  # not readable by this caller: as if nobody had that INS
     return _answer(fhir.bundle(found, _base(request), str(request.url)))
 
 
 @router.get("/Patient/{pathway_id}", response_class=FhirResponse)
-def read_patient(pathway_id: str, request: Request, principal: PrincipalDep,
-                 today: TodayDep) -> Response:
+def read_patient(pathway_id: str, reader: ReaderDep) -> Response:
     """The person (FR Core Patient with the INS)."""
-    pathway = _load(request, principal, today, pathway_id, "fhir-patient")
-    found = Record(pathway, request).of_type("Patient")
+    pathway = _load(reader, pathway_id, "fhir-patient")
+    found = Record(pathway, reader).of_type("Patient")
     if not found:
         raise PathwayNotFoundError("Ressource introuvable.")
     return _answer(found[0])
 
 
 @router.get("/Patient/{pathway_id}/$everything", response_class=FhirResponse)
-def everything(pathway_id: str, request: Request, principal: PrincipalDep,
-               today: TodayDep) -> Response:
+def everything(pathway_id: str, request: Request, reader: ReaderDep) -> Response:
     """Everything about the person: Patient, episodes, plans, care teams, stays, alerts."""
-    record = Record(_load(request, principal, today, pathway_id, "fhir-everything"), request)
+    record = Record(_load(reader, pathway_id, "fhir-everything"), reader)
     found = [r for kind in ("Patient", *SEARCHABLE) for r in record.of_type(kind)]
     return _answer(fhir.bundle(found, _base(request), str(request.url)))
 
 
 def _search(resource_type: str) -> Callable[..., Response]:
-    def search(request: Request, principal: PrincipalDep, today: TodayDep,
+    def search(request: Request, reader: ReaderDep,
                patient: Annotated[str, Query(description="Patient/<id> ou <id>")]) -> Response:
         pathway_id = patient.removeprefix("Patient/")
         try:
-            pathway = _load(request, principal, today, pathway_id,
-                            f"fhir-{resource_type.lower()}")
-            found = Record(pathway, request).of_type(resource_type)
+            pathway = _load(reader, pathway_id, f"fhir-{resource_type.lower()}")
+            found = Record(pathway, reader).of_type(resource_type)
         except PathwayNotFoundError:
             found = []  # not readable by this caller: as if there were nothing
         return _answer(fhir.bundle(found, _base(request), str(request.url)))
@@ -176,12 +196,10 @@ def _search(resource_type: str) -> Callable[..., Response]:
 
 
 def _read(resource_type: str) -> Callable[..., Response]:
-    def read(resource_id: str, request: Request, principal: PrincipalDep,
-             today: TodayDep) -> Response:
+    def read(resource_id: str, reader: ReaderDep) -> Response:
         # Ids are "<pathway id>-…": the pathway decides who may read them.
-        pathway = _load(request, principal, today, resource_id[:36],
-                        f"fhir-{resource_type.lower()}")
-        for resource in Record(pathway, request).of_type(resource_type):
+        pathway = _load(reader, resource_id[:36], f"fhir-{resource_type.lower()}")
+        for resource in Record(pathway, reader).of_type(resource_type):
             if resource.id == resource_id:
                 return _answer(resource)
         raise PathwayNotFoundError("Ressource introuvable.")

@@ -19,7 +19,7 @@ from fhir.resources.R4B.resource import Resource
 
 from services.fhir.timeline import EpisodeView, MembershipView, PlanView, StayView
 from shared.events.values import Person
-from shared.pathway.domain import Alert
+from shared.pathway.records import Alert
 
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 FR_CORE = "https://hl7.fr/ig/fhir/core"
@@ -77,10 +77,12 @@ def _instant(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def patient(pathway_id: UUID, person: Person) -> Patient:
+def patient(pathway_id: UUID, person: Person, qualified_by: str | None = None) -> Patient:
     """FR Core Patient (INS): the INS, and the identity's reliability. Parcours holds the INS as
-    the referrer typed it and does not call the INSi teleservice, so the identity is
-    provisional from its point of view."""
+    the referrer typed it and does not call the INSi teleservice: the identity is provisional
+    (PROV), unless a known hospital sent the same INS with the same traits as a qualified
+    identity (``IdentityQualified``): then it is that validated identity (VALI)."""
+    status = ("VALI", "Identité validée") if qualified_by else ("PROV", "Identité provisoire")
     resource: dict[str, Any] = {
         # No meta.profile: FR Core is declared in the CapabilityStatement (supportedProfile),
         # since a validator without the FR Core package rejects an unresolvable claim.
@@ -89,8 +91,8 @@ def patient(pathway_id: UUID, person: Person) -> Patient:
                           f"{person.birth_date.isoformat()}, INS {person.ins}"),
         "extension": [{"url": IDENTITY_RELIABILITY, "extension": [{
             "url": "identityStatus",
-            "valueCoding": {"system": IDENTITY_STATUS, "code": "PROV",
-                            "display": "Identité provisoire"}}]}],
+            "valueCoding": {"system": IDENTITY_STATUS, "code": status[0],
+                            "display": status[1]}}]}],
         "identifier": [{
             "use": "official",
             "type": {"coding": [{"system": IDENTIFIER_TYPE, "code": "INS-NIR",

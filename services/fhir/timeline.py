@@ -5,10 +5,16 @@ episode with its stays, plan revisions and care-circle memberships, not only the
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from uuid import UUID
 
 from shared import events as ev
 from shared.events import Actor, EventEnvelope
-from shared.events.payloads import AdmissionCancelled, DischargeCancelled, TransferCancelled
+from shared.events.payloads import (
+    AdmissionCancelled,
+    DischargeCancelled,
+    MovementCorrected,
+    TransferCancelled,
+)
 from shared.events.values import CareCircleMember
 
 
@@ -22,6 +28,10 @@ class StayView:
     discharged_at: datetime | None = None
     destination: str | None = None
     cancelled: bool = False
+    admission_event: UUID | None = None
+    location_event: UUID | None = None
+    """The event that set the current unit: a hospital's correction of it moves the stay."""
+    discharge_event: UUID | None = None
 
 
 @dataclass
@@ -101,22 +111,47 @@ def _apply(episode: EpisodeView, payload: ev.Payload, envelope: EventEnvelope) -
                 if membership.member.member_id == payload.member_id and not membership.left_on:
                     membership.left_on = payload.left_on
         case ev.Hospitalised():
-            episode.stays.append(StayView(len(episode.stays) + 1, payload.establishment,
-                                          payload.ward, payload.kind, payload.admitted_at))
+            episode.stays.append(StayView(
+                len(episode.stays) + 1, payload.establishment, payload.ward, payload.kind,
+                payload.admitted_at, admission_event=envelope.event_id,
+                location_event=envelope.event_id))
         case ev.StayTransferred() if stay:
             stay.establishment, stay.ward = payload.establishment, payload.ward
+            stay.location_event = envelope.event_id
         case ev.Discharged() if stay:
             stay.discharged_at, stay.destination = payload.discharged_at, payload.destination
+            stay.discharge_event = envelope.event_id
         case _:
-            _apply_hospital_feed(episode, payload)
+            _apply_hospital_feed(episode, payload, envelope.event_id)
 
 
-def _apply_hospital_feed(episode: EpisodeView, payload: ev.Payload) -> None:
-    """The facts only a hospital's ADT feed records: cancellations."""
+def _apply_hospital_feed(episode: EpisodeView, payload: ev.Payload, event_id: UUID) -> None:
+    """The facts only a hospital's ADT feed records: cancellations and corrections."""
     match payload:
         case AdmissionCancelled() if (stay := episode.open_stay):
             stay.cancelled = True
         case TransferCancelled() if (stay := episode.open_stay):
             stay.establishment, stay.ward = payload.establishment, payload.ward
+            stay.location_event = event_id
         case DischargeCancelled() if episode.stays:
-            episode.stays[-1].discharged_at = episode.stays[-1].destination = None
+            last = episode.stays[-1]
+            last.discharged_at = last.destination = last.discharge_event = None
+            last.establishment, last.ward = payload.establishment, payload.ward
+            last.location_event = event_id
+        case MovementCorrected():
+            for stay in episode.stays:
+                _correct(stay, payload)
+
+
+def _correct(stay: StayView, correction: MovementCorrected) -> None:
+    """The corrected values of the movement the correction names, wherever in the stay."""
+    told = correction.movement_event_id
+    if told == stay.admission_event:
+        stay.admitted_at = correction.at or stay.admitted_at
+        stay.kind = correction.kind or stay.kind
+    if told == stay.location_event:
+        stay.establishment = correction.establishment or stay.establishment
+        stay.ward = correction.ward or stay.ward
+    if told == stay.discharge_event:
+        stay.discharged_at = correction.at or stay.discharged_at
+        stay.destination = correction.destination or stay.destination

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from services.hl7.ack import acknowledgement
-from services.hl7.mapping import HospitalCommand, Sender, command_for
+from services.hl7.mapping import Applied, HospitalCommand, Sender, command_for
 from services.hl7.messages import AdtMessage, Header, MessageRejectedError, parse
 from services.hl7.store import IntakeStore
 from shared.events import Actor
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
-from shared.pathway.domain import Status
 from shared.pathway.errors import ConcurrentChangeError, PathwayError
+from shared.pathway.records import Status
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,14 +73,24 @@ class AdtIntake:
         pathway_id = self._followed(message, sender)
         if pathway_id is None:
             return "AA", "Message reçu.", header  # nothing kept but the count
+        target = None
+        if command.correction is not None and command.correction.movement_id:
+            target = self.store.movement(sender.key, command.correction.movement_id,
+                                         str(pathway_id))
+            if target is None:  # told before the person was followed, or never
+                self.store.count_unmatched(sender.key, self.clock().date(), "movement_unknown")
+                return "AA", "Mouvement inconnu de Parcours : rien n'est modifié.", header
         try:
-            recorded = self._apply(pathway_id, command, sender)
+            applied = self._apply(pathway_id, command, sender, target)
         except PathwayError as refused:
             raise MessageRejectedError(207, f"{refused.message} ({refused.code})", header,
                                        "AE") from None
-        self.store.remember(*key, str(pathway_id), self.clock())
-        if recorded:
+        self.store.remember(*key, str(pathway_id), self.clock(), applied.movement_event_id)
+        if applied.recorded:
             return "AA", f"{command.note} enregistrée.", header
+        if command.correction is not None:
+            return "AA", "Rien à corriger : le parcours a déjà ces valeurs, ou ce mouvement " \
+                         "ne compte plus.", header
         return "AA", command.note if command.payload is None else \
             "Rien de nouveau pour le parcours : déjà connu, ou rien à annuler.", header
 
@@ -96,16 +106,17 @@ class AdtIntake:
             self.store.count_unmatched(sender.key, day, "not_followed")
         return pathway_id
 
-    def _apply(self, pathway_id: UUID, command: HospitalCommand, sender: Sender) -> bool:
+    def _apply(self, pathway_id: UUID, command: HospitalCommand, sender: Sender,
+               target: UUID | None) -> Applied:
         meta = Meta(actor=Actor(id=f"hl7:{sender.key}", role="hospital"),
                     occurred_at=command.occurred_at)
         for attempt in range(ATTEMPTS):
             try:
-                return _execute(self.journal, pathway_id, command, meta, self.tolerance)
+                return _execute(self.journal, pathway_id, command, meta, self.tolerance, target)
             except ConcurrentChangeError:
                 if attempt == ATTEMPTS - 1:
                     raise
-        return False
+        return Applied(False)
 
 
 # -- the journal calls ----------------------------------------------------------------------
@@ -121,6 +132,6 @@ def _active_pathway(journal: Journal, value: str, territory: str) -> UUID | None
 
 
 def _execute(journal: Journal, pathway_id: UUID, command: HospitalCommand, meta: Meta,
-             tolerance: timedelta) -> bool:
+             tolerance: timedelta, target: UUID | None) -> Applied:
     return journal.record_hospital_movement(
-        pathway_id, lambda pathway: command.apply(pathway, meta, tolerance))
+        pathway_id, lambda pathway: command.apply(pathway, meta, tolerance, target))

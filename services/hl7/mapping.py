@@ -3,16 +3,24 @@ which of the message's dates is the fact's, the kind of stay, the discharge dest
 Pure: no I/O. A command decides against the pathway's current state whether the fact is new
 (a stay typed by the case manager and the same stay from the hospital are one stay)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from uuid import UUID
 
-from services.hl7.messages import AdtMessage, MessageRejectedError
+from services.hl7.corrections import Correction, same
+from services.hl7.messages import AdtMessage, MessageRejectedError, Traits
 from shared import events as ev
-from shared.events.payloads import AdmissionCancelled, DischargeCancelled, TransferCancelled
+from shared.events.payloads import (
+    AdmissionCancelled,
+    DischargeCancelled,
+    IdentityQualified,
+    TransferCancelled,
+)
 from shared.pathway.commands import Meta
 from shared.pathway.domain import Pathway
 
-UNDERSTOOD = ("A01", "A02", "A03", "A04", "A08", "A11", "A12", "A13")
+# Z99: PAM's update of a movement (ZBE-4 UPDATE, ZBE-6 the movement's own trigger).
+UNDERSTOOD = ("A01", "A02", "A03", "A04", "A08", "A11", "A12", "A13", "Z99")
 
 
 @dataclass(frozen=True)
@@ -25,27 +33,82 @@ class Sender:
 
 
 @dataclass(frozen=True)
+class Applied:
+    """What a command did: whether it recorded a fact, and the event that tells the movement
+    the message inserted (new, or the same stay typed already), which a later ZBE-4 UPDATE of
+    the same ZBE-1 corrects."""
+
+    recorded: bool
+    movement_event_id: UUID | None = None
+    identity_qualified: bool = False
+
+
+@dataclass(frozen=True)
 class HospitalCommand:
-    """What the message asks; ``payload`` is None when it asks nothing Parcours keeps."""
+    """What the message asks; ``payload`` is None when it asks nothing Parcours keeps, and
+    ``correction`` is set for a ZBE-4 UPDATE or an A08."""
 
     trigger: str
     payload: ev.Payload | None
     occurred_at: datetime | None
     note: str
+    correction: Correction | None = None
+    qualified_identity: tuple[str, Traits] | None = None
+    """The sender and the traits of a qualified identity (PID-32 VALI) the message carries."""
 
-    def apply(self, pathway: Pathway, meta: Meta, tolerance: timedelta) -> bool:
-        """Runs the command; says whether it recorded a fact (False: nothing new)."""
+    def apply(self, pathway: Pathway, meta: Meta, tolerance: timedelta,
+              target: UUID | None = None) -> Applied:
+        """Runs the command; ``target`` is the event a corrected movement became."""
+        applied = self._movement(pathway, meta, tolerance, target)
+        if self._qualify(pathway, replace(meta, occurred_at=None)):
+            return replace(applied, identity_qualified=True)
+        return applied
+
+    def _qualify(self, pathway: Pathway, meta: Meta) -> bool:
+        """The hospital's qualified identity is the person's, every trait agreeing: Parcours's
+        identity is qualified from now on. Traits that differ change nothing here: the
+        person's identity is the coordinator's to correct."""
+        if self.qualified_identity is None or pathway.identity_qualified_by is not None:
+            return False
+        sender, traits = self.qualified_identity
+        if not pathway.identity_agrees(traits.family_name, traits.given_names,
+                                       traits.birth_date, traits.sex):
+            return False
+        pathway.qualify_identity(IdentityQualified(qualified_by=sender), meta)
+        return True
+
+    def _movement(self, pathway: Pathway, meta: Meta, tolerance: timedelta,
+                  target: UUID | None) -> Applied:
+        if self.correction is not None:
+            facts = self.correction.facts(pathway, target)
+            for fact in facts:
+                pathway.correct_movement(fact, meta)
+            return Applied(bool(facts))
+        recorded = self._insert(pathway, meta, tolerance)
+        state = pathway.state
+        match self.payload:
+            case ev.Hospitalised():
+                told = state.stay_event_id
+            case ev.StayTransferred():  # one not recorded is no change of unit to correct
+                told = state.stay_location_event_id if recorded else None
+            case ev.Discharged():
+                told = state.discharge_event_id
+            case _:
+                told = None
+        return Applied(recorded, UUID(told) if told else None)
+
+    def _insert(self, pathway: Pathway, meta: Meta, tolerance: timedelta) -> bool:
         match self.payload:
             case ev.Hospitalised() as stay:
                 known = pathway.open_stay
-                if known and _same(known.establishment, stay.establishment) and \
+                if known and same(known.establishment, stay.establishment) and \
                         abs(known.admitted_at - stay.admitted_at) <= tolerance:
                     return False  # the case manager typed this stay already
                 pathway.hospitalise(stay, meta)
             case ev.StayTransferred() as move:
                 known = pathway.open_stay
-                if known and known.ward == move.ward and _same(known.establishment,
-                                                              move.establishment):
+                if known and known.ward == move.ward and same(known.establishment,
+                                                             move.establishment):
                     return False
                 pathway.transfer_stay(move, meta)
             case ev.Discharged() as discharge:
@@ -74,12 +137,15 @@ class HospitalCommand:
         return True
 
 
-def _same(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
-
-
 def command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:
     """The command of a message; an unsupported one is a MessageRejectedError (answered AE)."""
+    command = _command_for(message, sender)
+    if not message.identity_qualified:
+        return command
+    return replace(command, qualified_identity=(sender.key, message.traits))
+
+
+def _command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:
     kind, _, trigger = message.header.trigger.partition("^")
     trigger = trigger.split("^")[0]
     if kind != "ADT" or trigger not in UNDERSTOOD:
@@ -91,19 +157,28 @@ def command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:
     ward = message.unit or "Unité non précisée"
     event_time = message.occurred_at  # EVN-6; EVN-2 is when it was recorded, not a fact's date
     movement_time = message.movement_at or event_time
-    if trigger == "A08" or message.movement_action == "UPDATE":
-        return HospitalCommand(trigger, None, None, "Mise à jour reçue : rien à modifier dans "
-                                                    "le parcours.")
+    if trigger in ("A08", "Z99") or message.movement_action == "UPDATE":
+        update = trigger == "Z99" or message.movement_action == "UPDATE"
+        if update and not message.movement_id:
+            raise MessageRejectedError(101, "Mise à jour d'un mouvement sans son identifiant "
+                                       "(ZBE-1).", message.header, "AE")
+        return HospitalCommand(trigger, None, None, "Correction", Correction(
+            movement_id=message.movement_id if update else None, establishment=establishment,
+            ward=message.unit or None,
+            admitted_at=message.admitted_at or (movement_time if update else None),
+            moved_at=movement_time, discharged_at=message.discharged_at or (
+                movement_time if update else None),
+            kind=_kind(message, (message.original_trigger or trigger) if update else trigger),
+            destination=destination(message) if (message.discharge_disposition or
+                                                 message.discharged_to) else None))
     if trigger == "A04" and message.patient_class != "E":
         return HospitalCommand(trigger, None, None, "Consultation externe : ce n'est pas une "
                                                     "hospitalisation.")
     if trigger in ("A01", "A04"):
         admitted_at = _required(message.admitted_at or movement_time, "PV1-44", message)
-        emergency = trigger == "A04" or message.patient_class == "E" or \
-            message.admission_type in ("U", "E")
         return HospitalCommand(trigger, ev.Hospitalised(
             establishment=establishment, ward=ward, admitted_at=admitted_at,
-            kind="emergency" if emergency else "planned"), admitted_at, "Hospitalisation")
+            kind=_kind(message, trigger) or "planned"), admitted_at, "Hospitalisation")
     if trigger == "A02":
         moved_at = _required(movement_time, "ZBE-2", message)
         return HospitalCommand(trigger, ev.StayTransferred(
@@ -128,6 +203,15 @@ def command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:
     return HospitalCommand(trigger, DischargeCancelled(
         establishment=establishment, ward=ward, admitted_at=admitted_at,
         cancelled_at=cancelled_at), cancelled_at, "Annulation de la sortie")
+
+
+def _kind(message: AdtMessage, trigger: str) -> ev.payloads.StayKind | None:
+    """Emergency (A04, PV1-2 ``E``, PV1-4 ``U``/``E``) or planned (another PV1-4); None when
+    the message does not say how the stay began (PV1-2 ``I`` is the patient's class now: an
+    emergency admitted to a unit is ``I`` too)."""
+    if trigger == "A04" or message.patient_class == "E" or message.admission_type in ("U", "E"):
+        return "emergency"
+    return "planned" if message.admission_type else None
 
 
 def _required(moment: datetime | None, where: str, message: AdtMessage) -> datetime:

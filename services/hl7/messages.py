@@ -5,7 +5,7 @@ What cannot be read is a ``MessageRejectedError`` with the HL7 error code (table
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import hl7
@@ -50,6 +50,18 @@ class Header:
 
 
 @dataclass(frozen=True)
+class Traits:
+    """The identity traits of PID, as PAM.fr sends them for the INS: the birth name (the PID-5
+    repetition of type ``L``), the birth given names (PID-5.3, else the first one, PID-5.2),
+    the birth date (PID-7) and sex (PID-8)."""
+
+    family_name: str = ""
+    given_names: str = ""
+    birth_date: date | None = None
+    sex: str = ""
+
+
+@dataclass(frozen=True)
 class AdtMessage:
     header: Header
     structure: str
@@ -70,6 +82,8 @@ class AdtMessage:
     movement_id: str
     movement_at: datetime | None
     movement_action: str
+    original_trigger: str
+    traits: Traits = Traits()
 
 
 def read_header(raw: bytes) -> Header:
@@ -143,6 +157,8 @@ def parse(raw: bytes) -> AdtMessage:
         admitted_at=when("PV1.F44.R1.C1"), discharged_at=when("PV1.F45.R1.C1"),
         movement_id=get("ZBE.F1.R1.C1"), movement_at=when("ZBE.F2.R1.C1"),
         movement_action=get("ZBE.F4.R1.C1").upper(),
+        original_trigger=get("ZBE.F6.R1.C1").upper(),
+        traits=_traits(message),
     )
 
 
@@ -161,6 +177,24 @@ def _ins(message: hl7.Message) -> tuple[str | None, bool]:
             ins = parts[0].strip()
     statuses = str(pid[32]).split("~") if len(pid) > 32 else []
     return ins, QUALIFIED in (s.strip().upper() for s in statuses)
+
+
+def _traits(message: hl7.Message) -> Traits:
+    try:
+        pid = message.segment("PID")
+    except KeyError:
+        return Traits()
+    names = [n.split("^") for n in str(pid[5]).split("~")] if len(pid) > 5 else []
+    birth = [n for n in names if len(n) > 6 and n[6].strip() == "L"] or names or [[]]
+    name = [*birth[0], "", "", ""]
+    born = str(pid[7]).strip()[:8] if len(pid) > 7 else ""
+    try:
+        birth_date = date(int(born[:4]), int(born[4:6]), int(born[6:8])) if born else None
+    except ValueError:
+        birth_date = None  # an unreadable birth date agrees with nothing
+    return Traits(family_name=name[0].strip(), given_names=(name[2] or name[1]).strip(),
+                  birth_date=birth_date,
+                  sex=str(pid[8]).strip().upper() if len(pid) > 8 else "")
 
 
 def timestamp(value: str) -> datetime:

@@ -1,28 +1,19 @@
 """What the intake keeps beside the journal: the keys of the messages already applied (so that
-a repeat stores nothing), and, for persons Parcours does not follow, a count per sending
-facility and nothing else (data minimisation)."""
+a repeat stores nothing), which event each movement became (so that the hospital's ZBE-4
+UPDATE of a movement finds what it corrects), and, for persons Parcours does not follow, a
+count per sending facility and nothing else (data minimisation)."""
 
 from datetime import date, datetime
+from uuid import UUID
 
+from shared.migrations import migrate
 from shared.sqldb import Database
-
-_DDL = (
-    """CREATE TABLE IF NOT EXISTS hl7_applied (
-        sender TEXT NOT NULL, control_id TEXT NOT NULL, movement_id TEXT NOT NULL,
-        pathway_id TEXT NOT NULL, received_at TEXT NOT NULL,
-        PRIMARY KEY (sender, control_id, movement_id))""",
-    """CREATE TABLE IF NOT EXISTS hl7_unmatched (
-        sender TEXT NOT NULL, day TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
-        PRIMARY KEY (sender, day, reason))""",
-)
 
 
 class IntakeStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.schema_transaction() as tx:
-            for ddl in _DDL:
-                tx.execute(ddl)
+        migrate(db)  # keys and counts cannot be rebuilt: their tables are migration 5
 
     def applied(self, sender: str, control_id: str, movement_id: str) -> bool:
         with self.db.transaction() as tx:
@@ -31,12 +22,27 @@ class IntakeStore:
                           {"s": sender, "c": control_id, "m": movement_id}) is not None
 
     def remember(self, sender: str, control_id: str, movement_id: str, pathway_id: str,
-                 at: datetime) -> None:
+                 at: datetime, movement_event_id: UUID | None = None) -> None:
+        """The message is applied; ``movement_event_id``: the event its movement became."""
         with self.db.transaction() as tx:
             tx.execute("INSERT INTO hl7_applied VALUES (:s, :c, :m, :p, :at) "
                        "ON CONFLICT DO NOTHING",
                        {"s": sender, "c": control_id, "m": movement_id, "p": pathway_id,
                         "at": at.isoformat()})
+            if movement_id and movement_event_id is not None:
+                tx.execute("INSERT INTO hl7_movements VALUES (:s, :m, :p, :e) "
+                           "ON CONFLICT (sender, movement_id) DO UPDATE "
+                           "SET pathway_id = excluded.pathway_id, event_id = excluded.event_id",
+                           {"s": sender, "m": movement_id, "p": pathway_id,
+                            "e": str(movement_event_id)})
+
+    def movement(self, sender: str, movement_id: str, pathway_id: str) -> UUID | None:
+        """The event a movement of this person became, if Parcours received it."""
+        with self.db.transaction() as tx:
+            row = tx.one("SELECT event_id FROM hl7_movements WHERE sender = :s AND "
+                         "movement_id = :m AND pathway_id = :p",
+                         {"s": sender, "m": movement_id, "p": pathway_id})
+        return UUID(str(row[0])) if row else None
 
     def count_unmatched(self, sender: str, day: date, reason: str) -> None:
         with self.db.transaction() as tx:

@@ -13,6 +13,7 @@ from shared import events as ev
 from shared.access import PathwayFacts
 from shared.audit import Access
 from shared.auth import Principal
+from shared.errors import ForbiddenError
 from shared.events.values import (
     Person,
     Professional,
@@ -23,7 +24,6 @@ from shared.http import (
     CommandResult,
     Coordinates,
     ExpectedVersionDep,
-    ForbiddenError,
     JournalDep,
     MetaDep,
     PrincipalDep,

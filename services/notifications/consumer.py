@@ -11,6 +11,7 @@ from services.notifications import store
 from services.notifications.preferences import DEFAULT
 from shared.clock import Clock
 from shared.events import AlertRaised, EventEnvelope
+from shared.migrations import apply_pending
 from shared.sqldb import Tx
 
 RAISED, ACKNOWLEDGED, RESOLVED = "AlertRaised", "AlertAcknowledged", "AlertResolved"
@@ -27,7 +28,9 @@ class NotificationsProjection:
         self.clock = clock
 
     def create_tables(self, tx: Tx) -> None:
-        store.create_tables(tx)
+        # The deliveries cannot be rebuilt: their tables are numbered migrations, not the
+        # projection's own.
+        apply_pending(tx)
 
     def apply(self, tx: Tx, event: EventEnvelope) -> None:
         # In the embedded mode every pathway event comes here: look at the type first.

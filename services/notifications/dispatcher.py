@@ -22,12 +22,11 @@ log = logging.getLogger(__name__)
 
 
 
-utc_now = system_clock
 
 
 class Dispatcher:
     def __init__(self, db: Database, senders: Mapping[str, Sender], policy: RetryPolicy,
-                 clock: Clock = utc_now, claim_s: float = 120.0) -> None:
+                 clock: Clock = system_clock, claim_s: float = 120.0) -> None:
         self.db = db
         self.senders = dict(senders)
         self.policy = policy

@@ -15,7 +15,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.notifications.api import router
-from services.notifications.dispatcher import utc_now
 from services.notifications.service import (
     Clock,
     NotificationService,
@@ -26,6 +25,7 @@ from shared import kafka_io, openapi
 from shared.audit import AuditLog
 from shared.audit_http import AuditResponses
 from shared.auth import DevelopmentKeyError, TokenVerifier, verifier_for
+from shared.clock import system_clock
 from shared.http import install_error_handlers
 from shared.resilience import Backoff, retrying
 from shared.settings import Settings
@@ -103,7 +103,7 @@ def consume(projector: kafka_io.KafkaProjector, service: NotificationService,
 
 
 def run(settings: Settings, stop: threading.Event,
-        notifications: NotificationSettings | None = None, clock: Clock = utc_now) -> None:
+        notifications: NotificationSettings | None = None, clock: Clock = system_clock) -> None:
     if settings.mode != "distributed":
         raise WrongModeError("the notifications process runs in the distributed mode "
                              "(PARCOURS_MODE=distributed); in the embedded mode `parcours "

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 
 from services.notifications import store
 from services.notifications.consumer import NotificationsProjection
-from services.notifications.dispatcher import Dispatcher, DispatcherThread, utc_now
+from services.notifications.dispatcher import Dispatcher, DispatcherThread
 from services.notifications.mailer import SmtpSender
 from services.notifications.retry import RetryPolicy
 from services.notifications.sending import Sender
 from services.notifications.settings import NotificationSettings
 from services.notifications.sse import Hub
 from services.notifications.webhook import WebhookSender
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.projecting import prepare
 from shared.sqldb import Database
 
@@ -42,7 +42,7 @@ class NotificationService:
         return DispatcherThread(self.dispatcher, self.settings.dispatch_interval_s)
 
 
-def build(db: Database, settings: NotificationSettings, clock: Clock = utc_now,
+def build(db: Database, settings: NotificationSettings, clock: Clock = system_clock,
           catch_up: Callable[[], object] = lambda: None) -> NotificationService:
     projection = NotificationsProjection(clock)
     prepare(db, projection)
@@ -66,12 +66,12 @@ def build(db: Database, settings: NotificationSettings, clock: Clock = utc_now,
 
 
 def build_embedded(db: Database, settings: NotificationSettings | None = None,
-                   clock: Clock = utc_now,
+                   clock: Clock = system_clock,
                    catch_up: Callable[[], object] = lambda: None) -> NotificationService:
     """``catch_up``: brings the embedded views up to the journal before a read."""
     return build(db, settings or NotificationSettings(), clock, catch_up)
 
 
 def build_distributed(db: Database, settings: NotificationSettings,
-                      clock: Clock = utc_now) -> NotificationService:
+                      clock: Clock = system_clock) -> NotificationService:
     return build(db, settings, clock)

@@ -1,5 +1,5 @@
-"""Tables and SQL of the notifications service, through ``shared.sqldb`` so that the same code
-runs on SQLite (embedded) and PostgreSQL (distributed).
+"""SQL of the notifications service, through ``shared.sqldb`` so that the same code runs on
+SQLite (embedded) and PostgreSQL (distributed). Its tables are ``shared.migrations``' number 2.
 
 Times are stored as ISO 8601 UTC text with microseconds, always the same width, so that text
 order is time order on both databases."""
@@ -12,90 +12,7 @@ from services.notifications.preferences import Channel, Preferences, decode_chan
 from services.notifications.preferences import encode_channels as _encode
 from shared.sqldb import Row, Tx
 
-DDL = (
-    """CREATE TABLE IF NOT EXISTS notification_preferences (
-        professional_id TEXT PRIMARY KEY,
-        channels TEXT NOT NULL,
-        webhook_url TEXT,
-        email TEXT,
-        updated_at TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS notification_alerts (
-        alert_id TEXT PRIMARY KEY,
-        pathway_id TEXT NOT NULL,
-        event_id TEXT NOT NULL,
-        rule TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        title TEXT NOT NULL,
-        message TEXT NOT NULL,
-        due_at TEXT NOT NULL,
-        raised_at TEXT NOT NULL,
-        status TEXT NOT NULL,
-        status_changed_at TEXT)""",
-    # One row per (alert, professional, channel): a copy of an alert can never add a second.
-    """CREATE TABLE IF NOT EXISTS notification_deliveries (
-        delivery_id TEXT PRIMARY KEY,
-        seq BIGINT NOT NULL UNIQUE,
-        alert_id TEXT NOT NULL,
-        professional_id TEXT NOT NULL,
-        recipient_name TEXT NOT NULL,
-        recipient_role TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        destination TEXT,
-        status TEXT NOT NULL,
-        attempts INTEGER NOT NULL,
-        next_attempt_at TEXT,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        sent_at TEXT,
-        last_error TEXT,
-        UNIQUE (alert_id, professional_id, channel))""",
-    """CREATE INDEX IF NOT EXISTS notification_deliveries_due
-        ON notification_deliveries (status, next_attempt_at)""",
-    """CREATE INDEX IF NOT EXISTS notification_deliveries_stream
-        ON notification_deliveries (professional_id, channel, seq)""",
-    """CREATE TABLE IF NOT EXISTS notification_log (
-        entry_id BIGINT PRIMARY KEY,
-        delivery_id TEXT NOT NULL,
-        at TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        attempt INTEGER,
-        http_status INTEGER,
-        error TEXT)""",
-    """CREATE INDEX IF NOT EXISTS notification_log_delivery
-        ON notification_log (delivery_id, entry_id)""",
-    # Counters, not database sequences: both databases share this. The row lock taken by the
-    # increment is held to commit, so sequence order is commit order: a stream client that has
-    # seen seq N can never later miss a smaller one.
-    """CREATE TABLE IF NOT EXISTS notification_counters (
-        name TEXT PRIMARY KEY, value BIGINT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS notification_secrets (
-        name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)""",
-    # One signing secret per webhook subscription, issued for the address it was shown with.
-    """CREATE TABLE IF NOT EXISTS notification_webhook_secrets (
-        professional_id TEXT PRIMARY KEY,
-        secret TEXT NOT NULL,
-        webhook_url TEXT NOT NULL,
-        created_at TEXT NOT NULL)""",
-    # What the professional is told on their stream besides alerts (a channel changed). Their
-    # seq comes from the deliveries' counter, so one Last-Event-ID orders both.
-    """CREATE TABLE IF NOT EXISTS notification_notices (
-        seq BIGINT PRIMARY KEY,
-        professional_id TEXT NOT NULL,
-        at TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        message TEXT NOT NULL)""",
-)
-
-COUNTERS = ("delivery", "log")
 _DELIVERY_NS = uuid.UUID("5b0c4a52-3f0e-4d44-9a3c-0b7f6d1e2a10")
-
-
-def create_tables(tx: Tx) -> None:
-    for ddl in DDL:
-        tx.execute(ddl)
-    for name in COUNTERS:
-        tx.execute("INSERT INTO notification_counters (name, value) VALUES (:name, 0) "
-                   "ON CONFLICT (name) DO NOTHING", {"name": name})
 
 
 def iso(moment: datetime) -> str:
@@ -117,7 +34,7 @@ def next_value(tx: Tx, counter: str) -> int:
     row = tx.one("UPDATE notification_counters SET value = value + 1 WHERE name = :name "
                  "RETURNING value", {"name": counter})
     if row is None:
-        raise LookupError(f"counter {counter!r} missing: create_tables was not run")
+        raise LookupError(f"counter {counter!r} missing: shared.migrations was not applied")
     return int(row[0])
 
 

@@ -13,39 +13,41 @@ from uuid import UUID, uuid4
 from pydantic import BaseModel, ConfigDict
 
 from services.web import forms
+from services.web.guard import Parts
 from shared import access
 from shared import events as ev
 from shared.access import PathwayFacts
 from shared.auth import Principal
+from shared.errors import ForbiddenError
 from shared.events import Actor
 from shared.events.payloads import ValidationMeans
 from shared.events.values import NonEmpty, Text
-from shared.http import ForbiddenError, Platform
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway, ReceivedValidation
+from shared.pathway.domain import Pathway
 from shared.pathway.errors import PathwayNotFoundError
+from shared.pathway.records import ReceivedValidation
 
 Form = Mapping[str, str]
 Rule = Callable[[Principal, PathwayFacts, date], bool]
 
 
-def _meta(platform: Platform, principal: Principal) -> Meta:
+def _meta(parts: Parts, principal: Principal) -> Meta:
     # The actor is the signed-in professional, never something the form declares.
     return Meta(actor=Actor(id=principal.id, role=principal.role), correlation_id=uuid4(),
-                now=platform.clock(),
-                future_tolerance=timedelta(days=platform.settings.future_date_tolerance_days))
+                now=parts.clock(),
+                future_tolerance=timedelta(days=parts.settings.future_date_tolerance_days))
 
 
-def _today(platform: Platform) -> date:
-    return platform.clock().date()
+def _today(parts: Parts) -> date:
+    return parts.clock().date()
 
 
-def _check(platform: Platform, principal: Principal, pathway_id: UUID, rule: Rule,
+def _check(parts: Parts, principal: Principal, pathway_id: UUID, rule: Rule,
            what: str) -> None:
     """The same answer as ``shared.http.acting``: 404 to whoever may not read the file."""
-    facts = PathwayFacts.of(platform.journal.pathway(pathway_id))
-    today = _today(platform)
+    facts = PathwayFacts.of(parts.journal.pathway(pathway_id))
+    today = _today(parts)
     if rule(principal, facts, today):
         return
     if not access.reads_file(principal, facts, today):
@@ -61,11 +63,11 @@ def _coordinates(p: Principal, f: PathwayFacts, _: date) -> bool:
     return access.coordinates(p, f.territory)
 
 
-def _execute(platform: Platform, principal: Principal, pathway_id: UUID,
+def _execute(parts: Parts, principal: Principal, pathway_id: UUID,
              use_case: Callable[[Journal, Meta], Pathway]) -> Pathway:
     """Runs a use case of the case file for whoever follows the person."""
-    _check(platform, principal, pathway_id, _follows, "modifier ce dossier")
-    return use_case(platform.journal, _meta(platform, principal))
+    _check(parts, principal, pathway_id, _follows, "modifier ce dossier")
+    return use_case(parts.journal, _meta(parts, principal))
 
 
 def _checked(form: Form, *names: str) -> dict[str, Any]:
@@ -79,7 +81,7 @@ CRITERIA = ("c1a_functional_autonomy", "c1b_medical", "c1c_decisional_autonomy",
             "c2_help_insufficient", "c3_no_resource_person")
 
 
-def refer(platform: Platform, principal: Principal, form: Form) -> UUID:
+def refer(parts: Parts, principal: Principal, form: Form) -> UUID:
     data = forms.nest(form)
     data["referrer"] = {**data.get("referrer", {}), "id": principal.id, "name": principal.name}
     data["territory"] = data.get("territory") or principal.territory or ""
@@ -91,7 +93,7 @@ def refer(platform: Platform, principal: Principal, form: Form) -> UUID:
     if not access.refers(principal, referral.territory):
         raise ForbiddenError("Votre rôle ne permet pas d'orienter une personne vers ce "
                              "territoire.")
-    return platform.journal.refer(referral, _meta(platform, principal))
+    return parts.journal.refer(referral, _meta(parts, principal))
 
 
 class _Admission(BaseModel):
@@ -102,19 +104,19 @@ class _Admission(BaseModel):
     criteria_override: NonEmpty | None = None
 
 
-def admit(platform: Platform, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
+def admit(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     decision = forms.validate(_Admission, forms.nest(form))
-    _check(platform, principal, pathway_id, _coordinates, "prendre cette décision")
+    _check(parts, principal, pathway_id, _coordinates, "prendre cette décision")
     admitted = ev.Admitted(decided_on=decision.decided_on, notes=decision.notes,
                            criteria_override=decision.criteria_override)
-    return platform.journal.admit(pathway_id, admitted, decision.case_manager_id,
-                                  _meta(platform, principal))
+    return parts.journal.admit(pathway_id, admitted, decision.case_manager_id,
+                               _meta(parts, principal))
 
 
-def refuse(platform: Platform, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
+def refuse(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     decision = forms.validate(ev.AdmissionRefused, forms.nest(form))
-    _check(platform, principal, pathway_id, _coordinates, "prendre cette décision")
-    return platform.journal.refuse(pathway_id, decision, _meta(platform, principal))
+    _check(parts, principal, pathway_id, _coordinates, "prendre cette décision")
+    return parts.journal.refuse(pathway_id, decision, _meta(parts, principal))
 
 
 class _Transfer(BaseModel):
@@ -123,11 +125,11 @@ class _Transfer(BaseModel):
     reason: NonEmpty
 
 
-def transfer(platform: Platform, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
+def transfer(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     body = forms.validate(_Transfer, forms.nest(form))
-    _check(platform, principal, pathway_id, _coordinates, "transférer ce dossier")
-    return platform.journal.transfer(pathway_id, body.case_manager_id, body.reason,
-                                     _meta(platform, principal))
+    _check(parts, principal, pathway_id, _coordinates, "transférer ce dossier")
+    return parts.journal.transfer(pathway_id, body.case_manager_id, body.reason,
+                                  _meta(parts, principal))
 
 
 # -- the case file ----------------------------------------------------------------------------
@@ -136,21 +138,21 @@ DOMAINS = ("health", "functional_autonomy", "human_environment", "material_envir
            "economic_administrative")
 
 
-def evaluate(platform: Platform, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
+def evaluate(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     data = forms.nest(form)
     for name in DOMAINS:
         finding = data.setdefault("domains", {}).setdefault(name, {})
         needs = finding.pop("needs", "")
         finding["needs"] = [n.strip() for n in needs.split(",") if n.strip()]
     evaluation = forms.validate(ev.Evaluated, data)
-    return _execute(platform, principal, pathway_id,
+    return _execute(parts, principal, pathway_id,
                     lambda j, m: j.evaluate(pathway_id, evaluation, m))
 
 
-def revise_plan(platform: Platform, principal: Principal, pathway_id: UUID,
+def revise_plan(parts: Parts, principal: Principal, pathway_id: UUID,
                 form: Form) -> Pathway:
     data = forms.nest(form)
-    revision = platform.journal.pathway(pathway_id).plan_revision + 1
+    revision = parts.journal.pathway(pathway_id).plan_revision + 1
     problem = data.pop("problem", {})
     service = problem.pop("service", {})
     objective = {"description": problem.pop("objective", "")}
@@ -166,7 +168,7 @@ def revise_plan(platform: Platform, principal: Principal, pathway_id: UUID,
                 .replace("problems.0.objectives.0.description", "problem.objective")
                 .replace("problems.0", "problem"): message
             for name, message in mistakes.errors.items()}) from None
-    return _execute(platform, principal, pathway_id,
+    return _execute(parts, principal, pathway_id,
                     lambda j, m: j.revise_plan(pathway_id, plan, m))
 
 
@@ -176,86 +178,86 @@ class _Validation(BaseModel):
     received_on: date | None = None
 
 
-def validate_plan(platform: Platform, principal: Principal, pathway_id: UUID, revision: int,
+def validate_plan(parts: Parts, principal: Principal, pathway_id: UUID, revision: int,
                   form: Form) -> Pathway:
     body = forms.validate(_Validation, forms.nest(form))
-    _check(platform, principal, pathway_id, access.validates_plan, "valider ce PSI")
+    _check(parts, principal, pathway_id, access.validates_plan, "valider ce PSI")
     received = None
     if body.received_via and body.received_via != "signed_in":
         if body.received_on is None:
             raise forms.FormError({"received_on": "Indiquez la date de réception."})
         received = ReceivedValidation(body.received_via, body.received_on)
-    return platform.journal.validate_plan(pathway_id, revision, body.validated_on, received,
-                                          _meta(platform, principal))
+    return parts.journal.validate_plan(pathway_id, revision, body.validated_on, received,
+                                       _meta(parts, principal))
 
 
-def join(platform: Platform, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
+def join(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     joined = forms.validate(ev.MemberJoined, forms.nest(form))
-    return _execute(platform, principal, pathway_id,
+    return _execute(parts, principal, pathway_id,
                     lambda j, m: j.join_care_circle(pathway_id, joined, m))
 
 
-def leave(platform: Platform, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
+def leave(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     left = forms.validate(ev.MemberLeft, forms.nest(form))
-    return _execute(platform, principal, pathway_id,
+    return _execute(parts, principal, pathway_id,
                     lambda j, m: j.leave_care_circle(pathway_id, left, m))
 
 
-def hospitalise(platform: Platform, principal: Principal, pathway_id: UUID,
+def hospitalise(parts: Parts, principal: Principal, pathway_id: UUID,
                 form: Form) -> Pathway:
     data = forms.nest(form)
     data["admitted_at"] = forms.paris_datetime(data.get("admitted_at"))
     stay = forms.validate(ev.Hospitalised, data)
-    return _execute(platform, principal, pathway_id,
+    return _execute(parts, principal, pathway_id,
                     lambda j, m: j.hospitalise(pathway_id, stay, m))
 
 
-def transfer_stay(platform: Platform, principal: Principal, pathway_id: UUID,
+def transfer_stay(parts: Parts, principal: Principal, pathway_id: UUID,
                   form: Form) -> Pathway:
     data = forms.nest(form)
     data["transferred_at"] = forms.paris_datetime(data.get("transferred_at"))
     move = forms.validate(ev.StayTransferred, data)
-    return _execute(platform, principal, pathway_id,
+    return _execute(parts, principal, pathway_id,
                     lambda j, m: j.transfer_stay(pathway_id, move, m))
 
 
-def discharge(platform: Platform, principal: Principal, pathway_id: UUID,
+def discharge(parts: Parts, principal: Principal, pathway_id: UUID,
               form: Form) -> Pathway:
     data = forms.nest(form)
     data["discharged_at"] = forms.paris_datetime(data.get("discharged_at"))
     data.update(_checked(form, "discharge_letter_received"))
     out = forms.validate(ev.Discharged, data)
-    return _execute(platform, principal, pathway_id, lambda j, m: j.discharge(pathway_id, out, m))
+    return _execute(parts, principal, pathway_id, lambda j, m: j.discharge(pathway_id, out, m))
 
 
-def receive_letter(platform: Platform, principal: Principal, pathway_id: UUID,
+def receive_letter(parts: Parts, principal: Principal, pathway_id: UUID,
                    form: Form) -> Pathway:
     letter = forms.validate(ev.DischargeLetterReceived, forms.nest(form))
-    return _execute(platform, principal, pathway_id,
+    return _execute(parts, principal, pathway_id,
                     lambda j, m: j.receive_discharge_letter(pathway_id, letter, m))
 
 
-def note(platform: Platform, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
+def note(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     noted = forms.validate(ev.FollowUpNoted, forms.nest(form))
-    return _execute(platform, principal, pathway_id, lambda j, m: j.note(pathway_id, noted, m))
+    return _execute(parts, principal, pathway_id, lambda j, m: j.note(pathway_id, noted, m))
 
 
-def report_dysfunction(platform: Platform, principal: Principal, pathway_id: UUID,
+def report_dysfunction(parts: Parts, principal: Principal, pathway_id: UUID,
                        form: Form) -> Pathway:
     data = forms.nest(form)
-    data["territory"] = platform.journal.pathway(pathway_id).territory
+    data["territory"] = parts.journal.pathway(pathway_id).territory
     report = forms.validate(ev.DysfunctionReported, data)
-    return _execute(platform, principal, pathway_id,
+    return _execute(parts, principal, pathway_id,
                     lambda j, m: j.report_dysfunction(pathway_id, report, m))
 
 
-def close(platform: Platform, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
+def close(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     closure = forms.validate(ev.Closed, forms.nest(form))
-    _check(platform, principal, pathway_id, _follows, "clore ce dossier")
-    return platform.journal.close_episode(pathway_id, closure, _meta(platform, principal))
+    _check(parts, principal, pathway_id, _follows, "clore ce dossier")
+    return parts.journal.close_episode(pathway_id, closure, _meta(parts, principal))
 
 
-def record_received_validation(platform: Platform, principal: Principal, pathway_id: UUID,
+def record_received_validation(parts: Parts, principal: Principal, pathway_id: UUID,
                                form: Form) -> Pathway:
     """The case manager records the GP's validation that reached them by another means."""
     revision = form.get("revision", "")
@@ -263,10 +265,10 @@ def record_received_validation(platform: Platform, principal: Principal, pathway
         raise forms.FormError({"revision": "Indiquez le numéro de la révision."})
     if not form.get("received_via"):
         raise forms.FormError({"received_via": "Indiquez comment la validation est parvenue."})
-    return validate_plan(platform, principal, pathway_id, int(revision), form)
+    return validate_plan(parts, principal, pathway_id, int(revision), form)
 
 
-COMMANDS: dict[str, Callable[[Platform, Principal, UUID, Form], Pathway]] = {
+COMMANDS: dict[str, Callable[[Parts, Principal, UUID, Form], Pathway]] = {
     "evaluation": evaluate, "psi": revise_plan, "cercle": join, "depart": leave,
     "hospitalisation": hospitalise, "transfert-sejour": transfer_stay, "sortie": discharge,
     "lettre": receive_letter, "note": note, "dysfonctionnement": report_dysfunction,
@@ -277,19 +279,19 @@ COMMANDS: dict[str, Callable[[Platform, Principal, UUID, Form], Pathway]] = {
 
 # -- alerts -----------------------------------------------------------------------------------
 
-def acknowledge_alert(platform: Platform, principal: Principal, pathway_id: UUID,
+def acknowledge_alert(parts: Parts, principal: Principal, pathway_id: UUID,
                       alert_id: UUID, form: Form) -> Pathway:
     comment = str(form.get("comment", ""))[:5000]
-    _check(platform, principal, pathway_id, access.handles_alerts, "traiter cette alerte")
-    return platform.journal.acknowledge_alert(pathway_id, alert_id, comment,
-                                              _meta(platform, principal))
+    _check(parts, principal, pathway_id, access.handles_alerts, "traiter cette alerte")
+    return parts.journal.acknowledge_alert(pathway_id, alert_id, comment,
+                                           _meta(parts, principal))
 
 
-def resolve_alert(platform: Platform, principal: Principal, pathway_id: UUID,
+def resolve_alert(parts: Parts, principal: Principal, pathway_id: UUID,
                   alert_id: UUID, form: Form) -> Pathway:
     comment = str(form.get("comment", ""))
     if not comment.strip():
         raise forms.FormError({"comment": "Dites comment l'alerte a été résolue."})
-    _check(platform, principal, pathway_id, access.handles_alerts, "traiter cette alerte")
-    return platform.journal.resolve_alert(pathway_id, alert_id, comment[:5000],
-                                          _meta(platform, principal))
+    _check(parts, principal, pathway_id, access.handles_alerts, "traiter cette alerte")
+    return parts.journal.resolve_alert(pathway_id, alert_id, comment[:5000],
+                                       _meta(parts, principal))

@@ -8,28 +8,27 @@ from fastapi.responses import Response, StreamingResponse
 from services.notifications import sse
 from services.web import actions, forms, reads
 from services.web.guard import (
-    PlatformDep,
+    PartsDep,
     Posted,
     User,
     require,
     see_other,
 )
 from services.web.render import page
-from shared.http import ForbiddenError
 from shared.pathway.errors import PathwayError, PathwayNotFoundError
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/alertes")
-def alerts(request: Request, user: User, platform: PlatformDep, regle: str = "",
+def alerts(request: Request, user: User, parts: PartsDep, regle: str = "",
            dossier: str = "", etat: str = "") -> Response:
     require(user.role not in ("analyst", "administrator"), "consulter les alertes")
-    found = [a for a in reads.alerts_for(platform, user, rule=regle or None,
+    found = [a for a in reads.alerts_for(parts, user, rule=regle or None,
                                          pathway_id=dossier or None)
              if a["state"] != "resolved" or etat == "toutes"]
-    persons = reads.names_of(platform, {a["pathway_id"] for a in
-                                        reads.alerts_for(platform, user, pathway_id=None)})
+    persons = reads.names_of(parts, {a["pathway_id"] for a in
+                                     reads.alerts_for(parts, user, pathway_id=None)})
     return page(request, "alertes.html", alerts=found, regle=regle, dossier=dossier,
                 etat=etat, persons=persons, done=request.query_params.get("fait"))
 
@@ -51,23 +50,23 @@ async def alert_stream(request: Request, user: User) -> StreamingResponse:
 
 @router.post("/alertes/{alert_id}/{step}")
 def alert_step(request: Request, alert_id: UUID, step: str, user: User,
-               platform: PlatformDep, form: Posted) -> Response:
-    found = reads.alert(platform, user, alert_id)
+               parts: PartsDep, form: Posted) -> Response:
+    found = reads.alert(parts, user, alert_id)
     pathway_id = UUID(found["pathway_id"])
     run = {"prise-en-compte": actions.acknowledge_alert,
            "resolution": actions.resolve_alert}.get(step)
     if run is None:
         raise PathwayNotFoundError("Action inconnue.")
     try:
-        run(platform, user, pathway_id, alert_id, form)
+        run(parts, user, pathway_id, alert_id, form)
     except forms.FormError as mistakes:
         return page(request, "alertes.html", status=422,
-                    alerts=reads.alerts_for(platform, user), regle="", dossier="", etat="",
+                    alerts=reads.alerts_for(parts, user), regle="", dossier="", etat="",
                     persons=[], errors=mistakes.errors, errors_for=str(alert_id))
-    except (PathwayNotFoundError, ForbiddenError):
+    except PathwayNotFoundError:
         raise
     except PathwayError as rule:
         return page(request, "alertes.html", status=409,
-                    alerts=reads.alerts_for(platform, user), regle="", dossier="", etat="",
+                    alerts=reads.alerts_for(parts, user), regle="", dossier="", etat="",
                     persons=[], banner=rule.message)
     return see_other(f"/alertes?fait={step}")

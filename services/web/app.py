@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException
 from services.web import alerts, casefile, coordination, guard, oidc, referrals, signin
 from services.web.sessions import Session, Sessions
 from services.web.settings import WebSettings
-from shared.http import ForbiddenError
-from shared.pathway.errors import PathwayError, PathwayNotFoundError
+from shared.errors import ForbiddenError, ParcoursError
+from shared.pathway.errors import PathwayNotFoundError
 from shared.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -61,13 +61,13 @@ def install(app: FastAPI, settings: Settings) -> None:
     async def not_found(request: Request, error: Exception) -> Response:
         if is_page(request.url.path):
             return guard.not_found_page(request)
-        return await _call(fallback(PathwayError), request, error)
+        return await _call(fallback(ParcoursError), request, error)
 
     async def forbidden(request: Request, error: Exception) -> Response:
         if is_page(request.url.path):
             assert isinstance(error, ForbiddenError)
             return guard.forbidden_page(request, error.message)
-        return await _call(fallback(PathwayError), request, error)
+        return await _call(fallback(ParcoursError), request, error)
 
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)

@@ -11,7 +11,8 @@ from fastapi.responses import Response
 
 from services.web import actions, charts, forms, reads
 from services.web.guard import (
-    PlatformDep,
+    Parts,
+    PartsDep,
     Posted,
     User,
     client_address,
@@ -21,7 +22,6 @@ from services.web.guard import (
 from services.web.render import page
 from shared import access
 from shared.auth import Principal
-from shared.http import ForbiddenError, Platform
 from shared.pathway.errors import PathwayError, PathwayNotFoundError
 from shared.pathway.plans import diff
 
@@ -44,10 +44,10 @@ SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
 
 
 @router.get("/file-active")
-def caseload(request: Request, user: User, platform: PlatformDep,
+def caseload(request: Request, user: User, parts: PartsDep,
              tri: str = "nom", filtre: str = "") -> Response:
     require(user.role == "case_manager", "consulter une file active de gestionnaire")
-    persons = reads.caseload_of(platform, user.id)
+    persons = reads.caseload_of(parts, user.id)
     if filtre == "hopital":
         persons = [p for p in persons if p["location"] == "hospital"]
     elif filtre == "retard":
@@ -57,11 +57,11 @@ def caseload(request: Request, user: User, platform: PlatformDep,
     elif filtre == "psi":
         persons = [p for p in persons if int(p["plan_revision"]) and not p["plan_validated"]]
     persons.sort(key=SORTS.get(tri, SORTS["nom"]))
-    capacity, free = reads.capacity_of(platform, user)
-    ages = {p["pathway_id"]: platform.journal.pathway(UUID(p["pathway_id"])).person
+    capacity, free = reads.capacity_of(parts, user)
+    ages = {p["pathway_id"]: parts.journal.pathway(UUID(p["pathway_id"])).person
             for p in persons}
     return page(request, "file_active.html", persons=persons, capacity=capacity, free=free,
-                tri=tri, filtre=filtre, today=reads.today(platform), people=ages)
+                tri=tri, filtre=filtre, today=reads.today(parts), people=ages)
 
 
 # -- Dossier ------------------------------------------------------------------------------------
@@ -71,18 +71,18 @@ TABS = {"journal": "Journal", "evaluations": "Évaluations", "psi": "PSI",
         "alertes": "Alertes", "saisir": "Saisir"}
 
 
-def _dossier(request: Request, user: Principal, platform: Platform, pathway_id: UUID,
+def _dossier(request: Request, user: Principal, parts: Parts, pathway_id: UUID,
              tab: str, as_of: datetime | None = None, status: int = 200,
              **context: Any) -> Response:
-    current = reads.file(platform, user, pathway_id, f"web:{tab}", client_address(request))
+    current = reads.file(parts, user, pathway_id, f"web:{tab}", client_address(request))
     try:
-        pathway = platform.journal.pathway_as_of(pathway_id, as_of) if as_of else current
+        pathway = parts.journal.pathway_as_of(pathway_id, as_of) if as_of else current
     except PathwayNotFoundError as before:  # the file did not exist yet on that date
-        return _dossier(request, user, platform, pathway_id, tab, None, status,
+        return _dossier(request, user, parts, pathway_id, tab, None, status,
                         notice=f"{before.message} Voici le dossier aujourd'hui.", **context)
-    journal = [e for e in reads.file_journal(platform, user, pathway_id)
+    journal = [e for e in reads.file_journal(parts, user, pathway_id)
                if as_of is None or e.recorded_at <= as_of]
-    today = as_of.date() if as_of else reads.today(platform)
+    today = as_of.date() if as_of else reads.today(parts)
     evaluations = [e for e in journal if e.type == "Evaluated"]
     gp = pathway.attending_gp(today)
     plans = pathway.follow_up.plans
@@ -97,17 +97,19 @@ def _dossier(request: Request, user: Principal, platform: Platform, pathway_id: 
         validated=pathway.follow_up.validations.get(revision),
         may_act=access.follows(user, access.PathwayFacts.of(current)) and as_of is None,
         coordinates=access.coordinates(user, current.territory) and as_of is None,
-        managers=reads.managers_of(platform, current.territory),
-        stays=[e for e in journal if e.type in ("Hospitalised", "StayTransferred",
-                                                 "Discharged", "DischargeLetterReceived")],
+        managers=reads.managers_of(parts, current.territory),
+        stays=[e for e in journal if e.type in (
+            "Hospitalised", "StayTransferred", "Discharged", "DischargeLetterReceived",
+            "AdmissionCancelled", "TransferCancelled", "DischargeCancelled",
+            "MovementCorrected")],
         notes=[e for e in journal if e.type == "FollowUpNoted"],
         alerts=list(pathway.alerts.values()), pathway_id=pathway_id,
-        manager_name=reads.manager_name(platform, pathway.territory, pathway.case_manager_id),
+        manager_name=reads.manager_name(parts, pathway.territory, pathway.case_manager_id),
         done=request.query_params.get("fait"), **context)
 
 
 @router.get("/dossiers/{pathway_id}")
-def dossier(request: Request, pathway_id: UUID, user: User, platform: PlatformDep,
+def dossier(request: Request, pathway_id: UUID, user: User, parts: PartsDep,
             onglet: str = "journal",
             au: Annotated[str | None, Query(description="Date du dossier")] = None) -> Response:
     as_of = None
@@ -117,8 +119,8 @@ def dossier(request: Request, pathway_id: UUID, user: User, platform: PlatformDe
                                                        tzinfo=forms.PARIS)
         except ValueError:
             as_of = None
-    reads.fresh(platform)
-    return _dossier(request, user, platform, pathway_id, onglet, as_of)
+    reads.fresh(parts)
+    return _dossier(request, user, parts, pathway_id, onglet, as_of)
 
 
 FORM_TITLES = {
@@ -134,19 +136,19 @@ FORM_TITLES = {
 
 @router.post("/dossiers/{pathway_id}/{command}")
 def command(request: Request, pathway_id: UUID, command: str, user: User,
-            platform: PlatformDep, form: Posted) -> Response:
+            parts: PartsDep, form: Posted) -> Response:
     run = actions.COMMANDS.get(command)
     if run is None:
         raise PathwayNotFoundError("Formulaire inconnu.")
     back = "saisir"
     try:
-        run(platform, user, pathway_id, form)
+        run(parts, user, pathway_id, form)
     except forms.FormError as mistakes:
-        return _dossier(request, user, platform, pathway_id, back, status=422,
+        return _dossier(request, user, parts, pathway_id, back, status=422,
                         errors=mistakes.errors, errors_for=command, values=form)
-    except (PathwayNotFoundError, ForbiddenError):
+    except PathwayNotFoundError:
         raise
     except PathwayError as rule:
-        return _dossier(request, user, platform, pathway_id, back, status=409,
+        return _dossier(request, user, parts, pathway_id, back, status=409,
                         banner=rule.message, errors_for=command, values=form)
     return see_other(f"/dossiers/{pathway_id}?onglet={back}&fait={command}")

@@ -9,7 +9,8 @@ from fastapi.responses import Response
 
 from services.web import actions, charts, forms, reads
 from services.web.guard import (
-    PlatformDep,
+    Parts,
+    PartsDep,
     Posted,
     User,
     require,
@@ -17,33 +18,32 @@ from services.web.guard import (
 )
 from services.web.render import page
 from shared.auth import Principal
-from shared.http import ForbiddenError, Platform
 from shared.pathway.errors import PathwayError, PathwayNotFoundError
 
 router = APIRouter(include_in_schema=False)
 
 
-def _coordination(request: Request, user: Principal, platform: Platform, status: int = 200,
+def _coordination(request: Request, user: Principal, parts: Parts, status: int = 200,
                   **context: Any) -> Response:
     require(user.role == "coordinator" and bool(user.territory), "coordonner ce territoire")
     assert user.territory
-    board = reads.coordination(platform, user.territory)
+    board = reads.coordination(parts, user.territory)
     referrals = []
     for row in board["awaiting"]:
         pathway_id = UUID(row["pathway_id"])
-        referral = next((e.payload() for e in reversed(reads.journal(platform, pathway_id))
+        referral = next((e.payload() for e in reversed(reads.journal(parts, pathway_id))
                          if e.type == "Referred"), None)
         referrals.append({**row, "referral": referral})
     history = None
     dossier = request.query_params.get("historique", "")
     if dossier:
         try:
-            history = reads.access_history(platform, UUID(dossier))
+            history = reads.access_history(parts, UUID(dossier))
         except ValueError:
             history = []
     return page(request, "coordination.html", status=status, board=board, referrals=referrals,
-                persons=reads.persons_of_territory(platform, user.territory),
-                today=reads.today(platform), history=history, historique=dossier,
+                persons=reads.persons_of_territory(parts, user.territory),
+                today=reads.today(parts), history=history, historique=dossier,
                 load_chart=charts.loads(board["managers"]),
                 manager_choices=[(mg["id"], f"{mg['name']} ({mg['free']} place(s) libre(s))")
                                  for mg in board["managers"]],
@@ -52,23 +52,23 @@ def _coordination(request: Request, user: Principal, platform: Platform, status:
 
 
 @router.get("/coordination")
-def coordination(request: Request, user: User, platform: PlatformDep) -> Response:
-    return _coordination(request, user, platform)
+def coordination(request: Request, user: User, parts: PartsDep) -> Response:
+    return _coordination(request, user, parts)
 
 
 @router.post("/coordination/{pathway_id}/{decision}")
 def decide(request: Request, pathway_id: UUID, decision: str, user: User,
-           platform: PlatformDep, form: Posted) -> Response:
+           parts: PartsDep, form: Posted) -> Response:
     run = {"admission": actions.admit, "refus": actions.refuse}.get(decision)
     if run is None:
         raise PathwayNotFoundError("Décision inconnue.")
     try:
-        run(platform, user, pathway_id, form)
+        run(parts, user, pathway_id, form)
     except forms.FormError as mistakes:
-        return _coordination(request, user, platform, status=422, errors=mistakes.errors,
+        return _coordination(request, user, parts, status=422, errors=mistakes.errors,
                              errors_for=f"{decision}-{pathway_id}", values=form)
-    except (PathwayNotFoundError, ForbiddenError):
+    except PathwayNotFoundError:
         raise
     except PathwayError as rule:
-        return _coordination(request, user, platform, status=409, banner=rule.message)
+        return _coordination(request, user, parts, status=409, banner=rule.message)
     return see_other(f"/coordination?fait={decision}")

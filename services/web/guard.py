@@ -1,6 +1,8 @@
 """What every page shares: the signed-in professional from the session cookie, the CSRF
 check of posted forms, and the French error pages."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -8,8 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.web.render import page
 from services.web.sessions import COOKIE, Session, Sessions
+from shared.audit import AuditLog
 from shared.auth import Principal
-from shared.http import ForbiddenError, Platform
+from shared.clock import Clock
+from shared.errors import ForbiddenError
+from shared.http import AuditDep, CatchUpDep, ClockDep, JournalDep, SettingsDep, ViewsDep
+from shared.pathway.application import Journal
+from shared.settings import Settings
+from shared.sqldb import Database
 
 PRE_COOKIE = "parcours_pre"
 
@@ -22,9 +30,21 @@ class CsrfError(Exception):
     """A form came without the token of the session: refused, nothing stored."""
 
 
-def platform_of(request: Request) -> Platform:
-    platform: Platform = request.app.state.platform
-    return platform
+@dataclass(frozen=True)
+class Parts:
+    """What the pages work with, each part from its own dependency."""
+
+    settings: Settings
+    journal: Journal
+    views: Database
+    audit: AuditLog
+    clock: Clock
+    catch_up: Callable[[], object]
+
+
+def _parts(settings: SettingsDep, journal: JournalDep, views: ViewsDep, audit: AuditDep,
+           clock: ClockDep, catch_up: CatchUpDep) -> Parts:
+    return Parts(settings, journal, views, audit, clock, catch_up)
 
 
 def sessions_of(request: Request) -> Sessions:
@@ -61,7 +81,7 @@ async def _posted(request: Request) -> dict[str, str]:
 
 User = Annotated[Principal, Depends(_signed_in)]
 Posted = Annotated[dict[str, str], Depends(_posted)]
-PlatformDep = Annotated[Platform, Depends(platform_of)]
+PartsDep = Annotated[Parts, Depends(_parts)]
 
 
 def client_address(request: Request) -> str | None:

@@ -25,6 +25,11 @@ LABELS: dict[str, str] = {
     "DysfunctionReported": "Dysfonctionnement signalé", "AlertRaised": "Alerte",
     "AlertAcknowledged": "Alerte prise en compte", "AlertResolved": "Alerte résolue",
     "Closed": "Clôture",
+    "AdmissionCancelled": "Hospitalisation annulée par l'établissement",
+    "TransferCancelled": "Changement d'unité annulé par l'établissement",
+    "DischargeCancelled": "Sortie annulée par l'établissement",
+    "MovementCorrected": "Mouvement corrigé par l'établissement",
+    "IdentityQualified": "Identité qualifiée reconnue par l'établissement",
     # alert states
     "open": "ouverte", "acknowledged": "prise en compte", "resolved": "résolue",
     "info": "information", "warning": "attention", "critical": "critique",

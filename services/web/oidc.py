@@ -18,10 +18,11 @@ from authlib.deprecate import AuthlibDeprecationWarning
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.guard import platform_of, sessions_of
+from services.web.guard import sessions_of
 from services.web.render import page
 from services.web.settings import WebSettings
 from shared.auth import AuthenticationError
+from shared.http import VerifierDep
 
 with warnings.catch_warnings():  # Authlib 1.x announces a move of this client to "httpx2"
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
@@ -75,7 +76,8 @@ def start(request: Request) -> Response:
 
 
 @router.get("/connexion/retour", name="oidc_return")
-def back(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
+def back(request: Request, verifier: VerifierDep, code: str = "", state: str = "",
+         error: str = "") -> Response:
     """The provider sends the browser back here with a code to exchange for tokens."""
     web = _web(request)
     flow = _opened(request, request.cookies.get(FLOW_COOKIE))
@@ -86,7 +88,6 @@ def back(request: Request, code: str = "", state: str = "", error: str = "") -> 
         with _client(web, request) as client:
             tokens = client.fetch_token(configuration["token_endpoint"], code=code,
                                         code_verifier=flow["verifier"])
-        verifier = platform_of(request).verifier
         principal = verifier.verify(tokens["access_token"])
         if verifier.nonce_of(tokens.get("id_token", ""), web.oidc_client_id or "") \
                 != flow["nonce"]:

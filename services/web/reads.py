@@ -12,60 +12,61 @@ from projections.contacts.projection import EDGES
 from projections.dysfunctions.projection import TABLE as DYSFUNCTIONS
 from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
 from services.web import labels
+from services.web.guard import Parts
 from shared import access
 from shared.access import PathwayFacts
 from shared.auth import Principal
 from shared.events import EventEnvelope
-from shared.http import Platform, Rule, load_for_reading, visible_events
+from shared.http import Rule, load_for_reading, visible_events
 from shared.pathway.domain import Pathway
 from shared.pathway.errors import PathwayNotFoundError
 
 
-def today(platform: Platform) -> date:
-    return platform.clock().date()
+def today(parts: Parts) -> date:
+    return parts.clock().date()
 
 
-def fresh(platform: Platform) -> Platform:
-    platform.catch_up()  # embedded mode: a page shows the writes already made
-    return platform
+def fresh(parts: Parts) -> Parts:
+    parts.catch_up()  # embedded mode: a page shows the writes already made
+    return parts
 
 
-def file(platform: Platform, principal: Principal, pathway_id: UUID, action: str,
+def file(parts: Parts, principal: Principal, pathway_id: UUID, action: str,
          address: str | None, rule: Rule = access.reads_file) -> Pathway:
-    return load_for_reading(platform, principal, pathway_id, action, rule, today(platform),
-                            address)
+    return load_for_reading(parts.journal, parts.audit, principal, pathway_id, action, rule,
+                            today(parts), address)
 
 
-def journal(platform: Platform, pathway_id: UUID) -> list[EventEnvelope]:
+def journal(parts: Parts, pathway_id: UUID) -> list[EventEnvelope]:
     """The whole journal, for what a page shows of the current referral only."""
-    return list(platform.journal.events_of(pathway_id))
+    return list(parts.journal.events_of(pathway_id))
 
 
-def file_journal(platform: Platform, principal: Principal,
+def file_journal(parts: Parts, principal: Principal,
                  pathway_id: UUID) -> list[EventEnvelope]:
     """The journal of the episodes this professional may read."""
-    return visible_events(platform.journal, principal, pathway_id, today(platform))
+    return visible_events(parts.journal, principal, pathway_id, today(parts))
 
 
-def caseload_of(platform: Platform, manager_id: str) -> list[dict[str, Any]]:
-    with fresh(platform).views.transaction() as tx:
-        return caseload.persons_of(tx, manager_id, today(platform))
+def caseload_of(parts: Parts, manager_id: str) -> list[dict[str, Any]]:
+    with fresh(parts).views.transaction() as tx:
+        return caseload.persons_of(tx, manager_id, today(parts))
 
 
-def capacity_of(platform: Platform, principal: Principal) -> tuple[int | None, int | None]:
+def capacity_of(parts: Parts, principal: Principal) -> tuple[int | None, int | None]:
     if not principal.territory:
         return None, None
-    board = platform.journal.territory(principal.territory)
+    board = parts.journal.territory(principal.territory)
     if principal.id not in board.managers:
         return None, None
     return board.managers[principal.id][1], board.free_places(principal.id)
 
 
-def coordination(platform: Platform, territory: str) -> dict[str, Any]:
-    board = platform.journal.territory(territory)
-    with fresh(platform).views.transaction() as tx:
+def coordination(parts: Parts, territory: str) -> dict[str, Any]:
+    board = parts.journal.territory(territory)
+    with fresh(parts).views.transaction() as tx:
         loads = {m.case_manager_id: asdict(m)
-                 for m in caseload.manager_loads(tx, today(platform), territory)}
+                 for m in caseload.manager_loads(tx, today(parts), territory)}
         waiting = caseload.waiting_for_place(tx, territory)
         awaiting = caseload.awaiting_decision(tx, territory)
         categories = [(c, int(n)) for c, n in tx.execute(
@@ -81,16 +82,16 @@ def coordination(platform: Platform, territory: str) -> dict[str, Any]:
             "dysfunctions": categories}
 
 
-def pathways_where(platform: Platform, member_id: str, role: str) -> list[UUID]:
+def pathways_where(parts: Parts, member_id: str, role: str) -> list[UUID]:
     """The persons someone intervenes for in a role (referrer, médecin traitant), from the
     contacts view."""
-    with fresh(platform).views.transaction() as tx:
+    with fresh(parts).views.transaction() as tx:
         rows = tx.execute(f"SELECT DISTINCT pathway_id FROM {EDGES} WHERE member_id = :m"
                           " AND role = :r ORDER BY pathway_id", {"m": member_id, "r": role})
     return [UUID(r[0]) for r in rows]
 
 
-def alerts_for(platform: Platform, principal: Principal, state: str | None = None,
+def alerts_for(parts: Parts, principal: Principal, state: str | None = None,
                rule: str | None = None, pathway_id: str | None = None) -> list[dict[str, Any]]:
     """The alerts a professional may see: a coordinator, the territory's; anyone else, those
     addressed to them (as ``GET /alerts``)."""
@@ -102,62 +103,62 @@ def alerts_for(platform: Platform, principal: Principal, state: str | None = Non
         if value:
             where.append(f"{column} = :{column}")
             params[column] = value
-    with fresh(platform).views.transaction() as tx:
+    with fresh(parts).views.transaction() as tx:
         rows = tx.execute(f"SELECT {', '.join(ALERT_COLUMNS)} FROM {ALERTS} WHERE "
                           f"{' AND '.join(where)} ORDER BY raised_at DESC, alert_id", params)
     alerts = [dict(zip(ALERT_COLUMNS, row, strict=True)) for row in rows]
     for alert in alerts:
         alert["recipients"] = json.loads(alert["recipients"])
     if principal.role != "coordinator":  # addressed to them, and the file's rule holds today
-        today = platform.clock().date()
+        today = parts.clock().date()
         alerts = [a for a in alerts
                   if any(r["professional_id"] == principal.id for r in a["recipients"])
-                  and access.reads_file(principal, _facts(platform, a["pathway_id"]), today)]
+                  and access.reads_file(principal, _facts(parts, a["pathway_id"]), today)]
     return alerts
 
 
-def _facts(platform: Platform, pathway_id: str) -> PathwayFacts:
-    return PathwayFacts.of(platform.journal.pathway(UUID(pathway_id)))
+def _facts(parts: Parts, pathway_id: str) -> PathwayFacts:
+    return PathwayFacts.of(parts.journal.pathway(UUID(pathway_id)))
 
 
-def alert(platform: Platform, principal: Principal, alert_id: UUID) -> dict[str, Any]:
-    found = [a for a in alerts_for(platform, principal) if a["alert_id"] == str(alert_id)]
+def alert(parts: Parts, principal: Principal, alert_id: UUID) -> dict[str, Any]:
+    found = [a for a in alerts_for(parts, principal) if a["alert_id"] == str(alert_id)]
     if not found:
         raise PathwayNotFoundError("Alerte introuvable.", alert_id=str(alert_id))
     return found[0]
 
 
-def access_history(platform: Platform, pathway_id: UUID) -> list[dict[str, str | None]]:
-    return platform.audit.of_pathway(str(pathway_id))
+def access_history(parts: Parts, pathway_id: UUID) -> list[dict[str, str | None]]:
+    return parts.audit.of_pathway(str(pathway_id))
 
 
-def manager_name(platform: Platform, territory: str, manager_id: str | None) -> str | None:
+def manager_name(parts: Parts, territory: str, manager_id: str | None) -> str | None:
     if manager_id is None:
         return None
-    managers = platform.journal.territory(territory).managers
+    managers = parts.journal.territory(territory).managers
     return managers[manager_id][0] if manager_id in managers else manager_id
 
 
-def persons_of_territory(platform: Platform, territory: str) -> list[tuple[str, str]]:
+def persons_of_territory(parts: Parts, territory: str) -> list[tuple[str, str]]:
     """Every person the territory has a file for, to choose whose access history to see."""
-    with fresh(platform).views.transaction() as tx:
+    with fresh(parts).views.transaction() as tx:
         rows = tx.execute(f"SELECT pathway_id, person_name, status FROM {caseload.TABLE}"
                           " WHERE territory = :t ORDER BY person_name, pathway_id",
                           {"t": territory})
     return [(r[0], f"{r[1]} ({labels.label(r[2])})") for r in rows]
 
 
-def names_of(platform: Platform, pathway_ids: set[str]) -> list[tuple[str, str]]:
+def names_of(parts: Parts, pathway_ids: set[str]) -> list[tuple[str, str]]:
     """The persons' names for some pathways, from the caseload view, sorted by name."""
     if not pathway_ids:
         return []
-    with fresh(platform).views.transaction() as tx:
+    with fresh(parts).views.transaction() as tx:
         rows = tx.execute(f"SELECT pathway_id, person_name FROM {caseload.TABLE}")
     return sorted(((r[0], r[1]) for r in rows if r[0] in pathway_ids), key=lambda r: r[1])
 
 
-def managers_of(platform: Platform, territory: str) -> list[tuple[str, str]]:
-    board = platform.journal.territory(territory)
+def managers_of(parts: Parts, territory: str) -> list[tuple[str, str]]:
+    board = parts.journal.territory(territory)
     return [(manager_id, f"{board.managers[manager_id][0]} "
                          f"({board.free_places(manager_id)} place(s) libre(s))")
             for manager_id in sorted(board.managers)]

@@ -1,6 +1,5 @@
 """Orientation (the referral form), Mes orientations, and the GP's Plans à valider."""
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -9,7 +8,8 @@ from fastapi.responses import Response
 
 from services.web import actions, forms, reads
 from services.web.guard import (
-    PlatformDep,
+    Parts,
+    PartsDep,
     Posted,
     User,
     client_address,
@@ -19,7 +19,6 @@ from services.web.guard import (
 from services.web.render import page
 from shared import access
 from shared.auth import Principal
-from shared.http import ForbiddenError, Platform
 from shared.pathway.errors import PathwayError, PathwayNotFoundError
 from shared.pathway.plans import diff
 
@@ -29,36 +28,34 @@ router = APIRouter(include_in_schema=False)
 # -- Orientation ------------------------------------------------------------------------------
 
 @router.get("/orientation")
-def referral_form(request: Request, user: User) -> Response:
+def referral_form(request: Request, user: User, parts: PartsDep) -> Response:
     require(user.role in ("referrer", "case_manager", "coordinator"), "orienter une personne")
     return page(request, "orientation.html", values={}, errors={}, errors_for="orientation",
-                today=datetime.now(UTC).date(), territory=user.territory or "")
+                today=reads.today(parts), territory=user.territory or "")
 
 
 @router.post("/orientation")
-def refer(request: Request, user: User, platform: PlatformDep, form: Posted) -> Response:
+def refer(request: Request, user: User, parts: PartsDep, form: Posted) -> Response:
     try:
-        actions.refer(platform, user, form)
+        actions.refer(parts, user, form)
     except forms.FormError as mistakes:
         return page(request, "orientation.html", status=422, values=form,
                     errors=mistakes.errors, errors_for="orientation",
-                    today=reads.today(platform), territory=user.territory or "")
-    except ForbiddenError:
-        raise
+                    today=reads.today(parts), territory=user.territory or "")
     except PathwayError as rule:
         return page(request, "orientation.html", status=409, values=form, errors={},
-                    errors_for="orientation", banner=rule.message, today=reads.today(platform),
+                    errors_for="orientation", banner=rule.message, today=reads.today(parts),
                     territory=user.territory or "")
     return see_other("/orientations?fait=orientation")
 
 
 @router.get("/orientations")
-def my_referrals(request: Request, user: User, platform: PlatformDep) -> Response:
+def my_referrals(request: Request, user: User, parts: PartsDep) -> Response:
     rows = []
-    for pathway_id in reads.pathways_where(platform, user.id, "referrer"):
-        pathway = reads.file(platform, user, pathway_id, "web:referral", client_address(request),
+    for pathway_id in reads.pathways_where(parts, user.id, "referrer"):
+        pathway = reads.file(parts, user, pathway_id, "web:referral", client_address(request),
                              access.reads_decision)
-        refusal = next((e.payload() for e in reversed(reads.journal(platform, pathway_id))
+        refusal = next((e.payload() for e in reversed(reads.journal(parts, pathway_id))
                         if e.type == "AdmissionRefused"), None) \
             if pathway.status == "refused" else None
         rows.append({"pathway": pathway, "episode": pathway.episodes[-1], "refusal": refusal})
@@ -67,11 +64,11 @@ def my_referrals(request: Request, user: User, platform: PlatformDep) -> Respons
 
 # -- Plans à valider ----------------------------------------------------------------------------
 
-def _plans_awaiting(request: Request, user: Principal, platform: Platform) -> list[Any]:
+def _plans_awaiting(request: Request, user: Principal, parts: Parts) -> list[Any]:
     awaiting = []
-    for pathway_id in reads.pathways_where(platform, user.id, "attending_gp"):
+    for pathway_id in reads.pathways_where(parts, user.id, "attending_gp"):
         try:
-            pathway = reads.file(platform, user, pathway_id, "web:plan", client_address(request),
+            pathway = reads.file(parts, user, pathway_id, "web:plan", client_address(request),
                                  access.validates_plan)
         except PathwayNotFoundError:
             continue  # no longer their patient
@@ -85,25 +82,25 @@ def _plans_awaiting(request: Request, user: Principal, platform: Platform) -> li
 
 
 @router.get("/plans-a-valider")
-def plans(request: Request, user: User, platform: PlatformDep) -> Response:
-    return page(request, "plans.html", awaiting=_plans_awaiting(request, user, platform),
-                today=reads.today(platform), done=request.query_params.get("fait"))
+def plans(request: Request, user: User, parts: PartsDep) -> Response:
+    return page(request, "plans.html", awaiting=_plans_awaiting(request, user, parts),
+                today=reads.today(parts), done=request.query_params.get("fait"))
 
 
 @router.post("/plans-a-valider/{pathway_id}/{revision}")
 def validate(request: Request, pathway_id: UUID, revision: int, user: User,
-             platform: PlatformDep, form: Posted) -> Response:
+             parts: PartsDep, form: Posted) -> Response:
     try:
-        actions.validate_plan(platform, user, pathway_id, revision, form)
+        actions.validate_plan(parts, user, pathway_id, revision, form)
     except forms.FormError as mistakes:
         return page(request, "plans.html", status=422,
-                    awaiting=_plans_awaiting(request, user, platform),
-                    today=reads.today(platform), errors=mistakes.errors,
+                    awaiting=_plans_awaiting(request, user, parts),
+                    today=reads.today(parts), errors=mistakes.errors,
                     errors_for=f"{pathway_id}-{revision}")
-    except (PathwayNotFoundError, ForbiddenError):
+    except PathwayNotFoundError:
         raise
     except PathwayError as rule:
         return page(request, "plans.html", status=409,
-                    awaiting=_plans_awaiting(request, user, platform),
-                    today=reads.today(platform), banner=rule.message)
+                    awaiting=_plans_awaiting(request, user, parts),
+                    today=reads.today(parts), banner=rule.message)
     return see_other("/plans-a-valider?fait=validation")

@@ -7,19 +7,19 @@ from fastapi.responses import Response
 from services.web.guard import (
     PRE_COOKIE,
     CsrfError,
-    PlatformDep,
+    PartsDep,
     Posted,
     User,
     current_session,
-    platform_of,
     see_other,
     sessions_of,
 )
 from services.web.render import page
 from services.web.sessions import Session
 from shared.auth import Principal
+from shared.errors import ForbiddenError
 from shared.fictitious import DEMO_USERS
-from shared.http import ForbiddenError
+from shared.http import SettingsDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,11 +37,11 @@ def home(request: Request) -> Response:
 
 
 @router.get("/connexion")
-def sign_in_form(request: Request, platform: PlatformDep) -> Response:
+def sign_in_form(request: Request, parts: PartsDep) -> Response:
     import secrets
 
     nonce = secrets.token_urlsafe(16)
-    embedded = platform.settings.dev_key_path() is not None
+    embedded = parts.settings.dev_key_path() is not None
     response = page(request, "connexion.html", users=list(DEMO_USERS.values()),
                     embedded=embedded, oidc=request.app.state.web_settings.oidc,
                     pre_csrf=sessions_of(request).csrf_token(
@@ -54,8 +54,7 @@ def sign_in_form(request: Request, platform: PlatformDep) -> Response:
 
 
 @router.post("/connexion")
-async def sign_in(request: Request) -> Response:
-    platform = platform_of(request)
+async def sign_in(request: Request, settings: SettingsDep) -> Response:
     form = await request.form()
     nonce = request.cookies.get(PRE_COOKIE, "")
     sessions = sessions_of(request)
@@ -64,7 +63,7 @@ async def sign_in(request: Request) -> Response:
             Session(nonce, Principal("", "", "referrer", None), 0),
             token if isinstance(token, str) else None):
         raise CsrfError()
-    if platform.settings.dev_key_path() is None:
+    if settings.dev_key_path() is None:
         raise ForbiddenError("La connexion passe par le fournisseur d'identité.")
     principal = DEMO_USERS.get(str(form.get("user", "")))
     if principal is None:

@@ -375,5 +375,48 @@ class DischargeCancelled(Payload):
         return self.cancelled_at
 
 
+MovementKind = Literal["admission", "transfer", "discharge"]
+
+
+class MovementCorrected(Payload):
+    """The hospital corrected a movement it had told (PAM.fr ZBE-4 ``UPDATE``, or ADT A08 for
+    the stay in progress). The movement's own event stays as it was stored: this fact names it
+    (``movement_event_id``) and gives its corrected values; a value left out is unchanged.
+    ``movement_id`` is the hospital's ZBE-1, absent for an A08."""
+
+    movement_event_id: UUID
+    movement: MovementKind
+    movement_id: NonEmpty | None = None
+    at: AwareDatetime | None = None
+    establishment: NonEmpty | None = None
+    ward: NonEmpty | None = None
+    kind: StayKind | None = None
+    destination: DischargeDestination | None = None
+
+    @model_validator(mode="after")
+    def _corrects_something(self) -> "MovementCorrected":
+        if self.kind is not None and self.movement != "admission":
+            raise ValueError("seule une admission a un type de séjour à corriger")
+        if self.destination is not None and self.movement != "discharge":
+            raise ValueError("seule une sortie a une destination à corriger")
+        if self.movement == "discharge" and (self.establishment or self.ward):
+            raise ValueError("une sortie n'a pas d'unité à corriger")
+        if all(value is None for value in (self.at, self.establishment, self.ward, self.kind,
+                                           self.destination)):
+            raise ValueError("une correction donne au moins une valeur corrigée")
+        return self
+
+
+class IdentityQualified(Payload):
+    """A hospital holding this person's identity as qualified (PAM.fr PID-32 ``VALI``, with the
+    INS) sent the INS Parcours holds with the same identity traits: Parcours's identity is that
+    qualified identity. Recorded once, only when every trait agrees; a coordinator's later
+    correction of the identity ends it (the corrected traits were not the ones qualified)."""
+
+    qualified_by: NonEmpty
+    """The sending facility, "<MSH-3>^<MSH-4>"."""
+
+
 PAYLOAD_TYPES.update({cls.type_name(): cls
-                      for cls in (AdmissionCancelled, TransferCancelled, DischargeCancelled)})
+                      for cls in (AdmissionCancelled, TransferCancelled, DischargeCancelled,
+                                  MovementCorrected, IdentityQualified)})

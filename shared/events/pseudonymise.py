@@ -121,11 +121,16 @@ ALLOWED: dict[tuple[str, int], Spec] = {
     ("AlertResolved", 1): {"alert_id": keyed("alert"), "resolved_by": PROFESSIONAL,
                            "cleared_by_event_id": present},
     ("IdentityCorrected", 1): {},  # that it happened; the traits never leave
+    ("IdentityQualified", 1): {},  # that it happened; not which hospital knows the person
     ("EpisodesShared", 1): {"from_territory": code, "with_territory": code,
                             "consent_given_on": month},
     ("AdmissionCancelled", 1): {"admitted_at": month, "cancelled_at": month},
     ("TransferCancelled", 1): {"cancelled_at": month},
     ("DischargeCancelled", 1): {"admitted_at": month, "cancelled_at": month},
+    # Which movement, its corrected month, kind and destination; never the hospital's movement
+    # id nor the unit's name.
+    ("MovementCorrected", 1): {"movement": code, "movement_event_id": present, "at": month,
+                               "kind": code, "destination": code},
     ("Closed", 1): {"closed_on": month, "reason_code": code},
 }
 

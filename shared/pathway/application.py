@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from shared import idempotency, ins
 from shared.events import EventEnvelope
 from shared.pathway.commands import SYSTEM, Delays, Meta, Policy
 from shared.pathway.dates import DEFAULT_TIME_ZONE, moment
-from shared.pathway.domain import Pathway, PersonIndex, ReceivedValidation
+from shared.pathway.domain import Pathway
 from shared.pathway.errors import (
     ConcurrentChangeError,
     ImplausibleInputError,
@@ -28,9 +28,12 @@ from shared.pathway.errors import (
 from shared.pathway.events import PathwayEvent
 from shared.pathway.locks import SerialisedCacheRepository, TerritoryLocks
 from shared.pathway.persistence import JsonTranscoder, PydanticMapper, to_envelope
+from shared.pathway.person_index import PersonIndex
+from shared.pathway.records import ReceivedValidation
 from shared.pathway.ruptures import wanted_keys
 from shared.pathway.territory import Territory
 
+Outcome = TypeVar("Outcome")
 Decision = Callable[[Pathway], Sequence[Any]]
 """Runs commands on a pathway; returns the other aggregates to save with it."""
 
@@ -238,10 +241,10 @@ class Journal(Application[UUID]):
         return self._transact(pathway_id, decide, expected_version, meta, places=True)
 
     def record_hospital_movement(self, pathway_id: UUID,
-                                 movement: Callable[[Pathway], bool]) -> bool:
+                                 movement: Callable[[Pathway], Outcome]) -> Outcome:
         """A movement a hospital's ADT feed reports (services/hl7 maps each message to the
-        Pathway's own command); says whether it changed the file."""
-        changed: list[bool] = []
+        Pathway's own command); returns what the command says it did."""
+        changed: list[Outcome] = []
 
         def decide(pathway: Pathway) -> list[Any]:
             changed[:] = [movement(pathway)]

@@ -1,13 +1,11 @@
 """Domain errors. Each carries a stable code for clients and a French message for people."""
 
 
-class PathwayError(Exception):
-    code = "pathway.error"
+from shared.errors import ParcoursError
 
-    def __init__(self, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
+
+class PathwayError(ParcoursError):
+    code = "pathway.error"
 
 
 class RuleBrokenError(PathwayError):

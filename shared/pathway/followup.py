@@ -33,6 +33,9 @@ class FollowUpState(BaseModel):
     stay_event_id: str | None = None
     stay_since: datetime | None = None
     stay_establishment: str | None = None
+    stay_location_event_id: str | None = None
+    """The event that set the stay's current unit (the admission, a change of unit, a
+    cancellation): a hospital's correction of it changes where the person is."""
     discharged_stay_event_id: str | None = None
     discharge_event_id: str | None = None
     discharged_at: datetime | None = None
@@ -94,11 +97,14 @@ def evolve(state: FollowUpState, payload: ev.Payload, event_id: UUID, occurred_a
         case ev.Hospitalised():
             state.stay_event_id, state.stay_since = str(event_id), payload.admitted_at
             state.stay_establishment = payload.establishment
+            state.stay_location_event_id = str(event_id)
         case ev.StayTransferred():
             state.stay_establishment = payload.establishment
+            state.stay_location_event_id = str(event_id)
         case ev.Discharged():
             state.discharged_stay_event_id = state.stay_event_id
             state.stay_event_id = state.stay_since = state.stay_establishment = None
+            state.stay_location_event_id = None
             state.discharge_event_id = str(event_id)
             state.discharged_at = payload.discharged_at
             state.discharged_home = payload.destination == "home"
@@ -120,15 +126,36 @@ def evolve(state: FollowUpState, payload: ev.Payload, event_id: UUID, occurred_a
         case ev.Closed():
             state.status = "closed"
             state.stay_event_id = state.stay_since = state.stay_establishment = None
+            state.stay_location_event_id = None
         case ev.AdmissionCancelled():  # from a hospital's feed: the stay never was
             state.stay_event_id = state.stay_since = state.stay_establishment = None
+            state.stay_location_event_id = None
         case ev.TransferCancelled():
             state.stay_establishment = payload.establishment
+            state.stay_location_event_id = str(event_id)
         case ev.DischargeCancelled():  # the same stay goes on: its R1 does not fire again
             state.stay_event_id = state.discharged_stay_event_id or str(event_id)
             state.stay_since, state.stay_establishment = payload.admitted_at, payload.establishment
+            state.stay_location_event_id = str(event_id)
             state.discharge_event_id = state.discharged_at = None
             state.discharged_home, state.letter_received = False, True
+        case ev.MovementCorrected():
+            _correct(state, payload)
+
+
+def _correct(state: FollowUpState, correction: ev.MovementCorrected) -> None:
+    """A hospital's correction of a movement: the deadlines computed from its dates move with
+    them (R1 and R4 from the admission, R2, R3 and R7 from the discharge); an alert already
+    raised for the old date stays raised, one whose condition no longer holds clears."""
+    target = str(correction.movement_event_id)
+    if correction.movement == "admission" and target == state.stay_event_id and correction.at:
+        state.stay_since = correction.at
+    if target == state.stay_location_event_id and correction.establishment:
+        state.stay_establishment = correction.establishment
+    if correction.movement == "discharge" and target == state.discharge_event_id:
+        state.discharged_at = correction.at or state.discharged_at
+        if correction.destination is not None:
+            state.discharged_home = correction.destination == "home"
 
 
 def _latest(known: date | None, new: date) -> date:

@@ -22,7 +22,8 @@ def message(name: str, **values: Any) -> bytes:
               "IPP": "IPP-FICTIF-1", "STATUS": "VALI", "CLASS": "I", "UNIT": "Gériatrie",
               "PRIOR_UNIT": "Gériatrie", "VISIT": "VN-1", "MOVEMENT": "MVT-1", "MODE": "8",
               "TO": "", "ADMITTED": "", "MOVED": "", "DISCHARGED": "", "CANCELLED": "",
-              "INS": ""}
+              "INS": "", "ORIGINAL": "A01", "FAMILY": "TÉMOIN", "GIVEN": "Rosé",
+              "BIRTH": "19400314", "SEX": "F"}
     filled.update({k: dtm(v) if isinstance(v, datetime) else str(v)
                    for k, v in values.items()})
     text = Template((FIXTURES / f"{name}.hl7").read_text("utf-8")).substitute(filled)

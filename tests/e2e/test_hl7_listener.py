@@ -276,3 +276,128 @@ def test_a_rule_of_the_practice_is_an_application_error(running: Running) -> Non
         MOVEMENT="MVT-2"))
     assert (nothing_to_cancel.code, nothing_to_cancel.error) == ("AA", None)
     assert running.facts(pathway) == []
+
+
+def _deadline(running: Running, key: str) -> str | None:
+    with running.app.state.platform.views.transaction() as tx:
+        row = tx.one("SELECT due_at FROM rupture_deadlines WHERE dedup_key = :key",
+                     {"key": key})
+    return str(row[0]) if row else None
+
+
+def _encounters(running: Running, pathway: str) -> list[dict[str, Any]]:
+    bundle = running.http.get(f"/fhir/Encounter?patient=Patient/{pathway}").json()
+    return [entry["resource"] for entry in bundle.get("entry", [])]
+
+
+def test_an_update_of_the_admission_time_moves_the_stay_and_its_deadlines(
+        running: Running) -> None:
+    pathway, ins = running.person(8)
+    stream = SseClient(f"{running.base}/notifications/stream/gc-1")
+    admitted = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    earlier = admitted - timedelta(hours=5)
+    assert send(running.hl7_port, message("a01", INS=ins, ADMITTED=admitted, CLASS="E",
+                                          CONTROL="MSG-A01", MOVEMENT="MVT-800")).code == "AA"
+    (stay,) = running.facts(pathway)
+    r4 = f"R4:{stay['event_id']}"
+    wait_until(lambda: _deadline(running, r4) == (admitted + timedelta(days=10)).isoformat(),
+               20, "R4 planned from the admission")
+    wait_until(lambda: any('"R1"' in e["data"] and pathway in e["data"]
+                           for e in stream.events), 20, "R1 on the stream")
+
+    update = message("z99", INS=ins, ADMITTED=earlier, MOVED=earlier, CONTROL="MSG-Z99",
+                     MOVEMENT="MVT-800", ORIGINAL="A01", CLASS="E")
+    ack = send(running.hl7_port, update)
+    assert (ack.code, ack.error) == ("AA", None), ack.raw
+    corrected = running.facts(pathway)[-1]
+    assert corrected["type"] == "MovementCorrected"
+    assert corrected["data"]["movement_event_id"] == stay["event_id"]
+    assert corrected["data"]["movement"] == "admission"
+    assert datetime.fromisoformat(corrected["data"]["at"]) == earlier
+    assert corrected["actor"]["id"] == SENDER
+    state = running.http.get(f"/pathways/{pathway}").json()
+    assert datetime.fromisoformat(state["open_stay"]["admitted_at"]) == earlier
+    # R4 counts from the corrected admission, under the same key; R1, raised for the old
+    # time, stays raised.
+    wait_until(lambda: _deadline(running, r4) == (earlier + timedelta(days=10)).isoformat(),
+               20, "R4 planned again from the corrected admission")
+    alerts = running.http.get("/alerts", params={"pathway_id": pathway}).json()
+    assert [a["rule"] for a in alerts if a["rule"] == "R1"] == ["R1"]
+    (encounter,) = _encounters(running, pathway)
+    assert datetime.fromisoformat(encounter["period"]["start"]) == earlier
+
+    before = running.stored()
+    again = send(running.hl7_port, update)
+    assert (again.code, again.error) == ("AA", None)
+    assert running.stored() == before
+
+    unknown = send(running.hl7_port, message(
+        "z99", INS=ins, ADMITTED=earlier, MOVED=earlier, CONTROL="MSG-Z99-2",
+        MOVEMENT="MVT-NEVER-SENT"))
+    assert (unknown.code, unknown.error) == ("AA", None)
+    assert "inconnu" in unknown.segments["MSA"][3]
+    assert running.stored() == before
+    counts = IntakeStore(running.app.state.platform.views).unmatched()
+    assert counts[("SIH_FICTIF^CH_VILLEFICTIVE", "movement_unknown")] == 1
+
+
+def test_an_a08_changes_the_unit_and_never_the_identity(running: Running) -> None:
+    pathway, ins = running.person(9)
+    person = running.http.get(f"/pathways/{pathway}").json()["person"]
+    moved = ADMITTED + timedelta(hours=3)
+    sent: list[tuple[str, dict[str, Any]]] = [
+        ("a01", {"ADMITTED": ADMITTED, "UNIT": "Gériatrie"}),
+        ("a08", {"ADMITTED": ADMITTED, "UNIT": "Cardiologie"}),
+        ("a02", {"ADMITTED": ADMITTED, "MOVED": moved, "UNIT": "Médecine"}),
+        ("a08", {"ADMITTED": ADMITTED, "UNIT": "Neurologie"}),
+    ]
+    for n, (name, values) in enumerate(sent):
+        ack = send(running.hl7_port, message(name, INS=ins, CONTROL=f"MSG-9{n}",
+                                             MOVEMENT=f"MVT-9{n}", **values))
+        assert (ack.code, ack.error) == ("AA", None), ack.raw
+    stay, first, transfer, second = running.facts(pathway)
+    assert (first["type"], first["data"]["movement"], first["data"]["ward"]) == \
+        ("MovementCorrected", "admission", "Cardiologie")
+    assert first["data"]["movement_event_id"] == stay["event_id"]
+    assert "movement_id" not in first["data"] or first["data"]["movement_id"] is None
+    assert (second["data"]["movement"], second["data"]["ward"]) == ("transfer", "Neurologie")
+    assert second["data"]["movement_event_id"] == transfer["event_id"]
+    state = running.http.get(f"/pathways/{pathway}").json()
+    assert state["open_stay"]["ward"] == "Neurologie"
+    assert state["person"] == person  # the A08's PID traits are not applied
+    (encounter,) = _encounters(running, pathway)
+    assert encounter["location"][0]["location"]["display"] == "Neurologie"
+
+    before = running.stored()
+    repeat = message("a08", INS=ins, CONTROL="MSG-93", MOVEMENT="MVT-93", ADMITTED=ADMITTED,
+                     UNIT="Neurologie")
+    assert send(running.hl7_port, repeat).code == "AA"
+    assert running.stored() == before
+
+
+def _identity_status(running: Running, pathway: str) -> str:
+    patient = running.http.get(f"/fhir/Patient/{pathway}").json()
+    (reliability,) = patient["extension"]
+    return str(reliability["extension"][0]["valueCoding"]["code"])
+
+
+def test_a_qualified_identity_with_the_same_traits_makes_the_patient_vali(
+        running: Running) -> None:
+    for seed, agrees in ((10, True), (11, False)):
+        body = referral_json(seed)
+        pathway, ins = running.person(seed)
+        person = body["person"]
+        assert _identity_status(running, pathway) == "PROV"
+        traits = {"FAMILY": person["family_name"].upper(), "GIVEN": person["given_names"],
+                  "BIRTH": person["birth_date"].replace("-", "") if agrees else "19300101",
+                  "SEX": person["sex"]}
+        for n in range(2):  # a second message qualifies nothing more
+            ack = send(running.hl7_port, message("a08", INS=ins, CONTROL=f"MSG-Q{n}",
+                                                 ADMITTED=ADMITTED, **traits))
+            assert (ack.code, ack.error) == ("AA", None)
+        qualified = [e for e in running.facts(pathway) if e["type"] == "IdentityQualified"]
+        assert [e["data"] for e in qualified] == (
+            [{"qualified_by": "SIH_FICTIF^CH_VILLEFICTIVE"}] if agrees else [])
+        assert _identity_status(running, pathway) == ("VALI" if agrees else "PROV")
+        assert running.http.get(f"/pathways/{pathway}").json()["person"]["family_name"] == \
+            person["family_name"]

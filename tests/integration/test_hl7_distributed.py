@@ -1,6 +1,6 @@
 """`parcours hl7 listen` as its own process on the real PostgreSQL: a hospital's messages
-reach the journal with their dates, a repeat stores once, a person not followed leaves only a
-count, and the process stops cleanly."""
+reach the journal with their dates, a repeat stores once, a correction of a movement finds the
+event it corrects, a person not followed leaves only a count, and the process stops cleanly."""
 
 import random
 import socket
@@ -51,6 +51,12 @@ def test_the_listener_process_on_postgresql(settings: Settings, journal: Journal
         assert send(port, message("a03", INS=referral.person.ins, ADMITTED=ADMITTED,
                                   DISCHARGED=discharged, CONTROL="MSG-2",
                                   MOVEMENT="MVT-2")).code == "AA"
+        corrected = discharged + timedelta(hours=2)
+        update = message("z99", INS=referral.person.ins, ADMITTED=ADMITTED,
+                         DISCHARGED=corrected, MOVED=corrected, CONTROL="MSG-4",
+                         MOVEMENT="MVT-2", ORIGINAL="A03", MODE="7", TO="EHPAD fictif")
+        assert send(port, update).code == "AA"
+        assert send(port, update).code == "AA"
         stranger = f.fictitious_ins(random.Random(77))
         assert send(port, message("a01", INS=stranger, ADMITTED=ADMITTED,
                                   CONTROL="MSG-3", MOVEMENT="MVT-3")).code == "AA"
@@ -58,8 +64,15 @@ def test_the_listener_process_on_postgresql(settings: Settings, journal: Journal
         assert stop(process) == 0, log.read_text()[-3000:]
 
     facts = [e for e in journal.events_of(pathway_id) if e.actor.role == "hospital"]
-    assert [(e.type, e.occurred_at) for e in facts] == [("Hospitalised", ADMITTED),
-                                                        ("Discharged", discharged)]
+    assert [(e.type, e.occurred_at) for e in facts[:2]] == [("Hospitalised", ADMITTED),
+                                                            ("Discharged", discharged)]
+    assert [e.type for e in facts[2:]] == ["MovementCorrected"]
+    assert facts[2].data == {"movement_event_id": str(facts[1].event_id),
+                             "movement": "discharge", "movement_id": "MVT-2",
+                             "at": corrected.isoformat(), "destination": "ehpad",
+                             "establishment": None, "ward": None, "kind": None}
+    last = journal.pathway(pathway_id).follow_up.last_discharge
+    assert last is not None and (last.discharged_at, last.destination) == (corrected, "ehpad")
     views = PostgresDatabase(settings.database_url, max_size=1)
     try:
         assert IntakeStore(views).unmatched() == {

@@ -29,7 +29,7 @@ SMALL_TABLES = {"projection_offsets", "projection_schemas"}
 
 class _RecordingTx(Tx):
     def __init__(self, tx: Tx, seen: dict[str, Params]) -> None:
-        self.tx, self.seen = tx, seen
+        self.tx, self.seen, self.dialect = tx, seen, tx.dialect
 
     def execute(self, sql: str, params: Params | None = None) -> list[Row]:
         self.seen.setdefault(sql, params or {})

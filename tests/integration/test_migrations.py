@@ -10,7 +10,7 @@ import psycopg
 
 from parcours.platform import PROJECTIONS
 from services.notifications.consumer import NotificationsProjection
-from services.notifications.dispatcher import utc_now
+from shared.clock import system_clock
 from shared.migrations import MIGRATIONS, migrate
 from shared.projecting import Projection, prepare
 from shared.settings import Settings
@@ -21,19 +21,23 @@ def _prepare(db: PostgresDatabase, projection: Projection) -> None:
     prepare(db, projection)
 
 
+def _notifier(db: PostgresDatabase) -> None:
+    migrate(db)
+    prepare(db, NotificationsProjection(clock=system_clock))
+
+
 def start_everything_at_once(settings: Settings) -> list[BaseException]:
-    """What the relay, the four projections and the notifier do at start, each with its own
-    connection, released together."""
+    """What the relay, the API (its read audit), the four projections and the notifier do at
+    start, each with its own connection, released together."""
     name = f"m_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = settings.database_url.rsplit("/", 1)[0] + f"/{name}"
-    databases = [PostgresDatabase(url, max_size=1) for _ in range(len(PROJECTIONS) + 2)]
+    databases = [PostgresDatabase(url, max_size=1) for _ in range(len(PROJECTIONS) + 3)]
     gate = threading.Barrier(len(databases))
     failures: list[BaseException] = []
-    work: list[Callable[[PostgresDatabase], object]] = [migrate]
+    work: list[Callable[[PostgresDatabase], object]] = [migrate, migrate, _notifier]
     projections = [PROJECTIONS[p](settings) for p in PROJECTIONS]
-    projections.append(NotificationsProjection(clock=utc_now))
     work += [partial(_prepare, projection=projection) for projection in projections]
 
     def run(job: Callable[[PostgresDatabase], object], db: PostgresDatabase) -> None:
@@ -66,9 +70,13 @@ def test_processes_started_together_on_an_empty_database_all_start(
 def test_migrations_run_once_and_in_order(settings: Settings) -> None:
     db = PostgresDatabase(settings.database_url, max_size=1)
     try:
-        assert migrate(db) == [number for number, _, _ in MIGRATIONS]
+        assert migrate(db) == [migration.number for migration in MIGRATIONS]
         assert migrate(db) == []
         with db.transaction() as tx:
             assert tx.one("SELECT count(*) FROM relay_positions") == (0,)
+            assert tx.execute("SELECT name, value FROM notification_counters ORDER BY name") \
+                == [("delivery", 0), ("log", 0)]
+            # The read audit is the DBA's on PostgreSQL: migration 3 is recorded, not run.
+            assert tx.one("SELECT to_regclass('public.read_audit')") == (None,)
     finally:
         db.close()

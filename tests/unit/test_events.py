@@ -26,13 +26,17 @@ def envelope_for(payload: ev.Payload) -> EventEnvelope:
 
 
 def hospital_feed_payloads() -> list[ev.Payload]:
-    """The facts only a hospital's ADT feed records (cancellations)."""
+    """The facts only a hospital's ADT feed records (cancellations, corrections)."""
     at = datetime(2026, 3, 1, 10, tzinfo=UTC)
     return [
         payloads.AdmissionCancelled(establishment="CH fictif", admitted_at=at, cancelled_at=at),
         payloads.TransferCancelled(establishment="CH fictif", ward="Gériatrie", cancelled_at=at),
         payloads.DischargeCancelled(establishment="CH fictif", ward="Gériatrie", admitted_at=at,
                                     cancelled_at=at),
+        payloads.MovementCorrected(movement_event_id=uuid4(), movement="admission",
+                                   movement_id="MVT-1", at=at, ward="Cardiologie",
+                                   kind="emergency"),
+        payloads.IdentityQualified(qualified_by="SIH_FICTIF^CH_VILLEFICTIVE"),
     ]
 
 
@@ -108,3 +112,12 @@ def test_schema_export_writes_one_valid_schema_per_type_and_version(tmp_path: Pa
         instance["data"] = {}
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(instance, schema)
+
+
+def test_person_indexes_written_before_the_split_still_load() -> None:
+    from eventsourcing.utils import resolve_topic
+
+    from shared.pathway.person_index import PersonIndex, PersonIndexed
+
+    assert resolve_topic("shared.pathway.domain:PersonIndex") is PersonIndex
+    assert resolve_topic("shared.pathway.domain:PersonIndexed") is PersonIndexed

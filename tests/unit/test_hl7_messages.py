@@ -1,7 +1,8 @@
 """The ADT message reading and mapping, without sockets: PAM.fr fields, dates, the INS, the
 commands a message asks, and the ACK's shape."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -9,8 +10,10 @@ from services.hl7.ack import acknowledgement
 from services.hl7.mapping import Sender, command_for, destination
 from services.hl7.messages import MessageRejectedError, parse, timestamp
 from shared import events as ev
+from shared import fictitious as f
 from shared.events.payloads import AdmissionCancelled
 from tests.e2e.hl7_helpers import Ack, message
+from tests.unit.test_pathway_rules import META, admitted, replay
 
 INS = "240039812345623"
 SENDER = Sender("SIH_FICTIF^CH_VILLEFICTIVE", "dac-val-fictif", "CH de Villefictive")
@@ -92,3 +95,78 @@ def test_the_ack_answers_in_the_messages_charset_with_an_err_segment() -> None:
     assert (ack.code, ack.control_id, ack.error) == ("AE", "MSG-1", "207")
     assert ack.segments["MSA"][3] == "Règle : séjour\\F\\inconnu"
     assert "é".encode("iso-8859-1") in raw
+
+
+def test_an_update_of_a_movement_is_a_correction_of_what_its_zbe_1_names() -> None:
+    earlier = ADMITTED - timedelta(hours=2)
+    z99 = command_for(parse(message("z99", INS=INS, ADMITTED=earlier, MOVED=earlier,
+                                    MOVEMENT="MVT-7", ORIGINAL="A04")), SENDER)
+    assert z99.payload is None and z99.correction is not None
+    assert (z99.correction.movement_id, z99.correction.admitted_at, z99.correction.kind) == \
+        ("MVT-7", earlier, "emergency")
+    # ZBE-4 UPDATE on the movement's own trigger reads the same way.
+    a01 = message("a01", INS=INS, ADMITTED=earlier).replace(b"||INSERT|", b"||UPDATE|")
+    update = command_for(parse(a01), SENDER)
+    assert update.correction is not None and update.correction.movement_id == "MVT-1"
+    a04 = message("a04", INS=INS, ADMITTED=earlier).replace(b"||INSERT|", b"||UPDATE|")
+    registration = command_for(parse(a04), SENDER).correction  # no ZBE-6: its own trigger
+    assert registration is not None and registration.kind == "emergency"
+    no_id = message("z99", INS=INS, ADMITTED=earlier, MOVED=earlier, MOVEMENT="")
+    with pytest.raises(MessageRejectedError) as rejected:
+        command_for(parse(no_id), SENDER)
+    assert (rejected.value.ack, rejected.value.hl7_code) == ("AE", 101)
+
+
+def test_an_a08_corrects_the_visit_in_progress_and_never_the_identity() -> None:
+    pathway = admitted()
+    pathway.hospitalise(f.stay(ADMITTED), META)
+    a08 = command_for(parse(message("a08", INS=INS, ADMITTED=ADMITTED, UNIT="Cardiologie")),
+                      SENDER)
+    assert a08.correction is not None and a08.correction.movement_id is None
+    facts = a08.correction.facts(pathway, None)
+    assert [(c.movement, c.ward, c.at, c.kind) for c in facts] == [
+        ("admission", "Cardiologie", None, None)]
+    same = command_for(parse(message("a08", INS=INS, ADMITTED=ADMITTED)), SENDER)
+    assert same.correction is not None and same.correction.facts(pathway, None) == []
+    person = pathway.person
+    applied = a08.apply(pathway, META, timedelta(hours=12))
+    assert applied.recorded and pathway.open_stay and pathway.open_stay.ward == "Cardiologie"
+    assert pathway.person == person  # PID's traits never overwrite the referral's identity
+
+
+def test_the_identity_traits_are_those_of_the_birth_name() -> None:
+    raw = message("a01", INS=INS, ADMITTED=ADMITTED).replace(
+        "TÉMOIN^Rosé^Rosé^^^^L".encode(), "USAGE^Rose^^^^^D~TÉMOIN^Rose^Rose Marie^^^^L".encode())
+    traits = parse(raw).traits
+    assert (traits.family_name, traits.given_names, traits.birth_date, traits.sex) == (
+        "TÉMOIN", "Rose Marie", date(1940, 3, 14), "F")
+
+
+def _as_hospital(person: Any, **changes: str) -> bytes:
+    values = {"FAMILY": person.family_name.upper(), "GIVEN": person.given_names,
+              "BIRTH": person.birth_date.strftime("%Y%m%d"), "SEX": person.sex, **changes}
+    return message("a01", INS=person.ins, ADMITTED=ADMITTED, **values)
+
+
+def test_a_qualified_identity_that_agrees_qualifies_once_until_the_identity_is_corrected(
+        ) -> None:
+    pathway = admitted()
+    assert pathway.person is not None
+    person = pathway.person
+    provisional = command_for(parse(_as_hospital(person, STATUS="PROV")), SENDER)
+    assert provisional.qualified_identity is None
+    other_birth = command_for(parse(_as_hospital(person, BIRTH="19300101")), SENDER)
+    assert not other_birth.apply(pathway, META, timedelta(hours=12)).identity_qualified
+    assert pathway.identity_qualified_by is None
+
+    agreeing = command_for(parse(_as_hospital(person)), SENDER)
+    assert agreeing.apply(pathway, META, timedelta(hours=12)).identity_qualified
+    assert pathway.identity_qualified_by == SENDER.key
+    assert pathway.person == person  # nothing of PID is copied
+    assert not agreeing.apply(pathway, META, timedelta(hours=12)).identity_qualified
+
+    pathway.correct_identity(ev.IdentityCorrected(
+        family_name=person.family_name, given_names=f"{person.given_names} Marie",
+        birth_date=person.birth_date, sex=person.sex, reason="Second prénom omis"), META)
+    assert pathway.identity_qualified_by is None
+    assert replay(pathway).identity_qualified_by is None

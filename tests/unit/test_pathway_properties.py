@@ -14,9 +14,10 @@ from shared import fictitious as f
 from shared.events import Actor
 from shared.events.values import CareRole
 from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway, ReceivedValidation
+from shared.pathway.domain import Pathway
 from shared.pathway.errors import ImplausibleInputError, RuleBrokenError
 from shared.pathway.events import PathwayEvent
+from shared.pathway.records import ReceivedValidation
 
 META = Meta(actor=Actor(id="gc-1", role="case_manager"))
 START = datetime(2026, 1, 1, 8, tzinfo=UTC)

@@ -9,9 +9,10 @@ import pytest
 from shared import fictitious as f
 from shared.events import Actor, AdmissionRefused
 from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway, Status
+from shared.pathway.domain import Pathway
 from shared.pathway.errors import RuleBrokenError
 from shared.pathway.events import PathwayEvent
+from shared.pathway.records import Status
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))
 

@@ -2,13 +2,17 @@
 into a folder, for the HL7 validator."""
 
 import json
+import random
 import sys
 import tempfile
 from pathlib import Path
+from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
 from parcours.web import create_app
+from services.fhir.resources import patient
+from shared import fictitious
 from shared.settings import Settings
 from tests.e2e import test_fhir_api
 from tests.e2e.conftest import HEADERS
@@ -25,6 +29,10 @@ def main(out: Path) -> None:
         for n, entry in enumerate(everything["entry"]):
             resource = entry["resource"]
             (out / f"{n:02d}-{resource['resourceType']}.json").write_text(json.dumps(resource))
+    # A Patient whose identity a hospital's qualified identity confirmed (VALI).
+    qualified = patient(uuid4(), fictitious.referral(random.Random(1)).person,
+                        "SIH_FICTIF^CH_VILLEFICTIVE")
+    (out / "patient-vali.json").write_text(qualified.model_dump_json(exclude_none=True))
 
 
 if __name__ == "__main__":

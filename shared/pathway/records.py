@@ -1,0 +1,97 @@
+"""What the Pathway aggregate remembers of its stream: episodes, care circle, stays, alerts.
+
+Plain records, changed only by the aggregate's ``when``."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from pydantic import AwareDatetime
+
+from shared import events as ev
+from shared.events.payloads import ValidationMeans
+from shared.events.values import CareCircleMember
+
+IDENTITY_TRAITS = ("ins", "family_name", "given_names", "birth_date", "sex")
+
+
+class Status(StrEnum):
+    AWAITING_DECISION = "awaiting_decision"
+    ACTIVE = "active"
+    REFUSED = "refused"
+    CLOSED = "closed"
+
+
+ENDED = (Status.REFUSED, Status.CLOSED)
+
+
+@dataclass
+class Episode:
+    number: int
+    referred_on: date
+    referrer: str
+    referrer_id: str
+    decision: str | None = None
+    decided_on: date | None = None
+    closed_on: date | None = None
+    closure_reason: str | None = None
+    criteria_not_met: tuple[str, ...] = ()
+    criteria_override: str | None = None
+    last_fact_on: date | None = None
+    territory: str = ""
+    first_version: int = 0
+    last_version: int = 0
+    shared_with: frozenset[str] = frozenset()
+    """Other territories the origin territory's coordinator shared this episode with."""
+
+    @property
+    def ended_on(self) -> date | None:
+        return self.closed_on or (self.decided_on if self.decision == "refused" else None)
+
+
+@dataclass
+class Membership:
+    member: CareCircleMember
+    joined_on: date
+    left_on: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.joined_on <= day and (self.left_on is None or day < self.left_on)
+
+
+@dataclass
+class Alert:
+    raised: ev.AlertRaised
+    state: str = "open"
+    acknowledged_by: str | None = None
+    resolved_by: str | None = None
+
+
+@dataclass
+class Stay:
+    establishment: str
+    ward: str
+    admitted_at: AwareDatetime
+    kind: str = "planned"
+    located_at: AwareDatetime | None = None
+    """Since when the person is in this unit, when a movement said so."""
+
+
+@dataclass
+class FollowUp:
+    """The records of the episode; the follow-up state the rules read is ``Pathway.state``."""
+
+    last_evaluation: ev.Evaluated | None = None
+    last_discharge: ev.Discharged | None = None
+    plans: dict[int, ev.PlanRevised] = field(default_factory=dict)
+    plan_dates: dict[int, date] = field(default_factory=dict)
+    validations: dict[int, ev.PlanValidated] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReceivedValidation:
+    """The GP's validation reached the case manager by letter, secure messaging or phone."""
+
+    means: ValidationMeans
+    received_on: date
+

@@ -1,0 +1,106 @@
+"""The Pathway aggregate's state and the guards every command shares.
+
+``Pathway`` (``domain.py``) is this state with its commands; the hospital stays
+(``stays.py``) and the alerts' lifecycle (``alerting.py``) are parts of it kept in modules of
+their own."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from eventsourcing.domain import BaseAggregate
+
+from shared import events as ev
+from shared.events.values import Person
+from shared.pathway.commands import Meta, Policy
+from shared.pathway.errors import RuleBrokenError
+from shared.pathway.events import EVENT_CLASSES, event_fields
+from shared.pathway.followup import FollowUpState
+from shared.pathway.plausibility import Bound, require_plausible
+from shared.pathway.records import Alert, Episode, FollowUp, Membership, Status, Stay
+
+
+class PathwayState(BaseAggregate[UUID]):
+    def __init__(self) -> None:
+        self.person: Person | None = None
+        self.identity_qualified_by: str | None = None
+        """The hospital whose qualified identity agreed with the person's traits, if any."""
+        self.territory = ""
+        self.status = Status.AWAITING_DECISION
+        self.episodes: list[Episode] = []
+        self.admitted_on: date | None = None
+        self.case_manager_id: str | None = None
+        self.waiting_rank: int | None = None
+        self.open_stay: Stay | None = None
+        self.discharged_stay: Stay | None = None
+        """The latest stay once it ended, while no other is open: a hospital may correct it."""
+        self.care_circle: list[Membership] = []
+        self.follow_up = FollowUp()
+        self.state = FollowUpState(pathway_id="", territory="", person_label="")
+        self.alerts: dict[UUID, Alert] = {}
+        self.fired_keys: set[str] = set()
+        self.letter_received = False
+        self.last_fact_event_id: UUID | None = None
+
+    @property
+    def episode(self) -> int:
+        return len(self.episodes)
+
+    @property
+    def plan_revision(self) -> int:
+        return max(self.follow_up.plans, default=0)
+
+    def active_members(self, day: date) -> list[Membership]:
+        return [m for m in self.care_circle if m.active_on(day)]
+
+    def attending_gp(self, day: date) -> Membership | None:
+        gps = [m for m in self.active_members(day) if m.member.role == "attending_gp"]
+        return gps[0] if gps else None
+
+    def next_evaluation_due(self, policy: Policy) -> date | None:
+        return self.state.next_evaluation_due(policy)
+
+    def open_alerts(self) -> list[Alert]:
+        return [a for a in self.alerts.values() if a.state != "resolved"]
+
+    # -- guards -----------------------------------------------------------------------------
+
+    def _referral_bound(self) -> Bound:
+        return self.episodes[-1].referred_on, "l'orientation"
+
+    def _admission_bound(self) -> Bound:
+        return self.admitted_on, "l'admission en gestion de cas"
+
+    def _dated(self, fact: date | datetime, meta: Meta, *bounds: Bound) -> None:
+        require_plausible(fact, meta, *bounds)
+
+    def _require_awaiting_decision(self) -> None:
+        self._require_not_ended()
+        if self.status is not Status.AWAITING_DECISION:
+            raise RuleBrokenError(
+                "decision.already_made",
+                "La décision d'entrée a déjà été prise pour cet épisode.",
+            )
+
+    def _require_active(self) -> None:
+        self._require_not_ended()
+        if self.status is not Status.ACTIVE:
+            raise RuleBrokenError(
+                "pathway.not_admitted",
+                "La personne n'est pas encore admise en gestion de cas.",
+            )
+
+    def _require_not_ended(self) -> None:
+        if self.status is Status.CLOSED:
+            raise RuleBrokenError(
+                "episode.closed",
+                "Cet épisode est clos : plus aucun événement ne peut y être ajouté.",
+            )
+        if self.status is Status.REFUSED:
+            raise RuleBrokenError(
+                "episode.refused",
+                "L'entrée a été refusée pour cet épisode : une nouvelle orientation est "
+                "nécessaire.",
+            )
+
+    def _record(self, payload: ev.Payload, meta: Meta) -> None:
+        self.trigger_event(EVENT_CLASSES[payload.type_name()], **event_fields(payload, meta))

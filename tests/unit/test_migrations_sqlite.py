@@ -1,0 +1,28 @@
+"""The embedded mode's SQLite views database gets the same numbered migrations."""
+
+from pathlib import Path
+
+from services.notifications.service import build_embedded
+from shared.audit import AuditLog
+from shared.migrations import MIGRATIONS, migrate
+from shared.sqldb import SqliteDatabase
+
+
+def test_a_new_database_gets_every_migration_once(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "views.sqlite")
+    assert migrate(db) == [migration.number for migration in MIGRATIONS]
+    assert migrate(db) == []
+    with db.transaction() as tx:
+        tables = {row[0] for row in tx.execute("SELECT name FROM sqlite_master")}
+    assert {"relay_positions", "notification_deliveries", "read_audit"} <= tables
+
+
+def test_the_notifier_and_the_audit_find_their_tables_made_by_the_migrations(
+        tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "views.sqlite")
+    build_embedded(db)
+    AuditLog(db)
+    with db.transaction() as tx:
+        applied = [row[0] for row in tx.execute(
+            "SELECT number FROM schema_migrations ORDER BY number")]
+    assert applied == [migration.number for migration in MIGRATIONS]
