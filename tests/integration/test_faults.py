@@ -206,10 +206,12 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
         for name, process in processes.items():
             assert process.poll() is None, f"{name} exited ({process.returncode})\n{show(name)}"
 
-    load = Load(base, pathways)
+    load = Load(base, pathways[:3])
     # A client that gives up after a second: during the outage it times out before the 503
     # and sends the same command again, with the same key, while the first is still running.
-    hasty = Load(base, pathways, timeout_s=HASTY_TIMEOUT_S, name="hasty")
+    # Its own pathways: requests on one pathway queue behind each other's wait for the
+    # database (the cache's lock per aggregate), which would blur the bound measured above.
+    hasty = Load(base, pathways[3:], timeout_s=HASTY_TIMEOUT_S, name="hasty")
     loaders = [threading.Thread(target=each.run, name=each.name) for each in (load, hasty)]
     try:
         wait_until(lambda: health(base) == 200, 60, "the API")
@@ -302,6 +304,7 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
     assert_applied_once(settings, stored, {**load.acknowledged_keys(),
                                            **hasty.acknowledged_keys()})
     assert_no_alert_twice(stored)
+    assert_in_order_per_pathway(settings)
     assert_views_equal_a_rebuild(settings, journal)
     assert sum(assert_topic_keeps_the_contract(settings).values()) >= len(stored)
 
@@ -363,6 +366,21 @@ def assert_no_alert_twice(stored: list[EventEnvelope]) -> None:
     assert raised, "the load raised no alert: the check below would prove nothing"
     twice = {key: n for key, n in raised.items() if n > 1}
     assert not twice, f"alerts raised more than once: {twice}"
+
+
+def assert_in_order_per_pathway(settings: Settings) -> None:
+    """Each pathway's events reach the topic in their stream order (a copy the relay may
+    publish again after a crash comes later and is dropped by version by every consumer)."""
+    last: dict[object, int] = {}
+    seen: set[object] = set()
+    for record in read_topic(settings):  # partition by partition, in offset order
+        event = EventEnvelope.from_json(record.value)
+        if event.event_id in seen:
+            continue
+        seen.add(event.event_id)
+        assert event.stream_version == last.get(event.pathway_id, 0) + 1, \
+            f"{event.pathway_id}: version {event.stream_version} after {last.get(event.pathway_id)}"
+        last[event.pathway_id] = event.stream_version
 
 
 def assert_views_equal_a_rebuild(settings: Settings, journal: Journal) -> None:
