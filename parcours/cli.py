@@ -149,10 +149,13 @@ def relay() -> None:
     from shared import kafka_io
     from shared.resilience import Backoff, retrying
     from shared.sqldb import PostgresDatabase
+    from shared.startup import wait_for_services
 
     stop = _stop_on_signals()  # first: a stop asked during start-up must not be lost
     settings = Settings()
     _logging()
+    if not wait_for_services(settings, stop, "relay"):
+        return  # stopped while waiting for PostgreSQL or Kafka
     kafka_io.ensure_topic(settings)
     kafka_io.ensure_topic(settings, settings.alerts_topic)
     analytics = None
@@ -195,12 +198,15 @@ def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJE
     from shared import kafka_io
     from shared.resilience import Backoff, retrying
     from shared.sqldb import PostgresDatabase
+    from shared.startup import wait_for_services
 
     if name not in PROJECTIONS:
         raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
     stop = _stop_on_signals()  # first: a stop asked during start-up must not be lost
     settings = Settings()
     _logging()
+    if not wait_for_services(settings, stop, f"projection {name}"):
+        return  # stopped while waiting for PostgreSQL or Kafka
     kafka_io.ensure_topic(settings)
     db = PostgresDatabase(settings.database_url, max_size=3, wait_s=settings.db_wait_s)
     projection = PROJECTIONS[name](settings)

@@ -3,6 +3,7 @@ command answer."""
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -13,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared import access
+from shared import access, idempotency
 from shared.access import PathwayFacts
 from shared.audit import Access, AuditLog
 from shared.auth import AuthenticationError, Principal, TokenVerifier
@@ -97,16 +98,58 @@ PrincipalDep = Annotated[Principal, Depends(_principal)]
 Authenticated = Depends(_principal)
 
 
+async def _request_digest(request: Request) -> str | None:
+    # Async: the body is read once by the framework and cached; a sync dependency cannot
+    # await it. No I/O here (the key's lookup waits on the database, in the thread pool).
+    if "idempotency-key" not in request.headers:
+        return None
+    return idempotency.fingerprint(request.method, request.url.path, request.url.query,
+                                   await request.body())
+
+
+IDEMPOTENCY_KEY_DOC = (
+    "Clé d'idempotence choisie par le client (1 à 255 caractères, un UUID par exemple), "
+    "une par commande. Renvoyer la même requête avec la même clé (après un délai dépassé, "
+    "une réponse 503 ou une connexion coupée) ne l'applique pas deux fois : la réponse est "
+    "celle de la première fois (même statut, même version, même corps, en-tête "
+    "Idempotent-Replayed: true). La même clé avec une autre requête : 422 "
+    "idempotency.key_reused. Clés gardées PARCOURS_IDEMPOTENCY_TTL_DAYS jours (7).")
+
+
 def _meta(
+    request: Request,
     principal: PrincipalDep,
     clock: ClockDep,
     settings: SettingsDep,
+    digest: Annotated[str | None, Depends(_request_digest)],
     x_correlation_id: Annotated[UUID | None, Header()] = None,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", min_length=1, max_length=idempotency.MAX_KEY_LENGTH,
+        description=IDEMPOTENCY_KEY_DOC)] = None,
 ) -> Meta:
     # The actor of every event is the token's subject, never something the caller declares.
+    request_key = None
+    if idempotency_key is not None and digest is not None:
+        # The key is the caller's own: scoped to the token's subject.
+        route = request.scope.get("route")
+        request_key = idempotency.IdempotentRequest(
+            scope=principal.id, key=idempotency_key, fingerprint=digest,
+            answer=partial(_answer, getattr(route, "status_code", None) or 200))
     return Meta(actor=Actor(id=principal.id, role=principal.role),
                 correlation_id=x_correlation_id or uuid4(), now=clock(),
-                future_tolerance=timedelta(days=settings.future_date_tolerance_days))
+                future_tolerance=timedelta(days=settings.future_date_tolerance_days),
+                idempotency=request_key)
+
+
+def _answer(status_code: int, pathway: Pathway) -> idempotency.Answer:
+    """What a command route answers once its command is applied (``command_result``), kept
+    with the key so that the same request sent again gets the same answer."""
+    headers = {"ETag": f'"{pathway.version}"'}
+    if status_code == 201:
+        headers["Location"] = f"/pathways/{pathway.id}"
+    body = CommandResult(pathway_id=pathway.id, version=pathway.version,
+                         status=pathway.status).model_dump(mode="json")
+    return idempotency.Answer(status_code=status_code, body=body, headers=headers)
 
 
 def event(payload_class: type[P], **fields: Any) -> P:
@@ -284,6 +327,13 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_
             headers["ETag"] = f'"{error.details["current_version"]}"'
         return JSONResponse(error_body(error.code, error.message, **error.details), status,
                             headers=headers)
+
+    @app.exception_handler(idempotency.AlreadyAppliedError)
+    def _replayed(_: Request, done: idempotency.AlreadyAppliedError) -> JSONResponse:
+        # Not an error: the command was applied the first time; this is its answer.
+        answer = done.record.answer
+        return JSONResponse(dict(answer.body), answer.status_code,
+                            headers={**answer.headers, "Idempotent-Replayed": "true"})
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

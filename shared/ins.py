@@ -6,7 +6,7 @@ as the NIR specification requires."""
 
 import re
 
-_SHAPE = re.compile(r"^[1-478][0-9]{4}(?:[0-9]{2}|2[AB])[0-9]{6}[0-9]{2}$")
+SHAPE = re.compile(r"^[1-478][0-9]{4}(?:[0-9]{2}|2[AB])[0-9]{6}[0-9]{2}$")
 _CORSICA = {"2A": "19", "2B": "18"}
 
 
@@ -23,7 +23,7 @@ def control_key(first_13: str) -> int:
 
 def is_valid(value: str) -> bool:
     ins = normalise(value)
-    return bool(_SHAPE.match(ins)) and control_key(ins[:13]) == int(ins[13:])
+    return bool(SHAPE.match(ins)) and control_key(ins[:13]) == int(ins[13:])
 
 
 def with_key(first_13: str) -> str:

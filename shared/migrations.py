@@ -11,6 +11,7 @@ together on an empty database never race. Each migration runs once, in order, re
 Projection tables are not migrated: a projection whose shape changes is rebuilt
 (``shared.projecting.prepare``), under the same lock."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from shared.sqldb import Database, Tx
@@ -124,6 +125,23 @@ MIGRATIONS: tuple[Migration, ...] = (
     # On PostgreSQL the read audit lives in schema ``audit``, owned by another role that the
     # application's role cannot use to alter it: ``infra/postgres.sh`` makes it, as a DBA would.
     Migration(3, "read audit", _READ_AUDIT_SQLITE, dialects=("sqlite",)),
+    Migration(4, "idempotency keys", (
+        # Written in the transaction that appends a command's events (shared.idempotency),
+        # so it lives in the event store's database: the journal's recorder applies this
+        # migration to its own store. recorded_at: UTC text of fixed width, sorts as time.
+        """CREATE TABLE IF NOT EXISTS idempotency_keys (
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            pathway_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            status_code INTEGER NOT NULL,
+            answer TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (scope, key))""",
+        """CREATE INDEX IF NOT EXISTS idempotency_keys_recorded_at
+            ON idempotency_keys (recorded_at)""",
+    )),
     Migration(5, "ADT intake: applied message keys, movements, counts of unmatched persons", (
         """CREATE TABLE IF NOT EXISTS hl7_applied (
             sender TEXT NOT NULL, control_id TEXT NOT NULL, movement_id TEXT NOT NULL,
@@ -142,19 +160,21 @@ _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     number INTEGER PRIMARY KEY, what TEXT NOT NULL, applied_at TEXT NOT NULL)"""
 
 
-def migrate(db: Database) -> list[int]:
-    """Applies the migrations this database has not seen yet; returns their numbers."""
+def migrate(db: Database, wanted: Collection[int] | None = None) -> list[int]:
+    """Applies the migrations this database has not seen yet; returns their numbers.
+    ``wanted``: only these (the embedded mode's event store holds the idempotency keys, not
+    the views' tables); the others stay pending there."""
     with db.schema_transaction() as tx:
-        return apply_pending(tx)
+        return apply_pending(tx, wanted)
 
 
-def apply_pending(tx: Tx) -> list[int]:
+def apply_pending(tx: Tx, wanted: Collection[int] | None = None) -> list[int]:
     """The same, inside a schema transaction already open (``Database.schema_transaction``)."""
     applied: list[int] = []
     tx.execute(_LEDGER)
     done = {int(row[0]) for row in tx.execute("SELECT number FROM schema_migrations")}
     for migration in MIGRATIONS:
-        if migration.number in done:
+        if migration.number in done or (wanted is not None and migration.number not in wanted):
             continue
         if tx.dialect in migration.dialects:
             for statement in migration.statements:

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     db_wait_s: float = Field(default=5.0, gt=0)
     """How long a request waits for a PostgreSQL connection before answering 503: during an
     outage the API fails fast instead of hanging."""
+    idempotency_ttl_days: float = Field(default=7, gt=0)
+    """How long a command's Idempotency-Key is remembered (a retry after that is new)."""
     relay_batch_size: int = 2000
     """Log entries the relay publishes in one Kafka transaction at most (read in pages of 500)."""
     relay_positions_topic: str = "parcours.relay-positions.v1"
@@ -82,16 +84,19 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARCOURS_PORT"))
 
     def journal_env(self) -> dict[str, str]:
-        """The eventsourcing library's own settings for the chosen persistence."""
+        """The eventsourcing library's own settings for the chosen persistence (and how long
+        the journal's recorder keeps idempotency keys)."""
         if self.mode == "embedded":
             journal = private_file(self.data_dir / "journal.sqlite")
             return {
+                "IDEMPOTENCY_TTL_DAYS": str(self.idempotency_ttl_days),
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(journal),
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         url = urlsplit(self.database_url)
         return {
+            "IDEMPOTENCY_TTL_DAYS": str(self.idempotency_ttl_days),
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": url.path.lstrip("/"),
             "POSTGRES_HOST": url.hostname or "127.0.0.1",

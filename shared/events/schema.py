@@ -8,13 +8,16 @@ from shared.events.payloads import PAYLOAD_TYPES
 
 
 def schemas() -> dict[str, dict[str, object]]:
-    """One schema per event type and version: the envelope with its typed ``data``."""
-    envelope = EventEnvelope.model_json_schema()
+    """One schema per event type and version: the envelope with its typed ``data``, as it is
+    serialised on the topic (dates with their ``format``, versions and positions ≥ 1, the
+    actor's role among the roles, the INS with its pattern)."""
+    envelope = EventEnvelope.model_json_schema(mode="serialization")
     result: dict[str, dict[str, object]] = {}
     for name, payload in PAYLOAD_TYPES.items():
         version = payload.schema_version
         schema = json.loads(json.dumps(envelope))
-        data_schema = payload.model_json_schema(ref_template="#/$defs/{model}")
+        data_schema = payload.model_json_schema(ref_template="#/$defs/{model}",
+                                                mode="serialization")
         schema["$defs"] = {**schema.get("$defs", {}), **data_schema.pop("$defs", {})}
         schema["properties"]["data"] = data_schema
         schema["properties"]["type"] = {"const": name, "title": "Type"}

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from shared import ins
 
@@ -18,7 +18,18 @@ def _checked_ins(value: str) -> str:
     return normalised
 
 
-Ins = Annotated[str, AfterValidator(_checked_ins)]
+Ins = Annotated[str, AfterValidator(_checked_ins), WithJsonSchema(
+    # What is stored and published: the normalised INS (no spaces). The control key cannot
+    # be written as a pattern; consumers who need it compute 97 − (number mod 97). Only in
+    # the serialization schema: a request may still type the INS with spaces.
+    {"type": "string", "pattern": ins.SHAPE.pattern,
+     "description": "INS : NIR ou NIA (13 caractères, départements 2A/2B) et clé de 2 chiffres"},
+    mode="serialization")]
+
+ActorRole = Literal["referrer", "case_manager", "coordinator", "analyst", "administrator",
+                    "system", "hospital"]
+"""Who may act: the roles of the people signed in (``shared.auth.Role``), the platform's own
+rules (``system``) and a hospital's ADT feed (``hospital``)."""
 
 
 class Value(BaseModel):
@@ -29,7 +40,7 @@ class Actor(Value):
     """Who did it: a professional id and the role they acted in."""
 
     id: NonEmpty
-    role: NonEmpty
+    role: ActorRole
 
 
 class Professional(Value):

@@ -12,11 +12,11 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper
 from eventsourcing.utils import resolve_topic, strtobool
 
 from shared import events as ev
-from shared import ins
+from shared import idempotency, ins
 from shared.events import EventEnvelope
 from shared.pathway.commands import SYSTEM, Delays, Meta, Policy
 from shared.pathway.dates import DEFAULT_TIME_ZONE, moment
@@ -58,6 +58,11 @@ class Journal(Application[UUID]):
         # Through the factory, so that a configured cipher and compressor apply.
         return self.factory.mapper(transcoder=JsonTranscoder(), mapper_class=PydanticMapper)
 
+    def construct_recorder(self) -> ApplicationRecorder:
+        # The library's recorder, which also records a command's Idempotency-Key in the
+        # transaction of its events.
+        return idempotency.application_recorder(self.factory)
+
     def construct_repository(self) -> Repository[UUID]:
         maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
         return SerialisedCacheRepository(
@@ -75,6 +80,7 @@ class Journal(Application[UUID]):
     def refer(self, referral: ev.Referred, meta: Meta) -> UUID:
         """Opens a stream for a new person, or the next episode of a known one."""
         meta = self._stamped(meta)
+        idempotency.replay_if_applied(self.recorder, meta)
         if not self.territory(referral.territory).managers:
             raise ImplausibleInputError(
                 "territory.unknown",
@@ -85,24 +91,27 @@ class Journal(Application[UUID]):
         except AggregateNotFoundError:
             pathway = Pathway.open(referral, meta)
             try:
-                self.save(pathway, PersonIndex.create(referral.person.ins, pathway.id))
+                self.save(pathway, PersonIndex.create(referral.person.ins, pathway.id),
+                          **idempotency.saving(meta, pathway))
             except IntegrityError:
-                pass  # the same person referred twice at once: the second is a new episode
+                # The same referral sent twice at once (its answer), or the same person
+                # referred twice at once: the second is a new episode.
+                idempotency.replay_if_applied(self.recorder, meta)
             else:
                 return pathway.id
             index = self.repository.get(PersonIndex.id_for(referral.person.ins))
-        return self._run(index.pathway_id, lambda p: p.refer(referral, meta), None).id
+        return self._run(index.pathway_id, lambda p: p.refer(referral, meta), None, meta).id
 
     def share_episodes(self, pathway_id: UUID, shared: ev.EpisodesShared, meta: Meta) -> Pathway:
         """The person moves: the origin territory shares its episodes with the new one."""
         meta = self._stamped(meta)
-        return self._run(pathway_id, lambda p: p.share_episodes(shared, meta), None)
+        return self._run(pathway_id, lambda p: p.share_episodes(shared, meta), None, meta)
 
     def correct_identity(self, pathway_id: UUID, correction: ev.IdentityCorrected, meta: Meta,
                          expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
         return self._run(pathway_id, lambda p: p.correct_identity(correction, meta),
-                         expected_version)
+                         expected_version, meta)
 
     def admit(self, pathway_id: UUID, decision: ev.Admitted, case_manager_id: str | None,
               meta: Meta, expected_version: int | None = None) -> Pathway:
@@ -120,12 +129,12 @@ class Journal(Application[UUID]):
             else:
                 self._give_place(territory, pathway, manager, "admission", on_decision)
             return [territory]
-        return self._transact(pathway_id, decide, expected_version, places=True)
+        return self._transact(pathway_id, decide, expected_version, meta, places=True)
 
     def refuse(self, pathway_id: UUID, decision: ev.AdmissionRefused, meta: Meta,
                expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
-        return self._run(pathway_id, lambda p: p.refuse(decision, meta), expected_version)
+        return self._run(pathway_id, lambda p: p.refuse(decision, meta), expected_version, meta)
 
     def transfer(self, pathway_id: UUID, case_manager_id: str, reason: str, meta: Meta,
                  expected_version: int | None = None) -> Pathway:
@@ -136,7 +145,7 @@ class Journal(Application[UUID]):
             territory = self.territory(pathway.territory)
             self._give_place(territory, pathway, case_manager_id, reason, meta)
             return [territory]
-        return self._transact(pathway_id, decide, expected_version, places=True)
+        return self._transact(pathway_id, decide, expected_version, meta, places=True)
 
     def register_manager(self, territory_code: str, manager_id: str, name: str, capacity: int,
                          meta: Meta) -> Territory:
@@ -158,14 +167,14 @@ class Journal(Application[UUID]):
     def evaluate(self, pathway_id: UUID, evaluation: ev.Evaluated, meta: Meta,
                  expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
-        return self._run(pathway_id, lambda p: p.evaluate(evaluation, meta), expected_version)
+        return self._run(pathway_id, lambda p: p.evaluate(evaluation, meta), expected_version, meta)
 
     def revise_plan(self, pathway_id: UUID, plan: ev.PlanRevised, meta: Meta,
                     expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
         dated = plan if plan.revised_on else plan.model_copy(
             update={"revised_on": self.today(meta)})
-        return self._run(pathway_id, lambda p: p.revise_plan(dated, meta), expected_version)
+        return self._run(pathway_id, lambda p: p.revise_plan(dated, meta), expected_version, meta)
 
     def validate_plan(self, pathway_id: UUID, revision: int, validated_on: date,
                       received: ReceivedValidation | None, meta: Meta,
@@ -173,44 +182,44 @@ class Journal(Application[UUID]):
         meta = self._stamped(meta)
         return self._run(pathway_id,
                          lambda p: p.validate_plan(revision, validated_on, meta, received),
-                         expected_version)
+                         expected_version, meta)
 
     def join_care_circle(self, pathway_id: UUID, joined: ev.MemberJoined, meta: Meta,
                          expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
-        return self._run(pathway_id, lambda p: p.join(joined, meta), expected_version)
+        return self._run(pathway_id, lambda p: p.join(joined, meta), expected_version, meta)
 
     def leave_care_circle(self, pathway_id: UUID, left: ev.MemberLeft, meta: Meta,
                           expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
-        return self._run(pathway_id, lambda p: p.leave(left, meta), expected_version)
+        return self._run(pathway_id, lambda p: p.leave(left, meta), expected_version, meta)
 
     def hospitalise(self, pathway_id: UUID, stay: ev.Hospitalised, meta: Meta,
                     expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
-        return self._run(pathway_id, lambda p: p.hospitalise(stay, meta), expected_version)
+        return self._run(pathway_id, lambda p: p.hospitalise(stay, meta), expected_version, meta)
 
     def transfer_stay(self, pathway_id: UUID, transfer: ev.StayTransferred, meta: Meta,
                       expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
         return self._run(pathway_id, lambda p: p.transfer_stay(transfer, meta),
-                         expected_version)
+                         expected_version, meta)
 
     def discharge(self, pathway_id: UUID, discharge: ev.Discharged, meta: Meta,
                   expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
-        return self._run(pathway_id, lambda p: p.discharge(discharge, meta), expected_version)
+        return self._run(pathway_id, lambda p: p.discharge(discharge, meta), expected_version, meta)
 
     def receive_discharge_letter(self, pathway_id: UUID, letter: ev.DischargeLetterReceived,
                                  meta: Meta, expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
         return self._run(pathway_id, lambda p: p.receive_discharge_letter(letter, meta),
-                         expected_version)
+                         expected_version, meta)
 
     def note(self, pathway_id: UUID, note: ev.FollowUpNoted, meta: Meta,
              expected_version: int | None = None) -> Pathway:
         meta = self._stamped(meta)
-        return self._run(pathway_id, lambda p: p.note(note, meta), expected_version)
+        return self._run(pathway_id, lambda p: p.note(note, meta), expected_version, meta)
 
     def report_dysfunction(self, pathway_id: UUID, report: ev.DysfunctionReported, meta: Meta,
                            expected_version: int | None = None) -> Pathway:
@@ -218,7 +227,7 @@ class Journal(Application[UUID]):
         dated = report if report.reported_on else report.model_copy(
             update={"reported_on": self.today(meta)})
         return self._run(pathway_id, lambda p: p.report_dysfunction(dated, meta),
-                         expected_version)
+                         expected_version, meta)
 
     def close_episode(self, pathway_id: UUID, closure: ev.Closed, meta: Meta,
                       expected_version: int | None = None) -> Pathway:
@@ -230,7 +239,7 @@ class Journal(Application[UUID]):
             pathway.close(closure, meta)
             territory.release(pathway.id)
             return [territory, *self._fill_places(territory, meta)]
-        return self._transact(pathway_id, decide, expected_version, places=True)
+        return self._transact(pathway_id, decide, expected_version, meta, places=True)
 
     def record_hospital_movement(self, pathway_id: UUID,
                                  movement: Callable[[Pathway], Outcome]) -> Outcome:
@@ -241,7 +250,7 @@ class Journal(Application[UUID]):
         def decide(pathway: Pathway) -> list[Any]:
             changed[:] = [movement(pathway)]
             return []
-        self._transact(pathway_id, decide, None)
+        self._transact(pathway_id, decide, None, None)
         return changed[0]
 
     # -- alerts -----------------------------------------------------------------------------
@@ -254,19 +263,19 @@ class Journal(Application[UUID]):
         def decide(pathway: Pathway) -> list[Any]:
             raised[:] = [pathway.raise_alert(alert, meta, self.wanted_keys(pathway))]
             return []
-        self._transact(pathway_id, decide, None)
+        self._transact(pathway_id, decide, None, meta)
         return raised[0]
 
     def acknowledge_alert(self, pathway_id: UUID, alert_id: UUID, comment: str,
                           meta: Meta) -> Pathway:
         meta = self._stamped(meta)
         return self._run(pathway_id, lambda p: p.acknowledge_alert(alert_id, comment, meta),
-                         None)
+                         None, meta)
 
     def resolve_alert(self, pathway_id: UUID, alert_id: UUID, comment: str,
                       meta: Meta) -> Pathway:
         meta = self._stamped(meta)
-        return self._run(pathway_id, lambda p: p.resolve_alert(alert_id, comment, meta), None)
+        return self._run(pathway_id, lambda p: p.resolve_alert(alert_id, comment, meta), None, meta)
 
     def wanted_keys(self, pathway: Pathway) -> set[str]:
         return wanted_keys(pathway.state, self.delays, self.policy)
@@ -296,26 +305,31 @@ class Journal(Application[UUID]):
         return assigned
 
     def _run(self, pathway_id: UUID, command: Callable[[Pathway], object],
-             expected_version: int | None) -> Pathway:
+             expected_version: int | None, meta: Meta) -> Pathway:
         def decide(pathway: Pathway) -> list[Any]:
             command(pathway)
             return []
-        return self._transact(pathway_id, decide, expected_version)
+        return self._transact(pathway_id, decide, expected_version, meta)
 
     def _transact(self, pathway_id: UUID, decide: Decision, expected_version: int | None,
-                  places: bool = False) -> Pathway:
+                  meta: Meta | None, places: bool = False) -> Pathway:
         """Saves the pathway and what else the decision changed, in one transaction.
 
         With ``If-Match`` (``expected_version``) a change made meanwhile is the caller's to
         look at: 409 with the current version. Without it, the command is tried again on the
         fresh state, its rules checked again: an alert the scheduler appended a moment
         before is no reason to bother the user. ``places``: the decision takes or frees a
-        place of the territory, so it waits for its turn on the territory."""
+        place of the territory, so it waits for its turn on the territory. A command sent
+        again under an ``Idempotency-Key`` already recorded is not run (``meta``; see
+        ``shared.idempotency``): checked first, and again after a conflict, which may be
+        the same command sent twice at once."""
         turn: AbstractContextManager[object] = (
             self.territory_locks.hold(self.pathway(pathway_id).territory) if places
             else nullcontext())
         with turn:
             for _ in range(ATTEMPTS):
+                if meta:
+                    idempotency.replay_if_applied(self.recorder, meta)
                 pathway = self.pathway(pathway_id)
                 loaded = pathway.version
                 if expected_version is not None and expected_version != loaded:
@@ -323,7 +337,8 @@ class Journal(Application[UUID]):
                 others = decide(pathway)
                 pathway.resolve_cleared_alerts(self.wanted_keys(pathway))
                 try:
-                    self.save(pathway, *others)
+                    self.save(pathway, *others,
+                              **(idempotency.saving(meta, pathway) if meta else {}))
                     return pathway
                 except IntegrityError:
                     current = self.pathway(pathway_id).version

@@ -2,11 +2,15 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from shared.events import Actor
 from shared.pathway.dates import DEFAULT_TIME_ZONE
+
+if TYPE_CHECKING:  # the domain imports this module, and imports no storage
+    from shared.idempotency import IdempotentRequest
 
 SYSTEM = Actor(id="parcours", role="system")
 
@@ -24,6 +28,8 @@ class Meta:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     zone: ZoneInfo = DEFAULT_TIME_ZONE
     future_tolerance: timedelta = timedelta(days=1)
+    idempotency: "IdempotentRequest | None" = None
+    """The command's ``Idempotency-Key``: applied once however often it is sent."""
 
 
 @dataclass(frozen=True)

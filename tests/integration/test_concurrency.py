@@ -30,7 +30,7 @@ def _hospitalise_twice_at_once(journal: Journal, expected: int | None) -> list[o
             pathway.hospitalise(f.stay(), META)
         try:
             # The use case's own runner, so that the test can hold both at the barrier.
-            outcomes.append(journal._run(pathway_id, command, expected).version)
+            outcomes.append(journal._run(pathway_id, command, expected, META).version)
         except PathwayError as error:
             outcomes.append(error)
 
