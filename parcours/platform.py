@@ -2,21 +2,21 @@
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from projections.caseload.projection import CaseloadProjection
 from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
-from projections.ruptures.scheduler import Scheduler
+from projections.ruptures.scheduler import Scheduler, makes_due_at_once
 from services.notifications.service import build_embedded
 from shared.audit import AuditLog
 from shared.auth import verifier_for
 from shared.clock import Clock, system_clock
 from shared.http import Platform
 from shared.pathway.application import Journal, read_log
-from shared.projecting import LogProjector, Projection, prepare
+from shared.projecting import LogProjectors, Projection, prepare
 from shared.resilience import bound_store_wait
 from shared.settings import Settings
 from shared.sqldb import Database, PostgresDatabase, SqliteDatabase
@@ -58,15 +58,15 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
             prepare(views, make(settings))
         return platform
     projections = {name: make(settings) for name, make in PROJECTIONS.items()}
-    projectors: list[LogProjector] = []
+    projectors: list[LogProjectors] = []
 
     def catch_up() -> None:
-        for projector in projectors:
-            projector.catch_up()
+        if projectors[0].catch_up()[notifications.projection.name]:
+            notifications.hub.notify()  # new deliveries: the open streams show them now
 
     notifications = build_embedded(views, clock=clock, catch_up=catch_up)
-    projectors += [LogProjector(partial(read_log, journal), views, projection)
-                   for projection in [*projections.values(), notifications.projection]]
+    projectors.append(LogProjectors(partial(read_log, journal), views,
+                                    [*projections.values(), notifications.projection]))
     ruptures = projections["ruptures"]
     assert isinstance(ruptures, RupturesProjection)
     scheduler = Scheduler(views, journal, ruptures, clock)
@@ -76,6 +76,12 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
         if scheduler.fire_due():
             catch_up()
 
+    def on_recorded(events: Sequence[object]) -> None:
+        if makes_due_at_once(events):
+            platform.wake.set()  # R1/R2 fire now, not at the next tick
+
+    if settings.alerts_at_once:
+        journal.listeners.append(on_recorded)
     platform.catch_up, platform.tick = catch_up, tick
     platform.services["notifications"] = notifications
     return platform
@@ -91,7 +97,12 @@ class Background:
         self.thread = threading.Thread(target=self._loop, name="background", daemon=True)
 
     def _loop(self) -> None:
-        while not self.stop.wait(self.every_s):
+        wake = self.platform.wake
+        while not self.stop.is_set():
+            wake.wait(self.every_s)  # the interval is the fallback; a due alert wakes it
+            wake.clear()  # before the work: a wake during it is not lost
+            if self.stop.is_set():
+                return
             try:
                 self.platform.tick()
             except Exception:
@@ -103,4 +114,5 @@ class Background:
 
     def __exit__(self, *_: object) -> None:
         self.stop.set()
+        self.platform.wake.set()
         self.thread.join(timeout=5)

@@ -1,6 +1,7 @@
 """What every HTTP entrypoint shares: dependencies, access checks, the error format and the
 command answer."""
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -52,6 +53,8 @@ class Platform:
     catch_up: Callable[[], object] = lambda: None
     tick: Callable[[], object] = lambda: None
     """Embedded mode: catch up the views and fire the alerts that fell due."""
+    wake: threading.Event = field(default_factory=threading.Event)
+    """Embedded mode: set to run ``tick`` now rather than at its next interval."""
     services: dict[str, Any] = field(default_factory=dict)
     """Embedded mode: services running in this process (notifications)."""
 

@@ -197,6 +197,53 @@ class LogProjector:
                 applied += apply_batch(self.db, self.projection, self.SOURCE, records)
 
 
+class LogProjectors:
+    """The embedded mode's projectors fed from one read of the log: each batch is read and
+    decoded once for all of them, and each projection still applies it in its own transaction
+    with its own positions. A projector's next position is kept in memory once read (this
+    process alone writes it), so a catch-up that finds nothing new costs one query."""
+
+    def __init__(self, read_log: LogReader, db: Database, projections: Sequence[Projection],
+                 batch_size: int = 500) -> None:
+        self.read_log = read_log
+        self.db = db
+        self.batch_size = batch_size
+        self.projections = list(projections)
+        for projection in self.projections:
+            prepare(db, projection)
+        self._lock = threading.Lock()
+        self._next: dict[str, int] = {}
+
+    def catch_up(self) -> dict[str, int]:
+        """Applies everything recorded so far; returns the events applied per projection."""
+        applied = {projection.name: 0 for projection in self.projections}
+        with self._lock:
+            while True:
+                starts = {projection.name: self._start(projection.name)
+                          for projection in self.projections}
+                entries = self.read_log(min(starts.values()), self.batch_size)
+                if not entries:
+                    return applied
+                for projection in self.projections:
+                    start = starts[projection.name]
+                    records = [Record(0, position, event) for position, event in entries
+                               if position >= start]
+                    if not records:
+                        continue
+                    try:
+                        applied[projection.name] += apply_batch(
+                            self.db, projection, LogProjector.SOURCE, records)
+                    except BaseException:
+                        self._next.pop(projection.name, None)  # read it again next time
+                        raise
+                    self._next[projection.name] = records[-1].offset + 1
+
+    def _start(self, name: str) -> int:
+        if name not in self._next:
+            self._next[name] = stored_offsets(self.db, name, LogProjector.SOURCE).get(0, 1)
+        return self._next[name]
+
+
 class LogReplaySource:
     """The store's global log as a replay source (embedded mode)."""
 
