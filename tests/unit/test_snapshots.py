@@ -1,0 +1,115 @@
+"""Snapshots of pathways and territories: a snapshot gives back exactly the folded state, a
+long load stores one, a snapshot taken by other code is ignored, and commands that start from
+a stale cached aggregate still never record on top of a change they did not see."""
+
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.application import project_aggregate
+
+from parcours.demo import load_demo
+from shared import fictitious as f
+from shared.events import Actor
+from shared.pathway.application import Journal
+from shared.pathway.commands import Meta
+from shared.pathway.domain import Pathway
+from shared.pathway.errors import ConcurrentChangeError
+from shared.pathway.locks import SerialisedCacheRepository
+from shared.pathway.snapshots import AggregateSnapshot, PathwaySnapshot
+from shared.pathway.territory import Territory
+
+META = Meta(actor=Actor(id="coord-1", role="coordinator"))
+
+
+def _sqlite(path: Path) -> dict[str, str]:
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+
+
+def _long_pathway(journal: Journal, stays: int) -> UUID:
+    journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", 35, META)
+    pathway_id = journal.refer(f.referral(), META)
+    journal.admit(pathway_id, f.admission(), "gc-1", META)
+    for _ in range(stays):
+        journal.hospitalise(pathway_id, f.stay(), META)
+        journal.discharge(pathway_id, f.discharge(), META)
+    return pathway_id
+
+
+def _cold(journal: Journal, pathway_id: UUID) -> Pathway:
+    assert journal.repository.cache is not None
+    journal.repository.cache.get(pathway_id, evict=True)
+    return journal.pathway(pathway_id)
+
+
+def test_every_demo_aggregate_comes_back_the_same_from_its_snapshot() -> None:
+    journal = Journal()
+    load_demo(journal)
+    ids = {n.originator_id for n in journal.recorder.select_notifications(start=1, limit=10**6)}
+    checked = 0
+    for aggregate_id in ids:
+        folded: Any = project_aggregate(None, journal.events.get(aggregate_id))
+        if not isinstance(folded, Pathway | Territory):
+            continue
+        stored = journal.mapper.to_stored_event(AggregateSnapshot.take(folded))
+        back = journal.mapper.to_domain_event(stored).mutate(None)
+        assert type(back) is type(folded)
+        assert vars(back) == vars(folded)
+        checked += 1
+    assert checked > 100
+
+
+def test_a_long_load_stores_a_snapshot_that_the_next_cold_load_uses(tmp_path: Path) -> None:
+    journal = Journal(env=_sqlite(tmp_path / "journal.sqlite"))
+    pathway_id = _long_pathway(journal, stays=40)
+    assert journal.snapshots is not None
+    assert not list(journal.snapshots.get(pathway_id))  # commands take none themselves
+
+    first = _cold(journal, pathway_id)
+    snapshots = list(journal.snapshots.get(pathway_id))
+    assert [s.originator_version for s in snapshots] == [first.version]
+
+    journal.note(pathway_id, f.note(), META)
+    read: list[int | None] = []
+    get = journal.events.get
+
+    def counting(originator_id: UUID, **kwargs: Any) -> Any:
+        read.append(kwargs.get("gt"))
+        return get(originator_id, **kwargs)
+
+    journal.events.get = counting  # type: ignore[method-assign]
+    again = _cold(journal, pathway_id)
+    assert read == [first.version]  # only the events after the snapshot
+    assert again.version == first.version + 1
+    journal.events.get = get  # type: ignore[method-assign]
+    assert vars(again) == vars(project_aggregate(None, journal.events.get(pathway_id)))
+
+
+def test_a_snapshot_taken_by_other_code_is_not_used(tmp_path: Path) -> None:
+    journal = Journal(env=_sqlite(tmp_path / "journal.sqlite"))
+    pathway_id = _long_pathway(journal, stays=2)
+    truth = _cold(journal, pathway_id)
+    foreign = PathwaySnapshot.take(truth).model_copy(update={"fingerprint": "older-code"})
+    foreign.state.territory = "ailleurs"  # what older code would have folded differently
+    assert journal.snapshots is not None
+    journal.snapshots.put([foreign])
+    assert _cold(journal, pathway_id).territory == f.TERRITORY
+
+
+@pytest.mark.parametrize("with_if_match", [False, True])
+def test_a_command_on_a_stale_cache_sees_the_other_process_change(
+        tmp_path: Path, with_if_match: bool) -> None:
+    store = tmp_path / "journal.sqlite"
+    here, there = Journal(env=_sqlite(store)), Journal(env=_sqlite(store))
+    pathway_id = _long_pathway(here, stays=1)
+    assert isinstance(here.repository, SerialisedCacheRepository)
+    cached = here.pathway(pathway_id).version
+    after_there = there.note(pathway_id, f.note(), META).version
+    assert after_there == cached + 1  # the other process moved on; this cache did not
+
+    expected = after_there if with_if_match else None
+    done = here.note(pathway_id, f.note(), META, expected_version=expected)
+    assert done.version == after_there + 1
+    with pytest.raises(ConcurrentChangeError):  # a version this client had not seen
+        here.note(pathway_id, f.note(), META, expected_version=cached)
