@@ -46,14 +46,16 @@ def _cold(journal: Journal, pathway_id: UUID) -> Pathway:
 def test_every_demo_aggregate_comes_back_the_same_from_its_snapshot() -> None:
     journal = Journal()
     load_demo(journal)
-    ids = {n.originator_id for n in journal.recorder.select_notifications(start=1, limit=10**6)}
+    ids = {UUID(str(n.originator_id))
+           for n in journal.recorder.select_notifications(start=1, limit=10**6)}
     checked = 0
     for aggregate_id in ids:
         folded: Any = project_aggregate(None, journal.events.get(aggregate_id))
         if not isinstance(folded, Pathway | Territory):
             continue
         stored = journal.mapper.to_stored_event(AggregateSnapshot.take(folded))
-        back = journal.mapper.to_domain_event(stored).mutate(None)
+        snapshot: Any = journal.mapper.to_domain_event(stored)
+        back = snapshot.mutate(None)
         assert type(back) is type(folded)
         assert vars(back) == vars(folded)
         checked += 1
