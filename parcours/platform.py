@@ -2,7 +2,7 @@
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 
 from projections.caseload.projection import CaseloadProjection
@@ -60,8 +60,8 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
     projections = {name: make(settings) for name, make in PROJECTIONS.items()}
     projectors: list[LogProjectors] = []
 
-    def catch_up() -> None:
-        if projectors[0].catch_up()[notifications.projection.name]:
+    def catch_up(names: Collection[str] | None = None) -> None:
+        if projectors[0].catch_up(names).get(notifications.projection.name):
             notifications.hub.notify()  # new deliveries: the open streams show them now
 
     notifications = build_embedded(views, clock=clock, catch_up=catch_up)
@@ -72,9 +72,12 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
     scheduler = Scheduler(views, journal, ruptures, clock)
 
     def tick() -> None:
-        catch_up()
+        # The alerts first: what makes them due, then the deliveries of those raised; the
+        # other views after (a woken tick must not wait for a second of their events).
+        catch_up([ruptures.name])
         if scheduler.fire_due():
-            catch_up()
+            catch_up([ruptures.name, notifications.projection.name])
+        catch_up()
 
     def on_recorded(events: Sequence[object]) -> None:
         if makes_due_at_once(events):

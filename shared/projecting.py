@@ -6,7 +6,7 @@ each pathway is kept too: the relay may publish an event twice after a crash (at
 between the store and Kafka), and the copy arrives at a new offset."""
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -214,17 +214,19 @@ class LogProjectors:
         self._lock = threading.Lock()
         self._next: dict[str, int] = {}
 
-    def catch_up(self) -> dict[str, int]:
-        """Applies everything recorded so far; returns the events applied per projection."""
-        applied = {projection.name: 0 for projection in self.projections}
+    def catch_up(self, names: Collection[str] | None = None) -> dict[str, int]:
+        """Applies everything recorded so far, to the projections named or to all; returns
+        the events applied per projection."""
+        chosen = [p for p in self.projections if names is None or p.name in names]
+        applied = {projection.name: 0 for projection in chosen}
         with self._lock:
             while True:
                 starts = {projection.name: self._start(projection.name)
-                          for projection in self.projections}
+                          for projection in chosen}
                 entries = self.read_log(min(starts.values()), self.batch_size)
                 if not entries:
                     return applied
-                for projection in self.projections:
+                for projection in chosen:
                     start = starts[projection.name]
                     records = [Record(0, position, event) for position, event in entries
                                if position >= start]

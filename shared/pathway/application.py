@@ -33,7 +33,12 @@ from shared.pathway.errors import (
 )
 from shared.pathway.events import PathwayEvent
 from shared.pathway.locks import SerialisedCacheRepository, TerritoryLocks
-from shared.pathway.persistence import JsonTranscoder, PydanticMapper, to_envelope
+from shared.pathway.persistence import (
+    JsonTranscoder,
+    PydanticMapper,
+    skip_recent_pre_pings,
+    to_envelope,
+)
 from shared.pathway.person_index import PersonIndex
 from shared.pathway.records import ReceivedValidation
 from shared.pathway.ruptures import wanted_keys
@@ -58,6 +63,9 @@ class Journal(Application[UUID]):
         super().__init__(env=env)
         self.policy, self.delays, self.zone = policy or Policy(), delays or Delays(), zone
         self.territory_locks = TerritoryLocks(self.env)
+        for store in (self.events, self.snapshots):
+            if store is not None:
+                skip_recent_pre_pings(store.recorder)
         self._attempt = threading.local()
         """``optimistic`` while a command's first attempt runs: it loads what the cache holds
         without asking the store for newer events; a stale load fails to save and the next

@@ -2,6 +2,7 @@
 long load stores one, a snapshot taken by other code is ignored, and commands that start from
 a stale cached aggregate still never record on top of a change they did not see."""
 
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,7 @@ from shared.pathway.domain import Pathway
 from shared.pathway.errors import ConcurrentChangeError
 from shared.pathway.locks import SerialisedCacheRepository
 from shared.pathway.snapshots import AggregateSnapshot, PathwaySnapshot
+from shared.pathway.state import SHARED_BY_COPIES
 from shared.pathway.territory import Territory
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))
@@ -43,11 +45,21 @@ def _cold(journal: Journal, pathway_id: UUID) -> Pathway:
     return journal.pathway(pathway_id)
 
 
-def test_every_demo_aggregate_comes_back_the_same_from_its_snapshot() -> None:
-    journal = Journal()
+COPIED = {"episodes", "open_stay", "care_circle", "follow_up", "state", "alerts", "fired_keys",
+          "_pending_events"}
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[Journal, set[UUID]]:
+    journal = Journal()  # the library's in-memory store
     load_demo(journal)
-    ids = {UUID(str(n.originator_id))
-           for n in journal.recorder.select_notifications(start=1, limit=10**6)}
+    return journal, {UUID(str(n.originator_id))
+                     for n in journal.recorder.select_notifications(start=1, limit=10**6)}
+
+
+def test_every_demo_aggregate_comes_back_the_same_from_its_snapshot(
+        demo: tuple[Journal, set[UUID]]) -> None:
+    journal, ids = demo
     checked = 0
     for aggregate_id in ids:
         folded: Any = project_aggregate(None, journal.events.get(aggregate_id))
@@ -58,6 +70,27 @@ def test_every_demo_aggregate_comes_back_the_same_from_its_snapshot() -> None:
         back = snapshot.mutate(None)
         assert type(back) is type(folded)
         assert vars(back) == vars(folded)
+        checked += 1
+    assert checked > 100
+
+
+def test_a_pathway_copy_shares_nothing_the_fold_changes(
+        demo: tuple[Journal, set[UUID]]) -> None:
+    """Each demo pathway folded part way, copied, and the rest of its events applied to the
+    copy: the original stays what its part of the events make it."""
+    journal, ids = demo
+    checked = 0
+    for aggregate_id in ids:
+        events = list(journal.events.get(aggregate_id))
+        if not isinstance(project_aggregate(None, events[:1]), Pathway):
+            continue
+        assert set(vars(project_aggregate(None, events))) == SHARED_BY_COPIES | COPIED
+        for cut in range(1, len(events)):
+            original: Any = project_aggregate(None, events[:cut])
+            twin = deepcopy(original)
+            assert vars(twin) == vars(original)
+            project_aggregate(twin, events[cut:])
+            assert vars(original) == vars(project_aggregate(None, events[:cut]))
         checked += 1
     assert checked > 100
 
