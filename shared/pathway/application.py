@@ -29,6 +29,7 @@ from shared.pathway.domain import Pathway
 from shared.pathway.errors import (
     ConcurrentChangeError,
     ImplausibleInputError,
+    PathwayError,
     PathwayNotFoundError,
 )
 from shared.pathway.events import PathwayEvent
@@ -350,7 +351,11 @@ class Journal(Application[UUID]):
             else nullcontext())
         with turn:
             for attempt in range(ATTEMPTS):
-                self._attempt.optimistic = attempt == 0
+                # The first attempt decides on the cached aggregates as they are: saving
+                # refuses a stale one, and a refusal or a decision to record nothing, which a
+                # stale copy could also cause, is decided again on the store's state.
+                optimistic = attempt == 0
+                self._attempt.optimistic = optimistic
                 try:
                     pathway = self.pathway(pathway_id)
                     if expected_version is not None and expected_version != pathway.version:
@@ -359,10 +364,17 @@ class Journal(Application[UUID]):
                     loaded = pathway.version
                     if expected_version is not None and expected_version != loaded:
                         raise _concurrent(loaded)
-                    others = decide(pathway)
+                    try:
+                        others = decide(pathway)
+                    except PathwayError:
+                        if optimistic:
+                            continue
+                        raise
                 finally:
                     self._attempt.optimistic = False
                 pathway.resolve_cleared_alerts(self.wanted_keys(pathway))
+                if optimistic and not any(a.pending_events for a in (pathway, *others)):
+                    continue
                 try:
                     self.save(pathway, *others)
                     return pathway

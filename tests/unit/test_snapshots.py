@@ -2,15 +2,17 @@
 long load stores one, a snapshot taken by other code is ignored, and commands that start from
 a stale cached aggregate still never record on top of a change they did not see."""
 
+import random
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.application import project_aggregate
 
 from parcours.demo import load_demo
+from shared import events as ev
 from shared import fictitious as f
 from shared.events import Actor
 from shared.pathway.application import Journal
@@ -18,6 +20,7 @@ from shared.pathway.commands import Meta
 from shared.pathway.domain import Pathway
 from shared.pathway.errors import ConcurrentChangeError
 from shared.pathway.locks import SerialisedCacheRepository
+from shared.pathway.ruptures import coordination
 from shared.pathway.snapshots import AggregateSnapshot, PathwaySnapshot
 from shared.pathway.state import SHARED_BY_COPIES
 from shared.pathway.territory import Territory
@@ -148,3 +151,27 @@ def test_a_command_on_a_stale_cache_sees_the_other_process_change(
     assert done.version == after_there + 1
     with pytest.raises(ConcurrentChangeError):  # a version this client had not seen
         here.note(pathway_id, f.note(), META, expected_version=cached)
+
+
+def test_a_rule_checked_on_a_stale_cache_is_checked_again_on_the_store(tmp_path: Path) -> None:
+    """Another process recorded stays this one's cache has not seen: a discharge is not
+    refused for want of a stay, and a stay's alert is not dropped as cleared."""
+    store = tmp_path / "journal.sqlite"
+    here, there = Journal(env=_sqlite(store)), Journal(env=_sqlite(store))
+    discharged, alerted = _long_pathway(here, stays=0), _admitted(here)
+    for pathway_id in (discharged, alerted):
+        here.pathway(pathway_id)  # cached here, without a stay
+        there.hospitalise(pathway_id, f.stay(), META)
+
+    assert here.discharge(discharged, f.discharge(), META).open_stay is None
+    stay_event = there.pathway(alerted).state.stay_event_id
+    assert here.raise_alert(alerted, ev.AlertRaised(  # R4: cleared once a note follows
+        alert_id=uuid4(), dedup_key=f"R4:{stay_event}", rule="R4", severity="warning",
+        title="Hospitalisation sans note", message="Aucune note depuis l'hospitalisation.",
+        due_at=f.stay().admitted_at, recipients=[coordination(f.TERRITORY)]))
+
+
+def _admitted(journal: Journal) -> UUID:
+    pathway_id = journal.refer(f.referral(random.Random(2)), META)
+    journal.admit(pathway_id, f.admission(), "gc-1", META)
+    return pathway_id
