@@ -8,12 +8,14 @@ import platform
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import (
     adt_intake,
     aggregates,
+    alert_latency,
     journal_append,
     projection_apply,
     read_latency,
@@ -24,6 +26,7 @@ from bench import (
 from bench.common import Context, Result, say
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
+PARTIAL = RESULTS.with_name("partial.json")  # a run of some benchmarks only
 
 
 def main() -> None:
@@ -36,11 +39,21 @@ def main() -> None:
     logging.getLogger("kafka.coordinator.assignors.range").setLevel(logging.ERROR)
     ctx = Context.from_env()
     ctx.check_services()
+    only = sys.argv[1:]  # ``python -m bench aggregates alert_latency``: those alone
+    if only:
+        unknown = set(only) - set(ALONE)
+        if unknown:
+            raise SystemExit(f"unknown or not separable: {sorted(unknown)}; known: {ALONE}")
     say(f"Parcours benchmarks, run {ctx.run_id}, BENCH_SCALE={ctx.scale:g}, "
         f"{os.cpu_count()} CPUs")
     started = time.perf_counter()
     results: list[Result] = []
     try:
+        if only:
+            for name in only:
+                found = ALONE[name](ctx)
+                results += found if isinstance(found, list) else [found]
+            return _report(results, ctx, started, PARTIAL)
         appended, store = journal_append.run(ctx)
         results += appended
         relayed, topic, events = relay_throughput.run(ctx, store)
@@ -50,19 +63,33 @@ def main() -> None:
         results += aggregates.run(ctx)
         results.append(replay_all.run(ctx))
         results.append(adt_intake.run(ctx))
+        results += alert_latency.run(ctx)
         results += web_pages.run(ctx)
     finally:
         try:
             ctx.cleanup()
         except Exception as error:  # never hide the benchmark's own failure
             say(f"(could not remove the run's databases and topics: {error!r})")
+    _report(results, ctx, started)
+
+
+ALONE: dict[str, Callable[[Context], Result | list[Result]]] = {
+    "aggregates": aggregates.run, "read_latency": read_latency.run,
+    "replay_all": replay_all.run, "adt_intake": adt_intake.run,
+    "alert_latency": alert_latency.run, "web_pages": web_pages.run,
+}
+"""The benchmarks that need nothing from another one."""
+
+
+def _report(results: list[Result], ctx: Context, started: float,
+            path: Path = RESULTS) -> None:
     duration = time.perf_counter() - started
     say("")
     say(table(results))
     say(f"\nTotal: {duration:.0f} s. Ratio = figure ÷ baseline (throughput: share of the "
         "baseline's speed; latency: times slower).")
-    write(results, ctx, duration)
-    say(f"Written to {RESULTS}")
+    write(results, ctx, duration, path)
+    say(f"Written to {path}")
 
 
 def table(results: list[Result]) -> str:
@@ -84,8 +111,8 @@ def _amount(value: float, unit: str) -> str:
     return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
 
 
-def write(results: list[Result], ctx: Context, duration: float) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+def write(results: list[Result], ctx: Context, duration: float, path: Path = RESULTS) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_id": ctx.run_id,
@@ -101,7 +128,7 @@ def write(results: list[Result], ctx: Context, duration: float) -> None:
             for r in results
         ],
     }
-    RESULTS.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

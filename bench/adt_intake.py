@@ -67,7 +67,7 @@ def run(ctx: Context) -> Result:
         key_path = Path(tmp) / "dev-signing-key.pem"
         os.environ["PARCOURS_AUTH_DEV_KEY_PATH"] = str(key_path)  # read by Settings below
         settings = Settings(mode="embedded", data_dir=Path(tmp) / "var", hl7_port=0,
-                            demo_on_empty=False, scheduler_interval_s=3600)
+                            demo_on_empty=False, scheduler_interval_s=3600, alerts_at_once=False)
         app = create_app(settings)
         server = ApiServer(app, "127.0.0.1", _free_port()).start()
         try:

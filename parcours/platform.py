@@ -2,26 +2,27 @@
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 
 from projections.caseload.projection import CaseloadProjection
 from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
-from projections.ruptures.scheduler import Scheduler
+from projections.ruptures.scheduler import Scheduler, makes_due_at_once
 from services.notifications.service import NotificationService, build_embedded
 from shared.audit import AuditLog
 from shared.auth import TokenVerifier, verifier_for
 from shared.clock import Clock, system_clock
 from shared.pathway.application import Journal, read_log
-from shared.projecting import LogProjector, Projection, prepare
+from shared.projecting import LogProjectors, Projection, prepare
 from shared.resilience import bound_store_wait
 from shared.settings import Settings
 from shared.sqldb import Database, PostgresDatabase, SqliteDatabase
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class Platform:
@@ -38,6 +39,8 @@ class Platform:
     """Embedded mode: brings the views up to the journal."""
     tick: Callable[[], object] = lambda: None
     """Embedded mode: catch up the views and fire the alerts that fell due."""
+    wake: threading.Event = field(default_factory=threading.Event)
+    """Embedded mode: set to run ``tick`` now rather than at its next interval."""
     notifications: NotificationService | None = None
     """Embedded mode: the notifier running in this process."""
 
@@ -77,24 +80,33 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
             prepare(views, make(settings))
         return platform
     projections = {name: make(settings) for name, make in PROJECTIONS.items()}
-    projectors: list[LogProjector] = []
+    projectors: list[LogProjectors] = []
 
-    def catch_up() -> None:
-        for projector in projectors:
-            projector.catch_up()
+    def catch_up(names: Collection[str] | None = None) -> None:
+        if projectors[0].catch_up(names).get(notifications.projection.name):
+            notifications.hub.notify()  # new deliveries: the open streams show them now
 
     notifications = build_embedded(views, clock=clock, catch_up=catch_up)
-    projectors += [LogProjector(partial(read_log, journal), views, projection)
-                   for projection in [*projections.values(), notifications.projection]]
+    projectors.append(LogProjectors(partial(read_log, journal), views,
+                                    [*projections.values(), notifications.projection]))
     ruptures = projections["ruptures"]
     assert isinstance(ruptures, RupturesProjection)
     scheduler = Scheduler(views, journal, ruptures, clock)
 
     def tick() -> None:
-        catch_up()
+        # The alerts first: what makes them due, then the deliveries of those raised; the
+        # other views after (a woken tick must not wait for a second of their events).
+        catch_up([ruptures.name])
         if scheduler.fire_due():
-            catch_up()
+            catch_up([ruptures.name, notifications.projection.name])
+        catch_up()
 
+    def on_recorded(events: Sequence[object]) -> None:
+        if makes_due_at_once(events):
+            platform.wake.set()  # R1/R2 fire now, not at the next tick
+
+    if settings.alerts_at_once:
+        journal.listeners.append(on_recorded)
     platform.catch_up, platform.tick = catch_up, tick
     platform.notifications = notifications
     return platform
@@ -110,7 +122,12 @@ class Background:
         self.thread = threading.Thread(target=self._loop, name="background", daemon=True)
 
     def _loop(self) -> None:
-        while not self.stop.wait(self.every_s):
+        wake = self.platform.wake
+        while not self.stop.is_set():
+            wake.wait(self.every_s)  # the interval is the fallback; a due alert wakes it
+            wake.clear()  # before the work: a wake during it is not lost
+            if self.stop.is_set():
+                return
             try:
                 self.platform.tick()
             except Exception:
@@ -122,4 +139,5 @@ class Background:
 
     def __exit__(self, *_: object) -> None:
         self.stop.set()
+        self.platform.wake.set()
         self.thread.join(timeout=5)

@@ -6,12 +6,12 @@ each pathway is kept too: the relay may publish an event twice after a crash (at
 between the store and Kafka), and the copy arrives at a new offset."""
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from shared.events import EventEnvelope
-from shared.sqldb import Database, Tx
+from shared.sqldb import Database, Tx, select_in
 
 BOOKKEEPING_DDL = (
     """CREATE TABLE IF NOT EXISTS projection_offsets (
@@ -144,13 +144,16 @@ def _versions(tx: Tx, projection: str, records: Sequence[Record]) -> dict[str, i
     pathways = _pathways(records)
     if not pathways:
         return {}
-    names = {f"p{i}": pathway for i, pathway in enumerate(pathways)}
-    rows = tx.execute(
-        "SELECT pathway_id, version FROM projection_streams WHERE projection = :projection "
-        f"AND pathway_id IN ({', '.join(':' + name for name in names)})",
-        {"projection": projection, **names},
-    )
+    rows = select_in(
+        tx, "SELECT pathway_id, version FROM projection_streams WHERE projection = "
+        f"{_quoted(projection)} AND pathway_id IN ({{in}})", pathways)
     return {str(pathway): int(version) for pathway, version in rows}
+
+
+def _quoted(text: str) -> str:
+    """A projection's name (code, never input) as an SQL literal, so that ``select_in`` needs
+    no other parameter."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _save_versions(tx: Tx, projection: str, changed: dict[str, int]) -> None:
@@ -195,6 +198,55 @@ class LogProjector:
                     return applied
                 records = [Record(0, position, event) for position, event in entries]
                 applied += apply_batch(self.db, self.projection, self.SOURCE, records)
+
+
+class LogProjectors:
+    """The embedded mode's projectors fed from one read of the log: each batch is read and
+    decoded once for all of them, and each projection still applies it in its own transaction
+    with its own positions. A projector's next position is kept in memory once read (this
+    process alone writes it), so a catch-up that finds nothing new costs one query."""
+
+    def __init__(self, read_log: LogReader, db: Database, projections: Sequence[Projection],
+                 batch_size: int = 500) -> None:
+        self.read_log = read_log
+        self.db = db
+        self.batch_size = batch_size
+        self.projections = list(projections)
+        for projection in self.projections:
+            prepare(db, projection)
+        self._lock = threading.Lock()
+        self._next: dict[str, int] = {}
+
+    def catch_up(self, names: Collection[str] | None = None) -> dict[str, int]:
+        """Applies everything recorded so far, to the projections named or to all; returns
+        the events applied per projection."""
+        chosen = [p for p in self.projections if names is None or p.name in names]
+        applied = {projection.name: 0 for projection in chosen}
+        with self._lock:
+            while True:
+                starts = {projection.name: self._start(projection.name)
+                          for projection in chosen}
+                entries = self.read_log(min(starts.values()), self.batch_size)
+                if not entries:
+                    return applied
+                for projection in chosen:
+                    start = starts[projection.name]
+                    records = [Record(0, position, event) for position, event in entries
+                               if position >= start]
+                    if not records:
+                        continue
+                    try:
+                        applied[projection.name] += apply_batch(
+                            self.db, projection, LogProjector.SOURCE, records)
+                    except BaseException:
+                        self._next.pop(projection.name, None)  # read it again next time
+                        raise
+                    self._next[projection.name] = records[-1].offset + 1
+
+    def _start(self, name: str) -> int:
+        if name not in self._next:
+            self._next[name] = stored_offsets(self.db, name, LogProjector.SOURCE).get(0, 1)
+        return self._next[name]
 
 
 class LogReplaySource:

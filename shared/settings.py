@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     rule_r7_days: int = 3
     rule_immediate_lapse_days: int = 2
     scheduler_interval_s: float = 1.0
+    alerts_at_once: bool = True
+    """Embedded mode: a stay or a discharge wakes the scheduler, so its alert (R1, R2) fires
+    at once rather than at the next tick. Tests that tick the platform themselves turn it
+    off."""
     time_zone: str = "Europe/Paris"
     """The territory's time zone: a fact given as a day happened at its start there."""
     future_date_tolerance_days: int = 1

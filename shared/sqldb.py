@@ -87,6 +87,8 @@ class SqliteDatabase(Database):
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
+            # synchronous stays FULL: besides views, this file holds the read audit, the
+            # notifications sent and the ADT intake's keys, which a power cut must not lose.
             self._local.conn = conn
         return conn
 
@@ -113,7 +115,8 @@ def _psycopg_sql(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
-_MULTI_ROWS = 500
+_CACHED_PARAMS = 50
+"""psycopg caches (and so prepares) a statement of at most 50 parameters and 4,096 bytes."""
 """Rows per INSERT: full batches reuse one statement text (prepared); far below PostgreSQL's
 65,535 parameters even for the widest view."""
 _VALUES = re.compile(r"^(?P<head>.*?\bVALUES\s*)(?P<row>\((?:[^()']|'[^']*')*\))(?P<tail>.*)$",
@@ -154,10 +157,24 @@ class _PostgresTx(Tx):
             self.cursor.executemany(_psycopg_sql(sql), rows)
             return
         head, row_sql, tail, names = multi
-        for start in range(0, len(rows), _MULTI_ROWS):
-            chunk = rows[start:start + _MULTI_ROWS]
-            self.cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail,
-                                [row[name] for row in chunk for name in names])
+        # As many rows per statement as psycopg still caches and prepares (a longer text is
+        # parsed again on every call, which cost more than the rows it saved), and all the
+        # statements pipelined: one round trip, each statement parsed once per process.
+        per = max(1, _CACHED_PARAMS // len(names))
+        full, rest = divmod(len(rows), per)
+        if full:
+            self.cursor.executemany(
+                head + ", ".join([row_sql] * per) + tail,
+                [[row[name] for row in rows[i * per:(i + 1) * per] for name in names]
+                 for i in range(full)])
+        if rest:
+            self.cursor.execute(head + ", ".join([row_sql] * rest) + tail,
+                                [row[name] for row in rows[full * per:] for name in names])
+
+    def select_in(self, sql: str, values: list[str]) -> list[Row]:
+        # One array parameter: one short statement whatever the number of values, prepared.
+        return self.execute(sql.replace("IN ({in})", "= ANY(:in_values)"),
+                            {"in_values": values})
 
 
 class PostgresDatabase(Database):
@@ -207,6 +224,8 @@ def select_in(tx: Tx, sql: str, values: Iterable[str]) -> list[Row]:
     chunks: one read (or one DELETE, one UPDATE) for the rows a batch touches instead of one
     per row."""
     distinct = sorted(set(values))
+    if isinstance(tx, _PostgresTx) and "IN ({in})" in sql:
+        return tx.select_in(sql, distinct) if distinct else []
     rows: list[Row] = []
     for start in range(0, len(distinct), _IN_CHUNK):
         chunk = distinct[start:start + _IN_CHUNK]

@@ -5,7 +5,9 @@ crash, a restart or a replay records nothing new: an alert fires once per occurr
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from projections.ruptures.projection import FIRED, LAPSED, PENDING, RupturesProjection
@@ -19,10 +21,14 @@ from shared.sqldb import Database
 
 log = logging.getLogger(__name__)
 ALERT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:parcours:alert")
+AT_ONCE_TRIGGERS = (ev.Hospitalised, ev.Discharged)
+"""The facts whose alert (R1, R2) is due the moment they happened: the embedded mode runs its
+scheduler as soon as one is recorded instead of at its next tick."""
 
 
-
-
+def makes_due_at_once(events: Sequence[Any]) -> bool:
+    """Whether one of these newly recorded events may make an alert due at once."""
+    return any(isinstance(getattr(event, "data", None), AT_ONCE_TRIGGERS) for event in events)
 
 
 def alert_id(dedup_key: str) -> UUID:

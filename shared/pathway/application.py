@@ -2,6 +2,7 @@
 domain, resolves the alerts the new facts cleared, and saves everything it changed in one
 transaction; the infrastructure's errors come out as domain ones."""
 
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
@@ -11,8 +12,13 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, Recording
 from eventsourcing.utils import resolve_topic, strtobool
 
 from shared import events as ev
@@ -24,11 +30,17 @@ from shared.pathway.domain import Pathway
 from shared.pathway.errors import (
     ConcurrentChangeError,
     ImplausibleInputError,
+    PathwayError,
     PathwayNotFoundError,
 )
 from shared.pathway.events import PathwayEvent
 from shared.pathway.locks import SerialisedCacheRepository, TerritoryLocks
-from shared.pathway.persistence import JsonTranscoder, PydanticMapper, to_envelope
+from shared.pathway.persistence import (
+    JsonTranscoder,
+    PydanticMapper,
+    skip_recent_pre_pings,
+    to_envelope,
+)
 from shared.pathway.person_index import PersonIndex
 from shared.pathway.records import ReceivedValidation
 from shared.pathway.ruptures import wanted_keys
@@ -46,13 +58,38 @@ class VersionNotFoundError(PathwayNotFoundError):
 
 
 class Journal(Application[UUID]):
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "1000",
+                                     "IS_SNAPSHOTTING_ENABLED": "y"}
 
     def __init__(self, env: dict[str, str] | None = None, *, policy: Policy | None = None,
                  delays: Delays | None = None, zone: ZoneInfo = DEFAULT_TIME_ZONE) -> None:
         super().__init__(env=env)
         self.policy, self.delays, self.zone = policy or Policy(), delays or Delays(), zone
         self.territory_locks = TerritoryLocks(self.env)
+        for store in (self.events, self.snapshots):
+            if store is not None:
+                skip_recent_pre_pings(store.recorder)
+        self._attempt = threading.local()
+        """``optimistic`` while a command's first attempt runs: it loads what the cache holds
+        without asking the store for newer events; a stale load fails to save and the next
+        attempt loads afresh."""
+        self.listeners: list[Callable[[Sequence[Any]], object]] = []
+        """Told of the events of each committed save (the embedded mode wakes its scheduler
+        when one makes an alert due at once)."""
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = super()._record(processing_event)
+        repository = self.repository
+        if isinstance(repository, SerialisedCacheRepository) and repository.fastforward:
+            # The next command on these aggregates starts from them, without a query.
+            repository.remember(processing_event.aggregates.values())
+        return recordings
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if self.listeners:
+            events = [recording.domain_event for recording in recordings]
+            for listener in self.listeners:
+                listener(events)
 
     def construct_mapper(self) -> Mapper[UUID]:
         # Through the factory, so that a configured cipher and compressor apply.
@@ -327,15 +364,33 @@ class Journal(Application[UUID]):
             self.territory_locks.hold(self.pathway(pathway_id).territory) if places
             else nullcontext())
         with turn:
-            for _ in range(ATTEMPTS):
-                if meta:
-                    idempotency.replay_if_applied(self.recorder, meta)
-                pathway = self.pathway(pathway_id)
-                loaded = pathway.version
-                if expected_version is not None and expected_version != loaded:
-                    raise _concurrent(loaded)
-                others = decide(pathway)
+            for attempt in range(ATTEMPTS):
+                # The first attempt decides on the cached aggregates as they are: saving
+                # refuses a stale one, and a refusal or a decision to record nothing, which a
+                # stale copy could also cause, is decided again on the store's state.
+                optimistic = attempt == 0
+                self._attempt.optimistic = optimistic
+                try:
+                    if meta:
+                        idempotency.replay_if_applied(self.recorder, meta)
+                    pathway = self.pathway(pathway_id)
+                    if expected_version is not None and expected_version != pathway.version:
+                        self._attempt.optimistic = False  # the cache may only be behind
+                        pathway = self.pathway(pathway_id)
+                    loaded = pathway.version
+                    if expected_version is not None and expected_version != loaded:
+                        raise _concurrent(loaded)
+                    try:
+                        others = decide(pathway)
+                    except PathwayError:
+                        if optimistic:
+                            continue
+                        raise
+                finally:
+                    self._attempt.optimistic = False
                 pathway.resolve_cleared_alerts(self.wanted_keys(pathway))
+                if optimistic and not any(a.pending_events for a in (pathway, *others)):
+                    continue
                 try:
                     self.save(pathway, *others,
                               **(idempotency.saving(meta, pathway) if meta else {}))
@@ -350,7 +405,8 @@ class Journal(Application[UUID]):
 
     def pathway(self, pathway_id: UUID, version: int | None = None) -> Pathway:
         try:
-            pathway: Any = self.repository.get(pathway_id, version=version)
+            pathway: Any = (self._load(pathway_id) if version is None
+                            else self.repository.get(pathway_id, version=version))
         except AggregateNotFoundError:
             pathway = None
         if not isinstance(pathway, Pathway):
@@ -384,10 +440,18 @@ class Journal(Application[UUID]):
 
     def territory(self, code: str) -> Territory:
         try:
-            territory: Territory = self.repository.get(Territory.id_for(code))
+            territory: Territory = self._load(Territory.id_for(code))
         except AggregateNotFoundError:
             territory = Territory.open(code)
         return territory
+
+    def _load(self, aggregate_id: UUID) -> Any:
+        """In a command's first attempt, the cached aggregate as is; else brought up to date."""
+        repository = self.repository
+        if getattr(self._attempt, "optimistic", False) and isinstance(
+                repository, SerialisedCacheRepository):
+            return repository.cached(aggregate_id)
+        return repository.get(aggregate_id)
 
     def events_of(self, pathway_id: UUID) -> Sequence[EventEnvelope]:
         """The pathway's journal: every event in order, in its envelope."""

@@ -6,6 +6,9 @@ upcasting follows the library's convention: an event class with ``class_version`
 ``upcast_v1_v2`` … ``upcast_vN-1_vN`` methods, applied in order to older stored states."""
 
 import json
+import time
+import weakref
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -58,6 +61,34 @@ class PydanticMapper(Mapper[UUID]):
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         return cls.model_validate(state)
+
+
+class RecentlyChecked:
+    """The pool's check before lending a connection (``POSTGRES_PRE_PING``), skipped for a
+    connection lent less than ``fresh_s`` ago: it answered a moment before, and the check's
+    round trip doubled a command's. One idle longer (across an outage, which lasts seconds)
+    is checked as before; a connection that broke in between fails its query, and the
+    library's retry takes another (psycopg's pool drops a broken one when it is returned)."""
+
+    def __init__(self, check: Callable[[Any], None], fresh_s: float = 1.0) -> None:
+        self.check = check
+        self.fresh_s = fresh_s
+        self._lent: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    def __call__(self, connection: Any) -> None:
+        now = time.monotonic()
+        lent = self._lent.get(connection)
+        if lent is None or now - lent > self.fresh_s:
+            self.check(connection)
+        self._lent[connection] = now
+
+
+def skip_recent_pre_pings(recorder: object) -> None:
+    """Puts ``RecentlyChecked`` in front of the pre-ping of the recorder's pool, if any."""
+    pool = getattr(getattr(recorder, "datastore", None), "pool", None)
+    check = getattr(pool, "_check", None)  # psycopg_pool's; None without pre-ping or SQLite
+    if check is not None and not isinstance(check, RecentlyChecked):
+        pool._check = RecentlyChecked(check)  # type: ignore[union-attr]
 
 
 def upcast(cls: type, state: dict[str, Any]) -> None:

@@ -4,7 +4,10 @@
 (``stays.py``) and the alerts' lifecycle (``alerting.py``) are parts of it kept in modules of
 their own."""
 
+from copy import copy
+from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import BaseAggregate
@@ -17,6 +20,13 @@ from shared.pathway.events import EVENT_CLASSES, event_fields
 from shared.pathway.followup import FollowUpState
 from shared.pathway.plausibility import Bound, require_plausible
 from shared.pathway.records import Alert, Episode, FollowUp, Membership, Status, Stay
+
+SHARED_BY_COPIES = frozenset({
+    "_id", "_version", "_created_on", "_modified_on", "person", "territory", "status",
+    "admitted_on", "case_manager_id", "waiting_rank", "letter_received", "last_fact_event_id"})
+"""The pathway's fields whose values are immutable, that a copy may share; every other field
+is copied by ``PathwayState.__deepcopy__``, and a test checks that the two cover the state.
+(Not a class attribute: the library's metaclass reads class annotations as fields.)"""
 
 
 class PathwayState(BaseAggregate[UUID]):
@@ -40,6 +50,27 @@ class PathwayState(BaseAggregate[UUID]):
         self.fired_keys: set[str] = set()
         self.letter_received = False
         self.last_fact_event_id: UUID | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "PathwayState":
+        """The repository copies the cached pathway for each command, and keeps a copy of
+        what each command saved. Its records are flat (dates, strings, frozen values), so
+        copying each container and each mutable record one level deep is a deep copy, without
+        ``copy.deepcopy``'s walk through every value (most of a command's copying time)."""
+        twin = copy(self)
+        twin.episodes = [copy(episode) for episode in self.episodes]
+        twin.open_stay = copy(self.open_stay)
+        twin.care_circle = [copy(membership) for membership in self.care_circle]
+        follow_up = self.follow_up
+        twin.follow_up = replace(follow_up, plans=dict(follow_up.plans),
+                                 plan_dates=dict(follow_up.plan_dates),
+                                 validations=dict(follow_up.validations))
+        twin.state = self.state.model_copy(
+            update={"members": [member.model_copy() for member in self.state.members]})
+        twin.alerts = {alert_id: copy(alert) for alert_id, alert in self.alerts.items()}
+        twin.fired_keys = set(self.fired_keys)
+        twin._pending_events = list(self._pending_events)
+        memo[id(self)] = twin
+        return twin
 
     @property
     def episode(self) -> int:

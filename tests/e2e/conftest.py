@@ -19,7 +19,7 @@ MANAGER = bearer("gc-1", "case_manager")
 def client(tmp_path: Path) -> Iterator[TestClient]:
     # The rules' alerts fire when a test ticks the platform, not between two of its steps.
     app = create_app(Settings(mode="embedded", data_dir=tmp_path / "var",
-                              scheduler_interval_s=3600))
+                              scheduler_interval_s=3600, alerts_at_once=False))
     with TestClient(app, headers=HEADERS) as test_client:
         open_territory(test_client)
         yield test_client

@@ -48,6 +48,7 @@ def clock() -> Clock:
 @pytest.fixture
 def client(tmp_path: Path, clock: Clock) -> Iterator[TestClient]:
     settings = Settings(mode="embedded", data_dir=tmp_path / "var", scheduler_interval_s=3600,
+                        alerts_at_once=False,
                         cors_origins=["https://parcours.exemple.invalid"])
     with TestClient(create_app(settings, clock)) as test_client:
         yield test_client

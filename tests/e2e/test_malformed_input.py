@@ -26,7 +26,8 @@ BAD_BODIES: list[Any] = [
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(mode="embedded", data_dir=tmp_path / "var", scheduler_interval_s=3600)
+    settings = Settings(mode="embedded", data_dir=tmp_path / "var", scheduler_interval_s=3600,
+                        alerts_at_once=False)
     # A loopback base URL: the development login answers loopback hosts only.
     with TestClient(create_app(settings), headers=HEADERS, base_url="http://127.0.0.1",
                     raise_server_exceptions=False) as test_client:

@@ -49,6 +49,7 @@ def start(tmp_path: Path, clock: Clock) -> TestClient:
     # Each story is typed at once, then the clock is moved through it by hand: its facts lie
     # ahead of the clock when they are typed, which the future-date check must let through.
     settings = Settings(mode="embedded", data_dir=tmp_path / "var", scheduler_interval_s=3600,
+                        alerts_at_once=False,
                         future_date_tolerance_days=400)
     return TestClient(create_app(settings, clock), headers=HEADERS)
 

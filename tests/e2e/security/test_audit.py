@@ -108,7 +108,8 @@ def test_the_alert_stream_is_audited(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PARCOURS_NOTIFICATIONS_SSE_POLL_S", "0.1")
     clock = Clock()
     app = create_app(Settings(mode="embedded", data_dir=tmp_path / "var", demo_on_empty=False,
-                              scheduler_interval_s=3600, future_date_tolerance_days=400), clock)
+                              scheduler_interval_s=3600, alerts_at_once=False,
+                              future_date_tolerance_days=400), clock)
     port = free_port()
     server = ApiServer(app, "127.0.0.1", port).start()
     try:

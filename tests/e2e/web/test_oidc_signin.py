@@ -89,7 +89,7 @@ def browser(provider: Provider, tmp_path: Path,
     monkeypatch.delenv("PARCOURS_AUTH_DEV_KEY_PATH")  # a real provider, not the dev login
     settings = Settings(mode="embedded", data_dir=tmp_path / "var", demo_on_empty=False,
                         auth_issuer=provider.issuer, auth_public_key=PUBLIC_KEY,
-                        scheduler_interval_s=3600)
+                        scheduler_interval_s=3600, alerts_at_once=False)
     with TestClient(create_app(settings), base_url="http://127.0.0.1",
                     follow_redirects=False) as client:
         yield client
