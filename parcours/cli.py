@@ -1,4 +1,8 @@
-"""The ``parcours`` command."""
+"""The ``parcours`` command: one subcommand per process or tool, each running what
+``parcours/platform.py`` builds (signals, start-up waits, progress, exit codes).
+
+Over 300 lines on purpose: it is the whole command line in one place, each subcommand a screen
+at most, and ``parcours --help`` reads in the same order."""
 
 import logging
 import signal
@@ -142,13 +146,8 @@ def serve(
 @app.command()
 def relay() -> None:
     """Publish the event store's log to Kafka, in order, resuming where it stopped."""
-    from functools import partial
-
-    from parcours.platform import build_journal
-    from services.relay.relay import Relay
-    from shared import kafka_io
+    from parcours.platform import build_relay
     from shared.resilience import Backoff, retrying
-    from shared.sqldb import PostgresDatabase
     from shared.startup import wait_for_services
 
     stop = _stop_on_signals()  # first: a stop asked during start-up must not be lost
@@ -156,23 +155,8 @@ def relay() -> None:
     _logging()
     if not wait_for_services(settings, stop, "relay"):
         return  # stopped while waiting for PostgreSQL or Kafka
-    kafka_io.ensure_topic(settings)
-    kafka_io.ensure_topic(settings, settings.alerts_topic)
-    analytics = None
-    if settings.pseudonym_key:
-        kafka_io.ensure_topic(settings, settings.analytics_topic)
-        analytics = (settings.analytics_topic, settings.pseudonym_key.get_secret_value().encode())
-    else:
-        typer.echo("relay: no PARCOURS_PSEUDONYM_KEY, the analytics stream is not published",
-                   err=True)
-    journal = build_journal(settings)
-    db = PostgresDatabase(settings.database_url, max_size=2, wait_s=settings.db_wait_s)
     starting = Backoff("relay start-up", logging.getLogger("parcours"))
-    the_relay = retrying(lambda: Relay(
-        journal, db, partial(kafka_io.producer, settings), settings.topic, settings.alerts_topic,
-        settings.relay_batch_size, analytics, positions_topic=settings.relay_positions_topic,
-        read_ahead=True,
-    ), starting, stop)
+    the_relay = retrying(lambda: build_relay(settings), starting, stop)
     if the_relay is None:
         return  # stopped while waiting for PostgreSQL or Kafka
     try:
@@ -192,12 +176,8 @@ PROJECTION_NAMES = "caseload, ruptures, contacts or dysfunctions"
 def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJECTION_NAMES}")],
             ) -> None:
     """Run one projection as a Kafka consumer group member."""
-    from parcours.platform import PROJECTIONS, build_journal
-    from projections.ruptures.projection import RupturesProjection
-    from projections.ruptures.scheduler import Scheduler
-    from shared import kafka_io
+    from parcours.platform import PROJECTIONS, build_projection_process
     from shared.resilience import Backoff, retrying
-    from shared.sqldb import PostgresDatabase
     from shared.startup import wait_for_services
 
     if name not in PROJECTIONS:
@@ -207,22 +187,17 @@ def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJE
     _logging()
     if not wait_for_services(settings, stop, f"projection {name}"):
         return  # stopped while waiting for PostgreSQL or Kafka
-    kafka_io.ensure_topic(settings)
-    db = PostgresDatabase(settings.database_url, max_size=3, wait_s=settings.db_wait_s)
-    projection = PROJECTIONS[name](settings)
-    projector = retrying(lambda: kafka_io.KafkaProjector(settings, db, projection),
-                         Backoff(f"projection {name} start-up", logging.getLogger("parcours")),
-                         stop)
-    if projector is None:
+    process = retrying(lambda: build_projection_process(settings, name),
+                       Backoff(f"projection {name} start-up", logging.getLogger("parcours")),
+                       stop)
+    if process is None:
         return  # stopped while waiting for PostgreSQL or Kafka
-    typer.echo(f"projection {name}: consuming {settings.topic} as {projector.group_id}")
-    if isinstance(projection, RupturesProjection):
-        # The rules' owner fires its deadlines into the journal, beside its consumer.
-        scheduler = Scheduler(db, build_journal(settings), projection)
-        threading.Thread(target=_woken, args=(scheduler.fire_due, projection.due_now,
+    typer.echo(f"projection {name}: consuming {settings.topic} as {process.projector.group_id}")
+    if process.scheduler is not None and process.due_now is not None:
+        threading.Thread(target=_woken, args=(process.scheduler.fire_due, process.due_now,
                                               settings.scheduler_interval_s, stop),
                          name="scheduler", daemon=True).start()
-    projector.run(stop)
+    process.projector.run(stop)
 
 
 @app.command()

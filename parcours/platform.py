@@ -1,4 +1,8 @@
-"""Builds the parts for the embedded or the distributed mode from the settings."""
+"""The composition root: builds every part of either mode from the settings — the journal,
+the views database, the projections, the scheduler, the notifier in the embedded mode; the
+relay and each projection's consumer (with the scheduler beside the ruptures one) in the
+distributed mode — and hands them out. ``parcours/cli.py`` runs them as processes,
+``parcours/web.py`` serves them over HTTP."""
 
 import logging
 import threading
@@ -12,6 +16,8 @@ from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler, makes_due_at_once
 from services.notifications.service import NotificationService, build_embedded
+from services.relay.relay import Relay
+from shared import kafka_io
 from shared.audit import AuditLog
 from shared.auth import TokenVerifier, verifier_for
 from shared.clock import Clock, system_clock
@@ -90,8 +96,8 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
     projectors.append(LogProjectors(partial(read_log, journal), views,
                                     [*projections.values(), notifications.projection]))
     ruptures = projections["ruptures"]
-    assert isinstance(ruptures, RupturesProjection)
-    scheduler = Scheduler(views, journal, ruptures, clock)
+    scheduler = scheduler_for(ruptures, views, journal, clock)
+    assert scheduler is not None
 
     def tick() -> None:
         # The alerts first: what makes them due, then the deliveries of those raised; the
@@ -110,6 +116,57 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
     platform.catch_up, platform.tick = catch_up, tick
     platform.notifications = notifications
     return platform
+
+
+def scheduler_for(projection: Projection, views: Database, journal: Journal,
+                  clock: Clock = system_clock) -> Scheduler | None:
+    """The rules' owner fires its deadlines into the journal, beside its projection; the
+    other projections have no scheduler."""
+    if not isinstance(projection, RupturesProjection):
+        return None
+    return Scheduler(views, journal, projection, clock)
+
+
+# -- the distributed mode's processes -----------------------------------------------------------
+
+
+def build_relay(settings: Settings) -> Relay:
+    """The store's log to Kafka, exactly once (``services/relay``). Connects to PostgreSQL and
+    Kafka: the caller retries while they are away."""
+    kafka_io.ensure_topic(settings)
+    kafka_io.ensure_topic(settings, settings.alerts_topic)
+    analytics = None
+    if settings.pseudonym_key:
+        kafka_io.ensure_topic(settings, settings.analytics_topic)
+        analytics = (settings.analytics_topic, settings.pseudonym_key.get_secret_value().encode())
+    else:
+        log.warning("relay: no PARCOURS_PSEUDONYM_KEY, the analytics stream is not published")
+    db = PostgresDatabase(settings.database_url, max_size=2, wait_s=settings.db_wait_s)
+    return Relay(build_journal(settings), db, partial(kafka_io.producer, settings),
+                 settings.topic, settings.alerts_topic, settings.relay_batch_size, analytics,
+                 positions_topic=settings.relay_positions_topic, read_ahead=True)
+
+
+@dataclass
+class ProjectionProcess:
+    """One projection as a member of its Kafka consumer group, with the scheduler that fires
+    its deadlines when it is the ruptures projection."""
+
+    projector: kafka_io.KafkaProjector
+    scheduler: Scheduler | None
+    due_now: threading.Event | None
+    """Set by the ruptures projection when an applied event makes an alert due at once."""
+
+
+def build_projection_process(settings: Settings, name: str) -> ProjectionProcess:
+    """Connects to PostgreSQL and Kafka: the caller retries while they are away."""
+    kafka_io.ensure_topic(settings)
+    db = PostgresDatabase(settings.database_url, max_size=3, wait_s=settings.db_wait_s)
+    projection = PROJECTIONS[name](settings)
+    projector = kafka_io.KafkaProjector(settings, db, projection)
+    due_now = projection.due_now if isinstance(projection, RupturesProjection) else None
+    return ProjectionProcess(projector, scheduler_for(projection, db, build_journal(settings)),
+                             due_now)
 
 
 class Background:
