@@ -15,7 +15,8 @@ from parcours.demo import load_demo
 from parcours.web import create_app
 from shared.auth import Principal, development_key, sign
 from shared.fictitious import TERRITORY
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.settings import Settings
 
 REQUESTS = 300  # of each endpoint, interleaved

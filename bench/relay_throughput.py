@@ -18,7 +18,8 @@ from bench.common import Context, Progress, Result, say
 from services.relay.relay import Relay
 from shared import kafka_io
 from shared.events import EventEnvelope
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
 

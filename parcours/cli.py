@@ -226,7 +226,7 @@ def replay(name: Annotated[str, typer.Argument(
     from functools import partial
 
     from parcours.platform import PROJECTIONS, build_journal, views_database
-    from shared.pathway.application import read_log
+    from shared.pathway.journal_store import read_log
     from shared.projecting import LogReplaySource, Replayable
     from shared.replay import ReplaySource, replay_all
 

@@ -21,7 +21,8 @@ from shared import kafka_io
 from shared.audit import AuditLog
 from shared.auth import TokenVerifier, verifier_for
 from shared.clock import Clock, system_clock
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.projecting import LogProjectors, Projection, prepare
 from shared.resilience import bound_store_wait
 from shared.settings import Settings

@@ -22,7 +22,8 @@ from kafka.partitioner.default import murmur2
 
 from shared.events import EventEnvelope
 from shared.events.pseudonymise import FORMAT, pseudonymise, to_json
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 
 log = logging.getLogger(__name__)
 

@@ -33,6 +33,7 @@ class PathwayFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     person: Person | None
+    identity_qualified_by: str | None
     territory: str
     status: Status
     episodes: list[Episode]
@@ -40,6 +41,7 @@ class PathwayFields(BaseModel):
     case_manager_id: str | None
     waiting_rank: int | None
     open_stay: Stay | None
+    discharged_stay: Stay | None
     care_circle: list[Membership]
     follow_up: FollowUp
     state: FollowUpState

@@ -22,7 +22,8 @@ from shared.pathway.plausibility import Bound, require_plausible
 from shared.pathway.records import Alert, Episode, FollowUp, Membership, Status, Stay
 
 SHARED_BY_COPIES = frozenset({
-    "_id", "_version", "_created_on", "_modified_on", "person", "territory", "status",
+    "_id", "_version", "_created_on", "_modified_on", "person", "identity_qualified_by",
+    "territory", "status",
     "admitted_on", "case_manager_id", "waiting_rank", "letter_received", "last_fact_event_id"})
 """The pathway's fields whose values are immutable, that a copy may share; every other field
 is copied by ``PathwayState.__deepcopy__``, and a test checks that the two cover the state.
@@ -59,6 +60,7 @@ class PathwayState(BaseAggregate[UUID]):
         twin = copy(self)
         twin.episodes = [copy(episode) for episode in self.episodes]
         twin.open_stay = copy(self.open_stay)
+        twin.discharged_stay = copy(self.discharged_stay)  # a correction changes it in place
         twin.care_circle = [copy(membership) for membership in self.care_circle]
         follow_up = self.follow_up
         twin.follow_up = replace(follow_up, plans=dict(follow_up.plans),

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from parcours.demo import DemoSummary, load_demo
 from parcours.web import create_app
 from shared import fictitious
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.settings import Settings
 from tests.e2e.conftest import HEADERS
 

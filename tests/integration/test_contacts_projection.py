@@ -21,8 +21,9 @@ from shared import fictitious as f
 from shared import kafka_io
 from shared.events import Actor
 from shared.events.values import CareRole, Orientation
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
+from shared.pathway.journal_store import read_log
 from shared.projecting import LogProjector, stored_offsets
 from shared.settings import Settings
 from shared.sqldb import Database, PostgresDatabase, SqliteDatabase

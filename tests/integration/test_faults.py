@@ -32,7 +32,8 @@ from parcours.platform import PROJECTIONS as PLATFORM_PROJECTIONS
 from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler
 from shared.events import EventEnvelope
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.projecting import LogProjector
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase

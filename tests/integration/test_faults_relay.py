@@ -14,7 +14,8 @@ from uuid import UUID
 from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
 from shared import fictitious as f
 from shared.events import EventEnvelope
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.settings import Settings
 from tests.integration.conftest import META
 from tests.integration.kafka_helpers import read_topic, wait_until

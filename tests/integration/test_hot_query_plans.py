@@ -17,7 +17,8 @@ from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.projecting import LogProjector
 from shared.settings import Settings
 from shared.sqldb import Database, Params, PostgresDatabase, Row, Tx

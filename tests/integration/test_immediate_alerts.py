@@ -8,7 +8,8 @@ from functools import partial
 from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler
 from shared import fictitious as f
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.projecting import LogProjector
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase

@@ -6,7 +6,8 @@ from functools import partial
 from typing import Any
 
 from parcours.platform import PROJECTIONS
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.projecting import LogProjector, LogReplaySource, Replayable
 from shared.replay import replay_all
 from shared.settings import Settings

@@ -16,7 +16,8 @@ from projections.ruptures.scheduler import Scheduler
 from services.relay.relay import Relay
 from shared import fictitious as f
 from shared import kafka_io
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.projecting import LogProjector, prepare
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase

@@ -16,8 +16,9 @@ from shared import events as ev
 from shared import fictitious as f
 from shared.events import Actor
 from shared.events.values import Orientation
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
+from shared.pathway.journal_store import read_log
 from shared.projecting import LogProjector, LogReplaySource
 from shared.replay import replay
 from shared.sqldb import SqliteDatabase

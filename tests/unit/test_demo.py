@@ -10,9 +10,10 @@ import pytest
 
 from parcours.demo import DYSFUNCTIONS, FAMILY_NAMES, DemoSummary, is_empty, load_demo
 from shared.events import Actor, EventEnvelope
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.pathway.dates import DEFAULT_TIME_ZONE
+from shared.pathway.journal_store import read_log
 
 TODAY = date(2026, 11, 22)
 MIDNIGHT = datetime(2026, 11, 22, tzinfo=UTC)

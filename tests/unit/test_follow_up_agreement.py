@@ -16,10 +16,11 @@ from projections.caseload.projection import COLUMNS, TABLE, CaseloadProjection
 from projections.ruptures.projection import RupturesProjection
 from shared import fictitious as f
 from shared.events import Actor
-from shared.pathway.application import Journal, read_log
+from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.pathway.dates import DEFAULT_TIME_ZONE, start_of_day
 from shared.pathway.errors import PathwayError
+from shared.pathway.journal_store import read_log
 from shared.projecting import LogProjector
 from shared.sqldb import SqliteDatabase
 

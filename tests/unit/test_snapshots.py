@@ -48,8 +48,8 @@ def _cold(journal: Journal, pathway_id: UUID) -> Pathway:
     return journal.pathway(pathway_id)
 
 
-COPIED = {"episodes", "open_stay", "care_circle", "follow_up", "state", "alerts", "fired_keys",
-          "_pending_events"}
+COPIED = {"episodes", "open_stay", "discharged_stay", "care_circle", "follow_up", "state",
+          "alerts", "fired_keys", "_pending_events"}
 
 
 @pytest.fixture(scope="module")
