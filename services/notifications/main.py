@@ -1,8 +1,10 @@
 """The notifications process of the distributed mode: Kafka intake, dispatcher, HTTP API.
 
 ``run(settings, stop)`` returns when ``stop`` is set (SIGTERM, Ctrl-C), after the three parts
-have stopped. It raises when the intake fails, so that a supervisor restarts the process;
-everything resumes from the database."""
+have stopped. At start it waits for PostgreSQL and Kafka, and exits at once (status 1, the
+setting named) when the database URL or the bootstrap list can never work. It raises when the
+intake fails, so that a supervisor restarts the process; everything resumes from the
+database."""
 
 import logging
 import signal
@@ -30,6 +32,7 @@ from shared.http import install_error_handlers
 from shared.resilience import Backoff, retrying
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
+from shared.startup import wait_for_services
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,10 @@ def run(settings: Settings, stop: threading.Event,
                              "(PARCOURS_MODE=distributed); in the embedded mode `parcours "
                              "serve` delivers the alerts itself")
     notifications = notifications or NotificationSettings()
+    # Like the relay and the projections: a server away at start is waited for, a database
+    # URL or Kafka bootstrap that can never work ends the process at once, naming it.
+    if not wait_for_services(settings, stop, "notifications"):
+        return  # stopped while waiting for PostgreSQL or Kafka
     kafka_io.ensure_topic(settings, settings.alerts_topic)
     db = PostgresDatabase(settings.database_url, max_size=8, wait_s=settings.db_wait_s)
     failure: list[BaseException] = []

@@ -8,8 +8,13 @@ after a timeout, a 503 or a connection error (one of them gives up after a secon
 commands again while the first is still running). Afterwards: each command is stored once,
 no alert was raised twice, and every view equals its projection rebuilt from zero.
 
-Only the two servers are restarted by the test; the API, the relay and every projection are
-left alone. (Issue 12; the relay killed mid-batch: ``test_faults_relay``, ``test_relay_crash``.)"""
+A third client hospitalises and discharges patients in turn, so that alerts (R1, R2) are raised
+through the faults; the notifier delivers them to two professionals' webhooks on loopback
+receivers. Afterwards every raised alert reached each of them exactly once (``fault_alerts``).
+
+Only the two servers are restarted by the test; the API, the relay, every projection and the
+notifier are left alone. (Issue 12; the relay killed mid-batch: ``test_faults_relay``,
+``test_relay_crash``.)"""
 
 import json
 import os
@@ -21,7 +26,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from uuid import uuid4
@@ -31,6 +36,7 @@ import psycopg
 from parcours.platform import PROJECTIONS as PLATFORM_PROJECTIONS
 from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler
+from shared import fictitious as f
 from shared.events import EventEnvelope
 from shared.pathway.application import Journal
 from shared.pathway.journal_store import read_log
@@ -38,10 +44,21 @@ from shared.projecting import LogProjector
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
 from tests.conftest import bearer
+from tests.e2e.api import dump
 from tests.e2e.test_walkthrough import free_port
 from tests.integration.conftest import fill
 from tests.integration.contract import assert_topic_keeps_the_contract
+from tests.integration.fault_alerts import (
+    SUBSCRIBERS,
+    all_delivered,
+    answers,
+    assert_each_alert_delivered_once,
+    notifier_env,
+    patients,
+    subscribe,
+)
 from tests.integration.kafka_helpers import committed_ends, read_topic, wait_until
+from tests.integration.notification_helpers import WebhookReceiver
 from tests.integration.processes import start, stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +88,7 @@ class Load:
     pathways: list[str]
     timeout_s: float = ANSWER_BOUND_S * 3
     name: str = "load"
+    pause_s: float = 0.05
     answers: list[Answer] = field(default_factory=list)
     """Every attempt."""
     commands: dict[str, tuple[str, int | None]] = field(default_factory=dict)
@@ -87,6 +105,7 @@ class Load:
             turn += 1
             key = f"{self.name}-{uuid4()}"
             correlation = str(uuid4())
+            path, body = self.command(pathway)
             status = None
             # Stopped: the command in flight is still sent until it has an answer, so that
             # what the client knows of it is exact.
@@ -96,15 +115,25 @@ class Load:
                     give_up = min(give_up, time.monotonic() + 60)
                 if time.monotonic() > give_up:
                     break
-                status = self.send(pathway, key, correlation)
+                status = self.send(pathway, key, correlation, path, body)
                 if status is None or status == 503:
                     self.stop.wait(0.2)  # a short pause: Retry-After says 5 s, a test waits less
             self.commands[key] = (correlation, status)
-            self.stop.wait(0.05)
+            self.answered(pathway, status)
+            self.stop.wait(self.pause_s)
 
-    def send(self, pathway: str, key: str, correlation: str) -> int | None:
+    def command(self, pathway: str) -> tuple[str, bytes]:
+        """The next command on the pathway: its path after the pathway's, and its body (the
+        same bytes for every retry, or the key would be refused as reused)."""
+        return "notes", NOTE
+
+    def answered(self, pathway: str, status: int | None) -> None:
+        """What the client learns from a command's final answer."""
+
+    def send(self, pathway: str, key: str, correlation: str, path: str = "notes",
+             body: bytes = b"") -> int | None:
         request = urllib.request.Request(
-            f"{self.base}/pathways/{pathway}/notes", data=NOTE, method="POST",
+            f"{self.base}/pathways/{pathway}/{path}", data=body or NOTE, method="POST",
             headers={**HEADERS, "X-Correlation-Id": correlation, "Idempotency-Key": key})
         started = time.monotonic()
         status: int | None
@@ -134,6 +163,26 @@ class Load:
     def acknowledged_keys(self) -> dict[str, str]:
         return {key: correlation for key, (correlation, status) in self.commands.items()
                 if status is not None and status < 300}
+
+
+@dataclass
+class Stays(Load):
+    """Hospitalises its patients and discharges them in turn: each hospitalisation raises R1
+    at once, each discharge R2 (when the patient was in long enough for R1 to fire first)."""
+
+    name: str = "stays"
+    pause_s: float = 0.4
+    in_hospital: set[str] = field(default_factory=set)
+
+    def command(self, pathway: str) -> tuple[str, bytes]:
+        now = datetime.now(UTC)
+        if pathway in self.in_hospital:
+            return "discharges", json.dumps(dump(f.discharge(now))).encode()
+        return "hospitalisations", json.dumps(dump(f.stay(now))).encode()
+
+    def answered(self, pathway: str, status: int | None) -> None:
+        if status is not None and status < 300:
+            self.in_hospital ^= {pathway}
 
 
 HEADERS = {**bearer("gc-1", "case_manager"), "Content-Type": "application/json"}
@@ -168,30 +217,42 @@ def health(base: str) -> int:
         return 0
 
 
-def caught_up(settings: Settings, name: str) -> bool:
+def caught_up(settings: Settings, name: str, topic: str | None = None) -> bool:
     """The projection's stored offsets reach the last committed record of every partition."""
-    end = committed_ends(settings)
+    topic = topic or settings.topic
+    end = committed_ends(settings, topic)
     with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
         rows = conn.execute("SELECT partition, next_offset FROM projection_offsets "
                             "WHERE projection = %s AND source = %s",
-                            (name, settings.topic)).fetchall()
+                            (name, topic)).fetchall()
     stored = {int(p): int(o) for p, o in rows}
     return all(stored.get(partition, 0) >= offset for partition, offset in end.items())
 
 
 def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
         settings: Settings, journal: Journal, tmp_path: Path) -> None:
-    pathways = list(fill(journal, 6))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {"PARCOURS_DB_WAIT_S": str(DB_WAIT_S), "PARCOURS_ALERTS_TOPIC":
-           f"{settings.topic}.alerts", "PARCOURS_SCHEDULER_INTERVAL_S": "0.5"}
-    logs = {name: tmp_path / f"{name}.log" for name in ("api", "relay", *PROJECTIONS)}
-    processes = {
+    pathways = list(fill(journal, 6)) + patients(journal, 2)
+    port, notify_port = free_port(), free_port()
+    base, notifier = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{notify_port}"
+    alerts_topic = f"{settings.topic}.alerts"
+    env = {"PARCOURS_DB_WAIT_S": str(DB_WAIT_S), "PARCOURS_ALERTS_TOPIC": alerts_topic,
+           "PARCOURS_SCHEDULER_INTERVAL_S": "0.5", **notifier_env(notify_port)}
+    logs = {name: tmp_path / f"{name}.log" for name in ("api", "relay", *PROJECTIONS, "notify")}
+    receivers = {professional: WebhookReceiver() for professional in SUBSCRIBERS}
+    # The notifier first: the professionals subscribe before the first alert is raised
+    # (preferences apply to alerts raised afterwards).
+    processes = {"notify": start(["notify"], settings, logs["notify"], **env)}
+    try:
+        wait_until(lambda: answers(notifier), 60, "the notifier's API")
+        subscribe(notifier, receivers)
+    except BaseException:
+        stop(processes["notify"])
+        raise
+    processes.update({
         "api": start(["serve", "--port", str(port)], settings, logs["api"], **env),
         "relay": start(["relay"], settings, logs["relay"], **env),
         **{name: start(["project", name], settings, logs[name], **env) for name in PROJECTIONS},
-    }
+    })
 
     def show(name: str) -> str:
         return f"{name} log:\n{logs[name].read_text()[-4000:]}"
@@ -205,8 +266,10 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
     # and sends the same command again, with the same key, while the first is still running.
     # Its own pathways: requests on one pathway queue behind each other's wait for the
     # database (the cache's lock per aggregate), which would blur the bound measured above.
-    hasty = Load(base, pathways[3:], timeout_s=HASTY_TIMEOUT_S, name="hasty")
-    loaders = [threading.Thread(target=each.run, name=each.name) for each in (load, hasty)]
+    hasty = Load(base, pathways[3:6], timeout_s=HASTY_TIMEOUT_S, name="hasty")
+    stays = Stays(base, pathways[6:])
+    loaders = [threading.Thread(target=each.run, name=each.name)
+               for each in (load, hasty, stays)]
     try:
         wait_until(lambda: health(base) == 200, 60, "the API")
         for loader in loaders:
@@ -245,8 +308,8 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
             stop(process)
         raise
     finally:
-        load.stop.set()
-        hasty.stop.set()
+        for each in (load, hasty, stays):
+            each.stop.set()
         # Whatever failed, the servers are up again for the next tests.
         infra("postgres", "start")
         infra("kafka", "start")
@@ -262,6 +325,10 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
         assert (again, load.answers[-1].replayed, load.last_body) == (200, True, first_body)
         wait_until(lambda: quiet(settings, journal), 180,
                    "the relay and every projection to catch up with the store")
+        stored = list(pathway_events(journal))
+        wait_until(lambda: caught_up(settings, "notifications", alerts_topic)
+                   and all_delivered(settings, stored, receivers), 120,
+                   "the notifier to take in every alert and deliver it")
         all_running()
 
         # During the database outage: 503 within the bound, never 500, never a hang.
@@ -269,6 +336,7 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
         statuses = Counter(a.status for a in load.answers)
         assert 500 not in statuses, statuses
         assert 500 not in Counter(a.status for a in hasty.answers)
+        assert 500 not in Counter(a.status for a in stays.answers)
         assert None not in statuses, f"a command got no answer: {statuses}"
         assert during and all(a.took_s <= ANSWER_BOUND_S for a in during), \
             [(a.status, round(a.took_s, 1)) for a in during]
@@ -287,6 +355,8 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
     finally:
         exits = {name: stop(process) if process.poll() is None else process.returncode
                  for name, process in processes.items()}
+        for receiver in receivers.values():
+            receiver.close()
     # SIGTERM stops each cleanly (uvicorn ends the API by re-raising the signal).
     assert exits.pop("api") in (0, -15)
     assert set(exits.values()) == {0}, {name: (code, show(name)) for name, code in exits.items()
@@ -297,7 +367,16 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
     stored = list(pathway_events(journal))
     assert_applied_once(settings, stored, {**load.acknowledged_keys(),
                                            **hasty.acknowledged_keys()})
+    assert_applied_once(settings, stored, stays.acknowledged_keys(),
+                        ("Hospitalised", "Discharged"),
+                        {correlation for correlation, _ in stays.commands.values()})
     assert_no_alert_twice(stored)
+    delivered = assert_each_alert_delivered_once(settings, stored, receivers)
+    print(f"notifications: {delivered.alerts} alerts raised for the subscribers "
+          f"({Counter(e.data['rule'] for e in stored if e.type == 'AlertRaised')}), "
+          f"{delivered.expected} webhook deliveries due, {delivered.arrived} arrived, "
+          f"{delivered.cancelled} cancelled (alert resolved first), "
+          f"{delivered.duplicates} duplicates; stays client: {len(stays.commands)} commands")
     assert_in_order_per_pathway(settings)
     assert_views_equal_a_rebuild(settings, journal)
     assert sum(assert_topic_keeps_the_contract(settings).values()) >= len(stored)
@@ -336,11 +415,15 @@ def quiet(settings: Settings, journal: Journal) -> bool:
 
 
 def assert_applied_once(settings: Settings, stored: list[EventEnvelope],
-                        acknowledged: dict[str, str]) -> None:
-    """Each command of the load is stored once, however often it was sent: one note per
-    correlation id (the client sent each command's retries with its own), and the key of
-    each acknowledged command recorded once."""
-    notes = Counter(str(e.correlation_id) for e in stored if e.type == "FollowUpNoted")
+                        acknowledged: dict[str, str],
+                        types: tuple[str, ...] = ("FollowUpNoted",),
+                        sent: set[str] | None = None) -> None:
+    """Each command of the load is stored once, however often it was sent: one event of its
+    type per correlation id (the client sent each command's retries with its own), and the
+    key of each acknowledged command recorded once. ``sent``: the client's correlation ids,
+    when events of those types were also stored before the load (``fill``)."""
+    notes = Counter(str(e.correlation_id) for e in stored
+                    if e.type in types and (sent is None or str(e.correlation_id) in sent))
     twice = {correlation: n for correlation, n in notes.items() if n > 1}
     assert not twice, f"commands applied more than once: {twice}"
     missing = set(acknowledged.values()) - set(notes)

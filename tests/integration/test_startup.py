@@ -9,7 +9,9 @@ import pytest
 from shared.pathway.application import Journal
 from shared.settings import Settings
 from tests.integration.conftest import fill
+from tests.integration.fault_alerts import answers
 from tests.integration.kafka_helpers import read_topic, wait_until
+from tests.integration.notification_helpers import free_port
 from tests.integration.processes import start, stop
 from tests.integration.test_faults import caught_up, infra
 
@@ -27,6 +29,7 @@ def _wrong_database(settings: Settings, what: str) -> str:
     (["relay"], "database", "does not exist"),
     (["project", "caseload"], "role", "does not exist"),
     (["project", "ruptures"], "port", "not a number"),
+    (["notify"], "database", "does not exist"),
 ])
 def test_a_wrong_database_url_ends_the_process_with_what_to_fix(
         settings: Settings, tmp_path: Path, command: list[str], what: str,
@@ -54,15 +57,28 @@ def test_a_malformed_kafka_bootstrap_ends_the_process(settings: Settings,
     assert "PARCOURS_KAFKA_BOOTSTRAP" in log.read_text()
 
 
+def test_a_malformed_kafka_bootstrap_ends_the_notifier(settings: Settings,
+                                                       tmp_path: Path) -> None:
+    wrong = settings.model_copy(update={"kafka_bootstrap": "127.0.0.1:notaport"})
+    log = tmp_path / "notify.log"
+    process = start(["notify"], wrong, log, PARCOURS_NOTIFICATIONS_PORT=str(free_port()))
+    assert process.wait(timeout=60) == 1, log.read_text()
+    assert "PARCOURS_KAFKA_BOOTSTRAP" in log.read_text()
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
 def test_processes_started_while_postgresql_is_down_wait_for_it(
         settings: Settings, journal: Journal, tmp_path: Path) -> None:
     fill(journal, 2)
-    logs = {name: tmp_path / f"{name}.log" for name in ("relay", "caseload")}
+    logs = {name: tmp_path / f"{name}.log" for name in ("relay", "caseload", "notify")}
     infra("postgres", "stop")
     processes = {}
     try:
+        notify_port = free_port()
         processes = {"relay": start(["relay"], settings, logs["relay"]),
-                     "caseload": start(["project", "caseload"], settings, logs["caseload"])}
+                     "caseload": start(["project", "caseload"], settings, logs["caseload"]),
+                     "notify": start(["notify"], settings, logs["notify"],
+                                     PARCOURS_NOTIFICATIONS_PORT=str(notify_port))}
         wait_until(lambda: all("unavailable" in log.read_text() for log in logs.values()), 60,
                    "each process to say it waits for PostgreSQL")
         time.sleep(1)  # a moment of waiting: nobody exits
@@ -74,6 +90,9 @@ def test_processes_started_while_postgresql_is_down_wait_for_it(
         stored = 2 * 10
         wait_until(lambda: len(read_topic(settings)) >= stored, 90, "the relay to publish")
         wait_until(lambda: caught_up(settings, "caseload"), 90, "the projection to catch up")
+        wait_until(lambda: answers(f"http://127.0.0.1:{notify_port}"), 90,
+                   "the notifier's API once PostgreSQL is back")
     finally:
         exits = {name: stop(process) for name, process in processes.items()}
-    assert exits == {"relay": 0, "caseload": 0}, {n: logs[n].read_text()[-2000:] for n in logs}
+    assert exits == {"relay": 0, "caseload": 0, "notify": 0}, \
+        {n: logs[n].read_text()[-2000:] for n in logs}
