@@ -1,12 +1,14 @@
 """The HTTP application: every router, the error format, the security headers, and the
 platform's lifetime."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
+from starlette.types import Scope
 
 from parcours import devauth
 from parcours.platform import Background, build_platform
@@ -24,6 +26,7 @@ from services.notifications.api import router as notifications_router
 from services.web import app as web_pages
 from services.web import docs as web_docs
 from shared import openapi, readiness
+from shared.asgi import EditHeaders
 from shared.audit_http import AuditResponses
 from shared.clock import Clock, system_clock
 from shared.http import install_error_handlers, provide
@@ -106,18 +109,17 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                              "dependencies": dependencies}, 200 if ok else 503,
                             headers={} if ok else {"Retry-After": "5"})
 
-    @app.middleware("http")
-    async def security_headers(request: Request,
-                               call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        if web_pages.is_page(request.url.path):
-            response.headers["Content-Security-Policy"] = web_pages.CSP
-        elif request.url.path.startswith(_DOCS):
-            response.headers["Content-Security-Policy"] = web_docs.CSP
+    def security_headers(scope: Scope, headers: MutableHeaders) -> None:
+        path = scope["path"]
+        headers.update(SECURITY_HEADERS)
+        if web_pages.is_page(path):
+            headers["Content-Security-Policy"] = web_pages.CSP
+        elif path.startswith(_DOCS):
+            headers["Content-Security-Policy"] = web_docs.CSP
         else:
-            response.headers["Content-Security-Policy"] = _CSP
-        return response
+            headers["Content-Security-Policy"] = _CSP
+
+    app.add_middleware(EditHeaders, edit=security_headers)
 
     if settings.cors_origins:
         app.add_middleware(

@@ -2,18 +2,21 @@
 files, the session refresh, and French error pages for the pages' addresses."""
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from services.web import alerts, casefile, coordination, guard, oidc, referrals, signin
 from services.web.sessions import Session, Sessions
 from services.web.settings import WebSettings
+from shared.asgi import EditHeaders
 from shared.errors import ForbiddenError, ParcoursError
 from shared.pathway.errors import PathwayNotFoundError
 from shared.settings import Settings
@@ -41,17 +44,21 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     json_handlers = dict(app.exception_handlers)
 
-    @app.middleware("http")
-    async def refresh_session(request: Request,
-                              call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
+    def refresh_session(scope: Scope, headers: MutableHeaders) -> None:
+        """A page answered to a signed-in professional renews their session's idle time."""
+        request = Request(scope)
         session = getattr(request.state, "web_session", None)
-        if session is not None and is_page(request.url.path) \
-                and not request.url.path.startswith(("/static/", "/alertes/flux")):
-            sessions: Sessions = request.app.state.web_sessions
-            sessions.write(request, response, Session(session.sid, session.principal,
-                                                      time.time()))
-        return response
+        if session is None or not is_page(request.url.path) \
+                or request.url.path.startswith(("/static/", "/alertes/flux")):
+            return
+        renewed = Response()
+        sessions: Sessions = request.app.state.web_sessions
+        sessions.write(request, renewed, Session(session.sid, session.principal, time.time()))
+        for name, value in renewed.raw_headers:
+            if name == b"set-cookie":
+                headers.append("set-cookie", value.decode("latin-1"))
+
+    app.add_middleware(EditHeaders, edit=refresh_session)
 
     def fallback(kind: type[Exception] | int) -> Callable[..., Response]:
         handler = json_handlers.get(kind)

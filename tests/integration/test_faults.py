@@ -363,7 +363,10 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
                                          if code != 0}
 
     # Every processes stopped, the store as it is now is what the views must show.
-    assert quiet(settings, journal), "the store changed while the processes stopped"
+    looked = _last_seen.get(settings.topic, 0) or 0
+    assert quiet(settings, journal), (
+        "the store changed while the processes stopped: "
+        f"{[(p, e.type, e.data.get('rule')) for p, e in read_log(journal, looked + 1, 50) if e]}")
     stored = list(pathway_events(journal))
     assert_applied_once(settings, stored, {**load.acknowledged_keys(),
                                            **hasty.acknowledged_keys()})
