@@ -17,7 +17,6 @@ from shared.events import values
 from shared.failpoints import failpoint
 from shared.pathway.application import Journal
 from shared.pathway.errors import ConcurrentChangeError, PathwayError
-from shared.pathway.ruptures import CLEARABLE_RULES
 from shared.sqldb import Database
 
 log = logging.getLogger(__name__)
@@ -64,28 +63,20 @@ class Scheduler:
                 recipients=[values.Recipient(**r) for r in json.loads(recipients)],
             )
             try:
-                recorded = self._record(UUID(pathway_id), alert)
+                raised += self._record(UUID(pathway_id), alert)
             except ConcurrentChangeError:
                 continue  # someone wrote to the pathway meanwhile: next round
-            raised += bool(recorded)
-            if recorded is False and rule in CLEARABLE_RULES:
-                # Its condition cleared in the journal, and the projection has not applied
-                # that yet: the event will take the deadline away, as a rebuild would. Marked
-                # fired here, it would stay fired with no alert behind it.
-                continue
             failpoint("ruptures.after_raise")
             with self.db.transaction() as tx:
                 tx.execute(f"UPDATE {self.table} SET outcome = '{FIRED}' WHERE dedup_key = :key",
                            {"key": key})
         return raised
 
-    def _record(self, pathway_id: UUID, alert: ev.AlertRaised) -> bool | None:
-        """Raised, not raised (already fired, or no longer called for), or None when the
-        journal refuses it for good (the deadline is given up)."""
+    def _record(self, pathway_id: UUID, alert: ev.AlertRaised) -> int:
         try:
-            return self.journal.raise_alert(pathway_id, alert)
+            return int(self.journal.raise_alert(pathway_id, alert))
         except PathwayError as error:
             if isinstance(error, ConcurrentChangeError):
                 raise
             log.warning("alert %s not raised: %s", alert.dedup_key, error)
-            return None
+            return 0
