@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Context, Progress, Result, say
+from bench.common import Context, Progress, Result, free_port, say
 from parcours.web import create_app
 from services.notifications.main import ApiServer
 from shared import fictitious
@@ -69,7 +69,7 @@ def run(ctx: Context) -> Result:
         settings = Settings(mode="embedded", data_dir=Path(tmp) / "var", hl7_port=0,
                             demo_on_empty=False, scheduler_interval_s=3600, alerts_at_once=False)
         app = create_app(settings)
-        server = ApiServer(app, "127.0.0.1", _free_port()).start()
+        server = ApiServer(app, "127.0.0.1", free_port()).start()
         try:
             journal: Journal = app.state.platform.journal
             journal.register_manager(TERRITORY, "gc-bench", "Gestionnaire (banc d'essai)",
@@ -127,13 +127,6 @@ def _through_http(settings: Settings, key_path: Path, port: int,
             progress.update(2 * (n + 1))
         elapsed = time.perf_counter() - started
     return 2 * len(persons) / elapsed
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ POST's own response time at the same percentile, in the same run.
 import json
 import os
 import queue
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Context, Progress, Result, percentile, say
+from bench.common import Context, Progress, Result, free_port, percentile, say
 from shared import fictitious
 from shared.auth import Principal, development_key, sign
 from shared.fictitious import TERRITORY
@@ -249,7 +248,7 @@ def _followed(base_url: str, token: str, count: int) -> list[str]:
 
 
 def _serve(tmp: Path) -> _Server:
-    port = _free_port()
+    port = free_port()
     key_path = tmp / "dev-signing-key.pem"
     development_key(key_path)
     env = {**os.environ, "PARCOURS_MODE": "embedded", "PARCOURS_DATA_DIR": str(tmp / "var"),
@@ -286,13 +285,6 @@ def _stop(server: _Server) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 if __name__ == "__main__":

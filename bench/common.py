@@ -3,6 +3,7 @@ the end), progress lines, results and percentiles."""
 
 import math
 import os
+import socket
 import statistics
 import time
 import uuid
@@ -125,3 +126,11 @@ class Context:
                 admin.delete_topics(self._topics)
             finally:
                 admin.close()
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on, for a server the benchmark starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

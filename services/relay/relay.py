@@ -21,7 +21,7 @@ from shared import kafka_io
 from shared.failpoints import failpoint
 from shared.migrations import migrate
 from shared.pathway.application import Journal
-from shared.resilience import Backoff, is_outage
+from shared.resilience import Backoff, retrying
 from shared.sqldb import Database, PostgresDatabase
 
 log = logging.getLogger(__name__)
@@ -156,14 +156,9 @@ class Relay:
         backoff = Backoff("relay", log)
         try:
             while not stop.is_set():
-                try:
-                    count = self.publish_next_batch()
-                except Exception as error:
-                    if not is_outage(error):
-                        raise
-                    backoff.failed(error, stop)
-                    continue
-                backoff.succeeded()
+                count = retrying(self.publish_next_batch, backoff, stop)
+                if count is None:
+                    return  # stopped while waiting out an outage
                 published += count
                 if time.monotonic() - last_report > 10 and published:
                     log.info("relay: %d events published, position %d", published,
