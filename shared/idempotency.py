@@ -13,7 +13,10 @@ client's mistake (422 ``idempotency.key_reused``).
 Keys belong to whoever sent them (the token's subject): two clients cannot see each other's
 answers through a key. They are kept ``IDEMPOTENCY_TTL_DAYS`` (the journal's env, from
 ``PARCOURS_IDEMPOTENCY_TTL_DAYS``, 7 by default): an older key no longer counts, and the
-recorder deletes expired keys now and then, after a save."""
+recorder deletes expired keys now and then, after a save.
+
+Over 300 lines: the key, its answer and the three recorders (PostgreSQL, SQLite, in memory)
+that store it in the events' transaction are one mechanism, read together."""
 
 import hashlib
 import json

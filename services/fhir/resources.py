@@ -1,5 +1,8 @@
 """Pathway → FHIR R4 resources, validated by the R4B models of ``fhir.resources`` (R4 content;
-the package's default models are R5 and would drop R4 fields). Pure: no I/O."""
+the package's default models are R5 and would drop R4 fields). Pure: no I/O.
+
+Over 300 lines: one short builder per resource type, side by side so that their shared
+references (patient, episode, organisation) stay consistent."""
 
 import html
 from datetime import datetime

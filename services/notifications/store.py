@@ -2,7 +2,10 @@
 SQLite (embedded) and PostgreSQL (distributed). Its tables are ``shared.migrations``' number 2.
 
 Times are stored as ISO 8601 UTC text with microseconds, always the same width, so that text
-order is time order on both databases."""
+order is time order on both databases.
+
+Over 300 lines: every statement of the service in one place, each a few lines, so that a
+change of a table is seen whole."""
 
 import uuid
 from dataclasses import asdict, dataclass

@@ -1,7 +1,10 @@
 """The payload of each pathway event type, version by version. Past tense names: they are facts.
 
 A change that would break a consumer is a new class with a higher ``schema_version`` and an
-upcaster for what was stored before; the name stays the same."""
+upcaster for what was stored before; the name stays the same.
+
+Over 300 lines on purpose: the whole published contract of the pathway stream in one file,
+one short class per event type."""
 
 from datetime import date, datetime
 from typing import ClassVar, Literal

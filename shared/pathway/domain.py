@@ -6,7 +6,8 @@ No I/O here; rules that depend on dates use the facts' own dates, not when they 
 and the moment of writing comes from the command's ``Meta``.
 
 Here: intake, the case file and how each event changes the state. The state and the shared
-guards are in ``state.py``, hospital stays in ``stays.py``, alerts in ``alerting.py``."""
+guards are in ``state.py``, hospital stays in ``stays.py``, alerts in ``alerting.py``.
+(A little over 300 lines: what each event does to the state reads in one ``when``.)"""
 
 from datetime import date
 from uuid import uuid4
