@@ -6,9 +6,12 @@ distributed mode — and hands them out. ``parcours/cli.py`` runs them as proces
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
+
+import psycopg
 
 from projections.caseload.projection import CaseloadProjection
 from projections.contacts.projection import ContactsProjection
@@ -70,10 +73,32 @@ def views_database(settings: Settings) -> Database:
 
 def build_journal(settings: Settings) -> Journal:
     """The journal with the practice's delays and the territory's time zone."""
-    journal = Journal(env=settings.journal_env(), policy=settings.policy(),
-                      delays=settings.delays(), zone=settings.zone())
+    with schema_lock(settings):
+        journal = Journal(env=settings.journal_env(), policy=settings.policy(),
+                          delays=settings.delays(), zone=settings.zone())
     bound_store_wait(journal.recorder, settings.db_wait_s)  # 503 within the bound in an outage
     return journal
+
+
+JOURNAL_LOCK_KEY = 0x5041_524A  # "PARJ": a journal creating the store's tables
+
+
+@contextmanager
+def schema_lock(settings: Settings) -> Iterator[None]:
+    """The library creates the store's tables, types and notify function when a journal starts;
+    processes started together on one database raced there ("tuple concurrently updated"). On
+    PostgreSQL they take an advisory lock in turn: one of their own, as the journal's recorder
+    takes the schema lock itself (``shared.migrations``) from another connection."""
+    if settings.mode != "distributed":
+        yield
+        return
+    with psycopg.connect(settings.database_url, autocommit=True,
+                         connect_timeout=max(1, int(settings.db_wait_s))) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (JOURNAL_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (JOURNAL_LOCK_KEY,))
 
 
 def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:

@@ -34,7 +34,7 @@ from uuid import uuid4
 import psycopg
 
 from parcours.platform import PROJECTIONS as PLATFORM_PROJECTIONS
-from projections.ruptures.projection import RupturesProjection
+from projections.ruptures.projection import DEADLINES, RupturesProjection
 from projections.ruptures.scheduler import Scheduler
 from shared import fictitious as f
 from shared.events import EventEnvelope
@@ -414,7 +414,16 @@ def quiet(settings: Settings, journal: Journal) -> bool:
     stored = stored_pathway_events(journal)
     if {EventEnvelope.from_json(r.value).event_id for r in read_topic(settings)} != stored:
         return False
-    return all(caught_up(settings, name) for name in PROJECTIONS)
+    return all(caught_up(settings, name) for name in PROJECTIONS) and nothing_due(settings)
+
+
+def nothing_due(settings: Settings) -> bool:
+    """The rules' scheduler has fired what is due: a view caught up with a stay's event has
+    planned its R1 a moment before the scheduler, in its own thread, records it."""
+    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {DEADLINES} WHERE outcome = 'pending' "
+                           "AND due_at <= %s", (datetime.now(UTC).isoformat(),)).fetchone()
+    return row is not None and row[0] == 0
 
 
 def assert_applied_once(settings: Settings, stored: list[EventEnvelope],

@@ -8,7 +8,7 @@ from functools import partial
 
 import psycopg
 
-from parcours.platform import PROJECTIONS
+from parcours.platform import PROJECTIONS, build_journal
 from services.notifications.consumer import NotificationsProjection
 from shared.clock import system_clock
 from shared.migrations import MIGRATIONS, migrate
@@ -80,3 +80,41 @@ def test_migrations_run_once_and_in_order(settings: Settings) -> None:
             assert tx.one("SELECT to_regclass('public.read_audit')") == (None,)
     finally:
         db.close()
+
+
+def start_journals_at_once(base_settings: Settings, count: int = 4) -> list[BaseException]:
+    name = f"j_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base_settings.database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = base_settings.database_url.rsplit("/", 1)[0] + f"/{name}"
+    settings = base_settings.model_copy(update={"database_url": url})
+    gate = threading.Barrier(count)
+    failures: list[BaseException] = []
+    journals = []
+
+    def start() -> None:
+        gate.wait()
+        try:
+            journals.append(build_journal(settings))
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for journal in journals:
+        journal.close()
+    with psycopg.connect(base_settings.database_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return failures
+
+
+def test_journals_started_together_on_an_empty_database_all_start(
+        base_settings: Settings) -> None:
+    """The API, the relay and the ruptures process each start a journal, whose library creates
+    the store's tables, types and notify function: together, they raced there."""
+    for attempt in range(5):
+        failures = start_journals_at_once(base_settings)
+        assert not failures, f"attempt {attempt + 1}: {failures!r}"
