@@ -421,8 +421,9 @@ def nothing_due(settings: Settings) -> bool:
     """The rules' scheduler has fired what is due: a view caught up with a stay's event has
     planned its R1 a moment before the scheduler, in its own thread, records it."""
     with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
+        # As moments, not as text: a deadline's offset is the fact's own (+01:00 in Paris).
         row = conn.execute(f"SELECT count(*) FROM {DEADLINES} WHERE outcome = 'pending' "
-                           "AND due_at <= %s", (datetime.now(UTC).isoformat(),)).fetchone()
+                           "AND due_at::timestamptz <= now()").fetchone()
     return row is not None and row[0] == 0
 
 
