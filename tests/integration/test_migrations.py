@@ -3,7 +3,8 @@ fail on the others' concurrent CREATE TABLE (issue 9, item 5)."""
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 
 import psycopg
@@ -12,6 +13,7 @@ from parcours.platform import PROJECTIONS, build_journal
 from services.notifications.consumer import NotificationsProjection
 from shared.clock import system_clock
 from shared.migrations import MIGRATIONS, migrate
+from shared.pathway.application import Journal
 from shared.projecting import Projection, prepare
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
@@ -26,38 +28,53 @@ def _notifier(db: PostgresDatabase) -> None:
     prepare(db, NotificationsProjection(clock=system_clock))
 
 
-def start_everything_at_once(settings: Settings) -> list[BaseException]:
-    """What the relay, the API (its read audit), the four projections and the notifier do at
-    start, each with its own connection, released together."""
+@contextmanager
+def empty_database(settings: Settings) -> Iterator[str]:
+    """A database of its own, dropped afterwards; yields its URL."""
     name = f"m_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = settings.database_url.rsplit("/", 1)[0] + f"/{name}"
-    databases = [PostgresDatabase(url, max_size=1) for _ in range(len(PROJECTIONS) + 3)]
-    gate = threading.Barrier(len(databases))
-    failures: list[BaseException] = []
-    work: list[Callable[[PostgresDatabase], object]] = [migrate, migrate, _notifier]
-    projections = [PROJECTIONS[p](settings) for p in PROJECTIONS]
-    work += [partial(_prepare, projection=projection) for projection in projections]
+    try:
+        yield settings.database_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    def run(job: Callable[[PostgresDatabase], object], db: PostgresDatabase) -> None:
+
+def at_once(jobs: list[Callable[[], object]]) -> list[BaseException]:
+    """Runs every job in its own thread, released together; returns what they raised."""
+    gate = threading.Barrier(len(jobs))
+    failures: list[BaseException] = []
+
+    def run(job: Callable[[], object]) -> None:
         gate.wait()
         try:
-            job(db)
+            job()
         except BaseException as error:
             failures.append(error)
 
-    threads = [threading.Thread(target=run, args=(job, db)) for job, db in zip(work, databases,
-                                                                                  strict=True)]
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    for db in databases:
-        db.close()
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return failures
+
+
+def start_everything_at_once(settings: Settings) -> list[BaseException]:
+    """What the relay, the API (its read audit), the four projections and the notifier do at
+    start, each with its own connection, released together."""
+    with empty_database(settings) as url:
+        databases = [PostgresDatabase(url, max_size=1) for _ in range(len(PROJECTIONS) + 3)]
+        work: list[Callable[[PostgresDatabase], object]] = [migrate, migrate, _notifier]
+        work += [partial(_prepare, projection=PROJECTIONS[name](settings))
+                 for name in PROJECTIONS]
+        try:
+            return at_once([partial(job, db)
+                            for job, db in zip(work, databases, strict=True)])
+        finally:
+            for db in databases:
+                db.close()
 
 
 def test_processes_started_together_on_an_empty_database_all_start(
@@ -83,32 +100,14 @@ def test_migrations_run_once_and_in_order(settings: Settings) -> None:
 
 
 def start_journals_at_once(base_settings: Settings, count: int = 4) -> list[BaseException]:
-    name = f"j_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base_settings.database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = base_settings.database_url.rsplit("/", 1)[0] + f"/{name}"
-    settings = base_settings.model_copy(update={"database_url": url})
-    gate = threading.Barrier(count)
-    failures: list[BaseException] = []
-    journals = []
-
-    def start() -> None:
-        gate.wait()
+    with empty_database(base_settings) as url:
+        settings = base_settings.model_copy(update={"database_url": url})
+        journals: list[Journal] = []
         try:
-            journals.append(build_journal(settings))
-        except BaseException as error:
-            failures.append(error)
-
-    threads = [threading.Thread(target=start) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for journal in journals:
-        journal.close()
-    with psycopg.connect(base_settings.database_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return failures
+            return at_once([lambda: journals.append(build_journal(settings))] * count)
+        finally:
+            for journal in journals:
+                journal.close()
 
 
 def test_journals_started_together_on_an_empty_database_all_start(
