@@ -46,10 +46,12 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     def refresh_session(scope: Scope, headers: MutableHeaders) -> None:
         """A page answered to a signed-in professional renews their session's idle time."""
+        path = scope["path"]
+        if not is_page(path) or path.startswith(("/static/", "/alertes/flux")):
+            return  # first: an API call pays nothing here
         request = Request(scope)
         session = getattr(request.state, "web_session", None)
-        if session is None or not is_page(request.url.path) \
-                or request.url.path.startswith(("/static/", "/alertes/flux")):
+        if session is None:
             return
         renewed = Response()
         sessions: Sessions = request.app.state.web_sessions
