@@ -3,6 +3,7 @@
 When either cannot be reached, every test here fails with the reason: never a skip."""
 
 import random
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -59,8 +60,7 @@ def settings(base_settings: Settings) -> Iterator[Settings]:
     )
     kafka_io.ensure_topic(settings)
     yield settings
-    with psycopg.connect(base_settings.database_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(base_settings.database_url, name)
 
 
 @pytest.fixture
@@ -109,3 +109,18 @@ def smtp() -> Iterator[SmtpSink]:
     sink = SmtpSink()
     yield sink
     sink.close()
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drops a test's database. The server's own autovacuum worker may still be on it, which
+    the test role may not terminate (InsufficientPrivilege): wait until it has left."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)  # a poll: the worker ends on its own within moments

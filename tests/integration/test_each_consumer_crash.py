@@ -19,7 +19,7 @@ from shared.pathway.journal_store import read_log
 from shared.projecting import LogProjector, Replayable, stored_offsets
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
-from tests.integration.conftest import META, fill
+from tests.integration.conftest import META, drop_database, fill
 from tests.integration.kafka_helpers import next_offsets, read_topic, wait_until
 from tests.integration.processes import start, stop
 
@@ -72,5 +72,4 @@ def _database(settings: Settings, suffix: str) -> Iterator[PostgresDatabase]:
         yield db
     finally:
         db.close()
-        with psycopg.connect(settings.database_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        drop_database(settings.database_url, name)

@@ -46,7 +46,7 @@ from shared.sqldb import PostgresDatabase
 from tests.conftest import bearer
 from tests.e2e.api import dump
 from tests.e2e.test_walkthrough import free_port
-from tests.integration.conftest import fill
+from tests.integration.conftest import drop_database, fill
 from tests.integration.contract import assert_topic_keeps_the_contract
 from tests.integration.fault_alerts import (
     SUBSCRIBERS,
@@ -495,8 +495,7 @@ def assert_views_equal_a_rebuild(settings: Settings, journal: Journal) -> None:
     finally:
         live.close()
         fresh.close()
-        with psycopg.connect(settings.database_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(settings.database_url, name)
 
 
 def rows(db: PostgresDatabase, table: str) -> Counter[str]:

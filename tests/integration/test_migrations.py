@@ -17,6 +17,7 @@ from shared.pathway.application import Journal
 from shared.projecting import Projection, prepare
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
+from tests.integration.conftest import drop_database
 
 
 def _prepare(db: PostgresDatabase, projection: Projection) -> None:
@@ -37,8 +38,7 @@ def empty_database(settings: Settings) -> Iterator[str]:
     try:
         yield settings.database_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        with psycopg.connect(settings.database_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(settings.database_url, name)
 
 
 def at_once(jobs: list[Callable[[], object]]) -> list[BaseException]:

@@ -16,6 +16,7 @@ from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
 from tests.conftest import bearer
 from tests.e2e.conftest import open_territory, referral_json
+from tests.integration.conftest import drop_database
 
 COORDINATOR = bearer("coord-1", "coordinator")
 
@@ -93,5 +94,4 @@ def test_the_platform_refuses_an_audit_its_role_could_change(base_settings: Sett
         finally:
             db.close()
     finally:
-        with psycopg.connect(base_settings.database_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(base_settings.database_url, name)
