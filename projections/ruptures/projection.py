@@ -18,9 +18,13 @@ from shared.pathway.ruptures import Deadline, deadlines
 from shared.sqldb import Tx, select_in
 
 STATE, DEADLINES, ALERTS = "rupture_state", "rupture_deadlines", "alerts"
-PENDING, FIRED, LAPSED = "pending", "fired", "lapsed"
-"""What became of a deadline: waiting for its moment, fired as an alert, or lapsed (an
-at-once alert found too late to be worth telling)."""
+PENDING, FIRED, LAPSED, CLEARED = "pending", "fired", "lapsed", "cleared"
+"""What became of a deadline: waiting for its moment, fired as an alert, lapsed (an at-once
+alert found too late to be worth telling), or cleared: the journal refused to raise it because
+its condition had cleared in a fact this view had not applied yet; applying that fact takes
+the row away, as a rebuild would never have planned it."""
+OPEN_OUTCOMES = (PENDING, CLEARED)
+"""Outcomes a fact that clears the condition still takes away."""
 
 ALERT_COLUMNS = ("alert_id", "pathway_id", "territory", "rule", "severity", "title", "message",
                  "recipients", "due_at", "raised_at", "state", "acknowledged_by",
@@ -58,7 +62,9 @@ class _Batch:
 
 
 class RupturesProjection:
-    schema_version = 2  # v2: alerts say who resolved them, how, and which event cleared them
+    schema_version = 3
+    """v2: alerts say who resolved them, how, and which event cleared them; v3: deadlines'
+    moments in UTC, so that comparing their text with the scheduler's now compares moments."""
 
     def __init__(self, delays: Delays | None = None, policy: Policy | None = None,
                  suffix: str = "") -> None:
@@ -151,7 +157,7 @@ class RupturesProjection:
         wanted = {d.dedup_key: d for d in deadlines(state, self.delays, self.policy)}
         planned = batch.deadlines[state.pathway_id]
         for key, known in list(planned.items()):
-            if key not in wanted and known.clearable and known.outcome == PENDING:
+            if key not in wanted and known.clearable and known.outcome in OPEN_OUTCOMES:
                 del planned[key]
                 batch.new_rows.pop(key, None)
                 if known.stored:
@@ -226,14 +232,19 @@ class RupturesProjection:
 
 
 def _moved(known: _Deadline, wanted: Deadline) -> bool:
-    lapses_at = wanted.lapses_at.isoformat() if wanted.lapses_at else None
-    return (known.due_at, known.lapses_at) != (wanted.due_at.isoformat(), lapses_at)
+    return (known.due_at, known.lapses_at) != (_utc(wanted.due_at), _utc(wanted.lapses_at))
+
+
+def _utc(moment: datetime | None) -> str | None:
+    """A rule dates a deadline in the territory's zone (a start of day in Paris is +01:00 or
+    +02:00); stored in UTC, its text sorts as the moment does."""
+    return moment.astimezone(UTC).isoformat() if moment else None
 
 
 def _deadline_row(pathway_id: str, deadline: Deadline) -> dict[str, Any]:
     return {"key": deadline.dedup_key, "id": pathway_id, "rule": deadline.rule,
-            "severity": deadline.severity, "due_at": deadline.due_at.isoformat(),
+            "severity": deadline.severity, "due_at": _utc(deadline.due_at),
             "title": deadline.title, "message": deadline.message,
             "recipients": json.dumps([r.model_dump() for r in deadline.recipients]),
             "clearable": int(deadline.clearable),
-            "lapses_at": deadline.lapses_at.isoformat() if deadline.lapses_at else None}
+            "lapses_at": _utc(deadline.lapses_at)}

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from projections.ruptures.projection import FIRED, LAPSED, PENDING, RupturesProjection
+from projections.ruptures.projection import CLEARED, FIRED, LAPSED, PENDING, RupturesProjection
 from shared import events as ev
 from shared.clock import Clock, system_clock
 from shared.events import values
@@ -63,20 +63,26 @@ class Scheduler:
                 recipients=[values.Recipient(**r) for r in json.loads(recipients)],
             )
             try:
-                raised += self._record(UUID(pathway_id), alert)
+                recorded = self._record(UUID(pathway_id), alert)
             except ConcurrentChangeError:
                 continue  # someone wrote to the pathway meanwhile: next round
+            raised += recorded
             failpoint("ruptures.after_raise")
+            # Only a row still pending: the view may have applied the alert, or the fact that
+            # cleared it, meanwhile. A cleared row is not tried again; the fact takes it away.
             with self.db.transaction() as tx:
-                tx.execute(f"UPDATE {self.table} SET outcome = '{FIRED}' WHERE dedup_key = :key",
-                           {"key": key})
+                tx.execute(f"UPDATE {self.table} SET outcome = :outcome WHERE dedup_key = :key"
+                           f" AND outcome = '{PENDING}'",
+                           {"key": key, "outcome": FIRED if recorded else CLEARED})
         return raised
 
-    def _record(self, pathway_id: UUID, alert: ev.AlertRaised) -> int:
+    def _record(self, pathway_id: UUID, alert: ev.AlertRaised) -> bool:
+        """Whether the journal recorded it: not when it fired already, when its condition
+        cleared, or when the journal refuses it for good (the deadline is given up)."""
         try:
-            return int(self.journal.raise_alert(pathway_id, alert))
+            return self.journal.raise_alert(pathway_id, alert)
         except PathwayError as error:
             if isinstance(error, ConcurrentChangeError):
                 raise
             log.warning("alert %s not raised: %s", alert.dedup_key, error)
-            return 0
+            return False

@@ -278,11 +278,11 @@ def test_a_rule_of_the_practice_is_an_application_error(running: Running) -> Non
     assert running.facts(pathway) == []
 
 
-def _deadline(running: Running, key: str) -> str | None:
+def _deadline(running: Running, key: str) -> datetime | None:
     with running.app.state.platform.views.transaction() as tx:
         row = tx.one("SELECT due_at FROM rupture_deadlines WHERE dedup_key = :key",
                      {"key": key})
-    return str(row[0]) if row else None
+    return datetime.fromisoformat(row[0]) if row else None
 
 
 def _encounters(running: Running, pathway: str) -> list[dict[str, Any]]:
@@ -300,7 +300,7 @@ def test_an_update_of_the_admission_time_moves_the_stay_and_its_deadlines(
                                           CONTROL="MSG-A01", MOVEMENT="MVT-800")).code == "AA"
     (stay,) = running.facts(pathway)
     r4 = f"R4:{stay['event_id']}"
-    wait_until(lambda: _deadline(running, r4) == (admitted + timedelta(days=10)).isoformat(),
+    wait_until(lambda: _deadline(running, r4) == admitted + timedelta(days=10),
                20, "R4 planned from the admission")
     wait_until(lambda: any('"R1"' in e["data"] and pathway in e["data"]
                            for e in stream.events), 20, "R1 on the stream")
@@ -319,7 +319,7 @@ def test_an_update_of_the_admission_time_moves_the_stay_and_its_deadlines(
     assert datetime.fromisoformat(state["open_stay"]["admitted_at"]) == earlier
     # R4 counts from the corrected admission, under the same key; R1, raised for the old
     # time, stays raised.
-    wait_until(lambda: _deadline(running, r4) == (earlier + timedelta(days=10)).isoformat(),
+    wait_until(lambda: _deadline(running, r4) == earlier + timedelta(days=10),
                20, "R4 planned again from the corrected admission")
     alerts = running.http.get("/alerts", params={"pathway_id": pathway}).json()
     assert [a["rule"] for a in alerts if a["rule"] == "R1"] == ["R1"]

@@ -83,7 +83,7 @@ def test_caseload_flags_and_rule_deadlines_agree(story: list[Step]) -> None:
     with db.transaction() as tx:
         row = dict(zip(COLUMNS, tx.one(f"SELECT {', '.join(COLUMNS)} FROM {TABLE}") or (),
                        strict=True))
-        deadlines = {key: due_at for key, due_at in tx.execute(
+        deadlines = {key: datetime.fromisoformat(due_at) for key, due_at in tx.execute(
             "SELECT dedup_key, due_at FROM rupture_deadlines WHERE outcome = 'pending'")}
     rules = {key.split(":")[0] for key in deadlines}
 
@@ -91,8 +91,7 @@ def test_caseload_flags_and_rule_deadlines_agree(story: list[Step]) -> None:
     due = aggregate.next_evaluation_due(journal.policy)
     assert row["next_evaluation_due"] == (due.isoformat() if due else None)
     assert due is not None
-    assert deadlines[f"R5:{pathway}:{due.isoformat()}"] == start_of_day(
-        due + timedelta(days=1)).isoformat()
+    assert deadlines[f"R5:{pathway}:{due.isoformat()}"] == start_of_day(due + timedelta(days=1))
     in_hospital = row["in_hospital_since"] is not None
     assert in_hospital == (aggregate.open_stay is not None)
     assert ("R4" in rules) == (in_hospital and not _noted_during_stay(aggregate))
