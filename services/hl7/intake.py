@@ -3,6 +3,7 @@ territory with a qualified identity, then the command on the pathway; always an 
 
 Every call to the journal is in the small section at the end, to adapt in one place."""
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,11 @@ from services.hl7.mapping import Applied, HospitalCommand, Sender, command_for
 from services.hl7.messages import AdtMessage, Header, MessageRejectedError, parse
 from services.hl7.store import IntakeStore
 from shared.events import Actor
+from shared.failpoints import failpoint
+from shared.idempotency import AlreadyAppliedError, Answer, IdempotentRequest
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
+from shared.pathway.domain import Pathway
 from shared.pathway.errors import ConcurrentChangeError, PathwayError
 from shared.pathway.records import Status
 from shared.settings import Settings
@@ -81,10 +85,18 @@ class AdtIntake:
                 self.store.count_unmatched(sender.key, self.clock().date(), "movement_unknown")
                 return "AA", "Mouvement inconnu de Parcours : rien n'est modifié.", header
         try:
-            applied = self._apply(pathway_id, command, sender, target)
+            applied = self._apply(pathway_id, command, sender, target, key)
+        except AlreadyAppliedError as before:
+            # Applied, then the intake stopped before remembering it: remembered now, with
+            # the event its movement became, which a correction of it will look for.
+            told = before.record.answer.body.get("movement_event_id")
+            self.store.remember(*key, str(pathway_id), self.clock(),
+                                UUID(told) if told else None)
+            return "AA", "Message déjà reçu : rien de plus n'est enregistré.", header
         except PathwayError as refused:
             raise MessageRejectedError(207, f"{refused.message} ({refused.code})", header,
                                        "AE") from None
+        failpoint("hl7.after_apply")  # in the journal, not yet in the intake's own keys
         self.store.remember(*key, str(pathway_id), self.clock(), applied.movement_event_id)
         if applied.recorded:
             return "AA", f"{command.note} enregistrée.", header
@@ -107,16 +119,34 @@ class AdtIntake:
         return pathway_id
 
     def _apply(self, pathway_id: UUID, command: HospitalCommand, sender: Sender,
-               target: UUID | None) -> Applied:
+               target: UUID | None, key: tuple[str, str, str]) -> Applied:
+        """Applies the command with the message's key recorded in the journal's own
+        transaction: the intake's table of keys is written after, and a crash in between
+        must not let the hospital's resend apply the movement twice."""
+        applied: list[Applied] = []
         meta = Meta(actor=Actor(id=f"hl7:{sender.key}", role="hospital"),
-                    occurred_at=command.occurred_at)
+                    occurred_at=command.occurred_at, idempotency=_once(key, applied))
         for attempt in range(ATTEMPTS):
             try:
-                return _execute(self.journal, pathway_id, command, meta, self.tolerance, target)
+                return _execute(self.journal, pathway_id, command, meta, self.tolerance,
+                                target, applied)
             except ConcurrentChangeError:
                 if attempt == ATTEMPTS - 1:
                     raise
         return Applied(False)
+
+
+def _once(key: tuple[str, str, str], applied: list[Applied]) -> IdempotentRequest:
+    """The message's key as the journal's idempotency key; its answer keeps the event the
+    movement became. A resend is the same message, whatever its bytes."""
+    sender, control_id, movement_id = key
+    digest = hashlib.sha256(f"{control_id}\x1f{movement_id}".encode()).hexdigest()
+
+    def answer(_: object) -> Answer:
+        told = applied[0].movement_event_id if applied else None
+        return Answer(200, {"movement_event_id": str(told) if told else None}, {})
+    return IdempotentRequest(scope=f"hl7:{sender}", key=digest, fingerprint=digest,
+                             answer=answer)
 
 
 # -- the journal calls ----------------------------------------------------------------------
@@ -132,6 +162,8 @@ def _active_pathway(journal: Journal, value: str, territory: str) -> UUID | None
 
 
 def _execute(journal: Journal, pathway_id: UUID, command: HospitalCommand, meta: Meta,
-             tolerance: timedelta, target: UUID | None) -> Applied:
-    return journal.record_hospital_movement(
-        pathway_id, lambda pathway: command.apply(pathway, meta, tolerance, target))
+             tolerance: timedelta, target: UUID | None, applied: list[Applied]) -> Applied:
+    def movement(pathway: Pathway) -> Applied:
+        applied[:] = [command.apply(pathway, meta, tolerance, target)]  # for the key's answer
+        return applied[0]
+    return journal.record_hospital_movement(pathway_id, movement, meta)

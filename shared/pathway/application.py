@@ -222,16 +222,17 @@ class Journal(JournalStore):
             return [territory, *self._fill_places(territory, meta)]
         return self._transact(pathway_id, decide, expected_version, meta, places=True)
 
-    def record_hospital_movement(self, pathway_id: UUID,
-                                 movement: Callable[[Pathway], Outcome]) -> Outcome:
+    def record_hospital_movement(self, pathway_id: UUID, movement: Callable[[Pathway], Outcome],
+                                 meta: Meta | None = None) -> Outcome:
         """A movement a hospital's ADT feed reports (services/hl7 maps each message to the
-        Pathway's own command); returns what the command says it did."""
+        Pathway's own command); returns what the command says it did. ``meta``: its
+        idempotency key, the message's own (``AlreadyAppliedError`` for a resend)."""
         changed: list[Outcome] = []
 
         def decide(pathway: Pathway) -> list[Any]:
             changed[:] = [movement(pathway)]
             return []
-        self._transact(pathway_id, decide, None, None)
+        self._transact(pathway_id, decide, None, meta)
         return changed[0]
 
     # -- alerts -----------------------------------------------------------------------------
