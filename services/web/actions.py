@@ -5,6 +5,8 @@ payload (``forms.FormError`` for a mistake, shown next to its field), checks the
 rule as the JSON route, and calls the ``Journal``. The application layer's signatures change
 here only."""
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from shared.errors import ForbiddenError
 from shared.events import Actor
 from shared.events.payloads import ValidationMeans
 from shared.events.values import NonEmpty, Text
+from shared.idempotency import Answer, IdempotentRequest
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.pathway.domain import Pathway
@@ -32,11 +35,25 @@ Form = Mapping[str, str]
 Rule = Callable[[Principal, PathwayFacts, date], bool]
 
 
-def _meta(parts: Parts, principal: Principal) -> Meta:
+def _meta(parts: Parts, principal: Principal, form: Form) -> Meta:
     # The actor is the signed-in professional, never something the form declares.
     return Meta(actor=Actor(id=principal.id, role=principal.role), correlation_id=uuid4(),
                 now=parts.clock(),
-                future_tolerance=timedelta(days=parts.settings.future_date_tolerance_days))
+                future_tolerance=timedelta(days=parts.settings.future_date_tolerance_days),
+                idempotency=_sent_once(principal, form))
+
+
+def _sent_once(principal: Principal, form: Form) -> IdempotentRequest | None:
+    """The key each form is shown with (``csrf_field``) and what was typed in it: the same
+    form sent again is applied once, and the route answers as it did the first time
+    (``AlreadyAppliedError``); the form changed and sent again is a new command."""
+    shown = str(form.get("idempotency_key", ""))
+    if not shown or len(shown) > 64:
+        return None
+    content = {name: value for name, value in form.items() if name not in forms.HIDDEN}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return IdempotentRequest(scope=principal.id, key=f"web:{shown}:{digest}",
+                             fingerprint=digest, answer=lambda pathway: Answer(303, {}, {}))
 
 
 def _today(parts: Parts) -> date:
@@ -63,11 +80,11 @@ def _coordinates(p: Principal, f: PathwayFacts, _: date) -> bool:
     return access.coordinates(p, f.territory)
 
 
-def _execute(parts: Parts, principal: Principal, pathway_id: UUID,
+def _execute(parts: Parts, principal: Principal, pathway_id: UUID, form: Form,
              use_case: Callable[[Journal, Meta], Pathway]) -> Pathway:
     """Runs a use case of the case file for whoever follows the person."""
     _check(parts, principal, pathway_id, _follows, "modifier ce dossier")
-    return use_case(parts.journal, _meta(parts, principal))
+    return use_case(parts.journal, _meta(parts, principal, form))
 
 
 def _checked(form: Form, *names: str) -> dict[str, Any]:
@@ -93,7 +110,7 @@ def refer(parts: Parts, principal: Principal, form: Form) -> UUID:
     if not access.refers(principal, referral.territory):
         raise ForbiddenError("Votre rôle ne permet pas d'orienter une personne vers ce "
                              "territoire.")
-    return parts.journal.refer(referral, _meta(parts, principal))
+    return parts.journal.refer(referral, _meta(parts, principal, form))
 
 
 class _Admission(BaseModel):
@@ -110,13 +127,13 @@ def admit(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> P
     admitted = ev.Admitted(decided_on=decision.decided_on, notes=decision.notes,
                            criteria_override=decision.criteria_override)
     return parts.journal.admit(pathway_id, admitted, decision.case_manager_id,
-                               _meta(parts, principal))
+                               _meta(parts, principal, form))
 
 
 def refuse(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     decision = forms.validate(ev.AdmissionRefused, forms.nest(form))
     _check(parts, principal, pathway_id, _coordinates, "prendre cette décision")
-    return parts.journal.refuse(pathway_id, decision, _meta(parts, principal))
+    return parts.journal.refuse(pathway_id, decision, _meta(parts, principal, form))
 
 
 class _Transfer(BaseModel):
@@ -129,7 +146,7 @@ def transfer(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -
     body = forms.validate(_Transfer, forms.nest(form))
     _check(parts, principal, pathway_id, _coordinates, "transférer ce dossier")
     return parts.journal.transfer(pathway_id, body.case_manager_id, body.reason,
-                                  _meta(parts, principal))
+                                  _meta(parts, principal, form))
 
 
 # -- the case file ----------------------------------------------------------------------------
@@ -145,7 +162,7 @@ def evaluate(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -
         needs = finding.pop("needs", "")
         finding["needs"] = [n.strip() for n in needs.split(",") if n.strip()]
     evaluation = forms.validate(ev.Evaluated, data)
-    return _execute(parts, principal, pathway_id,
+    return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.evaluate(pathway_id, evaluation, m))
 
 
@@ -168,7 +185,7 @@ def revise_plan(parts: Parts, principal: Principal, pathway_id: UUID,
                 .replace("problems.0.objectives.0.description", "problem.objective")
                 .replace("problems.0", "problem"): message
             for name, message in mistakes.errors.items()}) from None
-    return _execute(parts, principal, pathway_id,
+    return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.revise_plan(pathway_id, plan, m))
 
 
@@ -188,18 +205,18 @@ def validate_plan(parts: Parts, principal: Principal, pathway_id: UUID, revision
             raise forms.FormError({"received_on": "Indiquez la date de réception."})
         received = ReceivedValidation(body.received_via, body.received_on)
     return parts.journal.validate_plan(pathway_id, revision, body.validated_on, received,
-                                       _meta(parts, principal))
+                                       _meta(parts, principal, form))
 
 
 def join(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     joined = forms.validate(ev.MemberJoined, forms.nest(form))
-    return _execute(parts, principal, pathway_id,
+    return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.join_care_circle(pathway_id, joined, m))
 
 
 def leave(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     left = forms.validate(ev.MemberLeft, forms.nest(form))
-    return _execute(parts, principal, pathway_id,
+    return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.leave_care_circle(pathway_id, left, m))
 
 
@@ -208,7 +225,7 @@ def hospitalise(parts: Parts, principal: Principal, pathway_id: UUID,
     data = forms.nest(form)
     data["admitted_at"] = forms.paris_datetime(data.get("admitted_at"))
     stay = forms.validate(ev.Hospitalised, data)
-    return _execute(parts, principal, pathway_id,
+    return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.hospitalise(pathway_id, stay, m))
 
 
@@ -217,7 +234,7 @@ def transfer_stay(parts: Parts, principal: Principal, pathway_id: UUID,
     data = forms.nest(form)
     data["transferred_at"] = forms.paris_datetime(data.get("transferred_at"))
     move = forms.validate(ev.StayTransferred, data)
-    return _execute(parts, principal, pathway_id,
+    return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.transfer_stay(pathway_id, move, m))
 
 
@@ -227,19 +244,20 @@ def discharge(parts: Parts, principal: Principal, pathway_id: UUID,
     data["discharged_at"] = forms.paris_datetime(data.get("discharged_at"))
     data.update(_checked(form, "discharge_letter_received"))
     out = forms.validate(ev.Discharged, data)
-    return _execute(parts, principal, pathway_id, lambda j, m: j.discharge(pathway_id, out, m))
+    return _execute(parts, principal, pathway_id, form,
+                    lambda j, m: j.discharge(pathway_id, out, m))
 
 
 def receive_letter(parts: Parts, principal: Principal, pathway_id: UUID,
                    form: Form) -> Pathway:
     letter = forms.validate(ev.DischargeLetterReceived, forms.nest(form))
-    return _execute(parts, principal, pathway_id,
+    return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.receive_discharge_letter(pathway_id, letter, m))
 
 
 def note(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     noted = forms.validate(ev.FollowUpNoted, forms.nest(form))
-    return _execute(parts, principal, pathway_id, lambda j, m: j.note(pathway_id, noted, m))
+    return _execute(parts, principal, pathway_id, form, lambda j, m: j.note(pathway_id, noted, m))
 
 
 def report_dysfunction(parts: Parts, principal: Principal, pathway_id: UUID,
@@ -247,14 +265,14 @@ def report_dysfunction(parts: Parts, principal: Principal, pathway_id: UUID,
     data = forms.nest(form)
     data["territory"] = parts.journal.pathway(pathway_id).territory
     report = forms.validate(ev.DysfunctionReported, data)
-    return _execute(parts, principal, pathway_id,
+    return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.report_dysfunction(pathway_id, report, m))
 
 
 def close(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
     closure = forms.validate(ev.Closed, forms.nest(form))
     _check(parts, principal, pathway_id, _follows, "clore ce dossier")
-    return parts.journal.close_episode(pathway_id, closure, _meta(parts, principal))
+    return parts.journal.close_episode(pathway_id, closure, _meta(parts, principal, form))
 
 
 def record_received_validation(parts: Parts, principal: Principal, pathway_id: UUID,
@@ -284,7 +302,7 @@ def acknowledge_alert(parts: Parts, principal: Principal, pathway_id: UUID,
     comment = str(form.get("comment", ""))[:5000]
     _check(parts, principal, pathway_id, access.handles_alerts, "traiter cette alerte")
     return parts.journal.acknowledge_alert(pathway_id, alert_id, comment,
-                                           _meta(parts, principal))
+                                           _meta(parts, principal, form))
 
 
 def resolve_alert(parts: Parts, principal: Principal, pathway_id: UUID,
@@ -294,4 +312,4 @@ def resolve_alert(parts: Parts, principal: Principal, pathway_id: UUID,
         raise forms.FormError({"comment": "Dites comment l'alerte a été résolue."})
     _check(parts, principal, pathway_id, access.handles_alerts, "traiter cette alerte")
     return parts.journal.resolve_alert(pathway_id, alert_id, comment[:5000],
-                                       _meta(parts, principal))
+                                       _meta(parts, principal, form))

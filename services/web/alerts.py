@@ -15,6 +15,7 @@ from services.web.guard import (
     see_other,
 )
 from services.web.render import page
+from shared.idempotency import AlreadyAppliedError
 from shared.pathway.errors import PathwayError, PathwayNotFoundError
 
 router = APIRouter(include_in_schema=False)
@@ -59,6 +60,8 @@ def alert_step(request: Request, alert_id: UUID, step: str, user: User,
         raise PathwayNotFoundError("Action inconnue.")
     try:
         run(parts, user, pathway_id, alert_id, form)
+    except AlreadyAppliedError:
+        pass  # the same form sent again: done the first time, answered as then
     except forms.FormError as mistakes:
         return page(request, "alertes.html", status=422,
                     alerts=reads.alerts_for(parts, user), regle="", dossier="", etat="",

@@ -22,6 +22,7 @@ from services.web.guard import (
 from services.web.render import page
 from shared import access
 from shared.auth import Principal
+from shared.idempotency import AlreadyAppliedError
 from shared.pathway.errors import PathwayError, PathwayNotFoundError
 from shared.pathway.plans import diff
 
@@ -143,6 +144,8 @@ def command(request: Request, pathway_id: UUID, command: str, user: User,
     back = "saisir"
     try:
         run(parts, user, pathway_id, form)
+    except AlreadyAppliedError:
+        pass  # the same form sent again: done the first time, answered as then
     except forms.FormError as mistakes:
         return _dossier(request, user, parts, pathway_id, back, status=422,
                         errors=mistakes.errors, errors_for=command, values=form)

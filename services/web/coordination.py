@@ -18,6 +18,7 @@ from services.web.guard import (
 )
 from services.web.render import page
 from shared.auth import Principal
+from shared.idempotency import AlreadyAppliedError
 from shared.pathway.errors import PathwayError, PathwayNotFoundError
 
 router = APIRouter(include_in_schema=False)
@@ -64,6 +65,8 @@ def decide(request: Request, pathway_id: UUID, decision: str, user: User,
         raise PathwayNotFoundError("Décision inconnue.")
     try:
         run(parts, user, pathway_id, form)
+    except AlreadyAppliedError:
+        pass  # the same form sent again: done the first time, answered as then
     except forms.FormError as mistakes:
         return _coordination(request, user, parts, status=422, errors=mistakes.errors,
                              errors_for=f"{decision}-{pathway_id}", values=form)

@@ -24,11 +24,15 @@ class FormError(Exception):
         self.errors = errors
 
 
+HIDDEN = ("csrf", "idempotency_key")
+"""What every form carries besides the command's fields (``macros.csrf_field``)."""
+
+
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
     """``{"a.b": 1}`` → ``{"a": {"b": 1}}``; empty strings mean "not given"."""
     tree: dict[str, Any] = {}
     for name, value in flat.items():
-        if name in ("csrf",) or value == "":
+        if name in HIDDEN or value == "":
             continue
         node = tree
         *parents, leaf = name.split(".")

@@ -19,6 +19,7 @@ from services.web.guard import (
 from services.web.render import page
 from shared import access
 from shared.auth import Principal
+from shared.idempotency import AlreadyAppliedError
 from shared.pathway.errors import PathwayError, PathwayNotFoundError
 from shared.pathway.plans import diff
 
@@ -38,6 +39,8 @@ def referral_form(request: Request, user: User, parts: PartsDep) -> Response:
 def refer(request: Request, user: User, parts: PartsDep, form: Posted) -> Response:
     try:
         actions.refer(parts, user, form)
+    except AlreadyAppliedError:
+        pass  # the same form sent again: done the first time, answered as then
     except forms.FormError as mistakes:
         return page(request, "orientation.html", status=422, values=form,
                     errors=mistakes.errors, errors_for="orientation",
@@ -92,6 +95,8 @@ def validate(request: Request, pathway_id: UUID, revision: int, user: User,
              parts: PartsDep, form: Posted) -> Response:
     try:
         actions.validate_plan(parts, user, pathway_id, revision, form)
+    except AlreadyAppliedError:
+        pass  # the same form sent again: done the first time, answered as then
     except forms.FormError as mistakes:
         return page(request, "plans.html", status=422,
                     awaiting=_plans_awaiting(request, user, parts),

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -65,7 +66,7 @@ _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    lstrip_blocks=True)
 _env.filters.update(date=french_date, datetime=french_datetime, ins=masked_ins,
                     label=labels.label)
-_env.globals.update(labels=labels, age_on=age_on)
+_env.globals.update(labels=labels, age_on=age_on, form_key=lambda: uuid4().hex)
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -210,3 +210,34 @@ def test_the_caseload_filters_without_reloading_the_page(browser: Browser, base:
     expect(anne.locator("tbody")).to_contain_text("Aucune personne")
     assert anne.evaluate("window.notReloaded") is True  # htmx swapped the content only
     anne.context.close()
+
+
+def test_a_form_sent_twice_is_recorded_once(browser: Browser, base: str) -> None:
+    """A double click, or the form sent again after a lost answer, records one note; the
+    same form with other content is another note."""
+    referral = a_referral(909)  # a family name no other test refers
+    refer_and_admit(browser, base, referral, "gc-bruno")
+    bruno = sign_in(browser, base, "gc-bruno")
+    bruno.goto("/file-active")
+    bruno.get_by_role("link", name=re.compile(referral.person.family_name, re.I)).click()
+    file_url = bruno.url.split("?")[0]
+    bruno.goto(f"{file_url}?onglet=journal")
+    facts = bruno.locator("ol.timeline li").count()
+    bruno.goto(f"{file_url}?onglet=saisir")
+    note = bruno.get_by_role("form", name="Note de suivi")
+    note.get_by_label("Type de contact").select_option("phone")
+    note.get_by_label("Avec").select_option("family")
+    note.get_by_label("Contenu").fill("Appel à la fille : retour à domicile prévu.")
+    statuses = bruno.evaluate("""async () => {
+        const form = [...document.forms].find(f => f.action.endsWith('/note'));
+        const send = () => fetch(form.action, {method: 'POST', body: new FormData(form)});
+        const answers = await Promise.all([send(), send()]);  // sent twice at once
+        const again = await send();  // and once more, afterwards
+        form.querySelector('textarea').value = 'Rappel : la fille confirme.';
+        const other = await send();  // the same form, other content: another note
+        return [...answers, again, other].map(r => r.status); }""")
+    assert statuses == [200, 200, 200, 200], statuses  # each followed its 303 to the file
+    bruno.goto(f"{file_url}?onglet=journal")
+    expect(bruno.locator("ol.timeline li")).to_have_count(facts + 2)
+    expect(bruno.locator("ol.timeline li", has_text="Note de suivi")).to_have_count(2)
+    bruno.context.close()
