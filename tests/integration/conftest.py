@@ -22,6 +22,20 @@ from tests.integration.notification_helpers import SmtpSink, WebhookReceiver
 
 META = Meta(actor=Actor(id="gc-1", role="case_manager"))
 EVENTS_PER_PATHWAY = 10
+MEASURED: list[str] = []
+"""What the fault tests measured (outage times, counts), shown at the end of every run, CI's
+included, where a test's own output is not."""
+
+
+def measured(line: str) -> None:
+    MEASURED.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if MEASURED:
+        terminalreporter.section("what the fault tests measured")
+        for line in MEASURED:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,7 @@ from shared.sqldb import PostgresDatabase
 from tests.conftest import bearer
 from tests.e2e.api import dump
 from tests.e2e.test_walkthrough import free_port
-from tests.integration.conftest import drop_database, fill
+from tests.integration.conftest import drop_database, fill, measured
 from tests.integration.contract import assert_topic_keeps_the_contract
 from tests.integration.fault_alerts import (
     SUBSCRIBERS,
@@ -298,6 +298,7 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
         assert ready(base)[0] == 200
 
         # 2. The Kafka broker dies; it comes back (its start takes some seconds).
+        kafka_killed_at = time.monotonic()
         infra("kafka", "kill")
         all_running()
         infra("kafka", "start")
@@ -345,7 +346,10 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
         recovered = next(a for a in load.answers if a.at > back_at and a.status == 200)
         retried = sum(1 for a in (*load.answers, *hasty.answers) if a.status in (None, 503))
         replays = sum(1 for a in (*load.answers, *hasty.answers) if a.replayed)
-        print(f"\nfaults: {len(load.commands) + len(hasty.commands)} commands in "
+        measured(f"faults injected: PostgreSQL postmaster kill -9, down "
+                 f"{back_at - killed_at:.1f} s; Kafka broker kill -9, down "
+                 f"{resumed - kafka_killed_at:.1f} s; {len(processes)} processes ran through")
+        measured(f"faults: {len(load.commands) + len(hasty.commands)} commands in "
               f"{len(load.answers) + len(hasty.answers)} attempts ({dict(statuses)}; hasty "
               f"client {dict(Counter(a.status for a in hasty.answers))}), {retried} sent again "
               f"with their key, {replays} answered from the key; database outage: first 503 "
@@ -375,7 +379,7 @@ def test_every_process_rides_out_restarts_of_postgresql_and_kafka(
                         {correlation for correlation, _ in stays.commands.values()})
     assert_no_alert_twice(stored)
     delivered = assert_each_alert_delivered_once(settings, stored, receivers)
-    print(f"notifications: {delivered.alerts} alerts raised for the subscribers "
+    measured(f"notifications: {delivered.alerts} alerts raised for the subscribers "
           f"({Counter(e.data['rule'] for e in stored if e.type == 'AlertRaised')}), "
           f"{delivered.expected} webhook deliveries due, {delivered.arrived} arrived, "
           f"{delivered.cancelled} cancelled (alert resolved first), "

@@ -17,7 +17,7 @@ from shared.events import EventEnvelope
 from shared.pathway.application import Journal
 from shared.pathway.journal_store import read_log
 from shared.settings import Settings
-from tests.integration.conftest import META
+from tests.integration.conftest import META, measured
 from tests.integration.kafka_helpers import read_topic, wait_until
 from tests.integration.processes import died, kill9, start, stop
 
@@ -128,3 +128,7 @@ def test_relay_killed_mid_batch_publishes_each_event_exactly_once(
     # The kill before a commit did leave records on the broker: the consumers never saw them.
     assert len(read_topic(settings, isolation_level="read_uncommitted")) > len(records)
     assert sorted(kills) == kills and kills[0] > 0, kills
+    aborted = len(read_topic(settings, isolation_level="read_uncommitted")) - len(records)
+    measured(f"relay faults: killed {len(kills)} times (1 at relay.before_commit, "
+             f"{len(kills) - 1} kill -9) at store positions {kills}; {len(records)} events on "
+             f"the topic, each once, in order; {aborted} aborted records never read")
