@@ -117,6 +117,17 @@ class SerialisedCacheRepository(Repository[UUID]):
                     return deepcopy(aggregate) if self.deepcopy_from_cache else aggregate
         return self.get(aggregate_id)
 
+    def peek(self, aggregate_id: UUID) -> Any:
+        """The cached aggregate itself, not a copy, without a query; None when not cached.
+        Only to read a field whose stale value the caller can tell and correct."""
+        if not self.cache:
+            return None
+        with self._stripe(aggregate_id):
+            try:
+                return self.cache.get(aggregate_id)
+            except KeyError:
+                return None
+
     def remember(self, aggregates: Iterable[Any]) -> None:
         """Puts a copy of each saved aggregate in the cache, unless it holds a newer one
         already (another thread fast-forwarded it past this save meanwhile)."""
