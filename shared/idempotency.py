@@ -43,7 +43,7 @@ from psycopg.rows import tuple_row
 
 from shared.migrations import migrate
 from shared.pathway.errors import ImplausibleInputError
-from shared.pg_append import OneRoundTripRecorder
+from shared.pg_store import OneRoundTripRecorder
 from shared.sqldb import SCHEMA_LOCK_KEY, Database, Params, Row, Tx, _psycopg_sql
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The journal's save on PostgreSQL sent as one query (``shared.pg_append``): what it stores
+"""The journal's save on PostgreSQL sent as one query (``shared.pg_store``): what it stores
 is what was given, byte for byte; a refused save leaves nothing and a usable connection; and
 it still waits for the table lock that keeps notification ids in commit order."""
 

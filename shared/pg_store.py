@@ -1,4 +1,7 @@
-"""A save on PostgreSQL in one message and one round trip.
+"""The event store's two hot paths on PostgreSQL, each in one round trip: a save
+(``OneRoundTripRecorder``) and a cold load (``SnapshotAndEvents``).
+
+A save.
 
 The library's recorder writes a save in a psycopg pipeline, but wraps it in ``transaction()``,
 which psycopg nests in pipelines of its own and syncs at each level: BEGIN, the statements,
@@ -16,17 +19,22 @@ costs less than the messages saved.
 Nothing is weakened: the table lock is taken before the INSERT as before, so notification ids
 still follow commit order; a statement that fails stops the query, the server skips the rest
 (COMMIT included), and the transaction is rolled back before the connection goes back to the
-pool."""
+pool.
+
+A cold load: the library asks for the latest snapshot, then for the events after it, two
+round trips (the first one useless for the aggregates never snapshotted, such as the person
+index every referral looks up). One statement reads both, in one snapshot of the data."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import ClientCursor
 from psycopg.pq import TransactionStatus
-from psycopg.sql import SQL, Identifier
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Composed, Identifier
 
 _OPEN = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
@@ -93,3 +101,43 @@ class OneRoundTripRecorder(PostgresApplicationRecorder):
 
 def _text(query: Any, cursor: ClientCursor[Any]) -> str:
     return query if isinstance(query, str) else str(query.as_string(cursor))
+
+
+class SnapshotAndEvents:
+    """The latest snapshot up to a version, and the events after it up to that version."""
+
+    def __init__(self, snapshots: PostgresAggregateRecorder,
+                 events: PostgresAggregateRecorder) -> None:
+        self.datastore = events.datastore
+        schema = Identifier(events.datastore.schema)
+        self._statements = {
+            bounded: SQL(
+                "WITH snapshot AS (SELECT originator_version, topic, state FROM {0}.{1} "
+                "WHERE originator_id = %(id)s{bound} ORDER BY originator_version DESC LIMIT 1) "
+                "SELECT true, originator_version, topic, state FROM snapshot UNION ALL "
+                "SELECT false, originator_version, topic, state FROM {0}.{2} "
+                "WHERE originator_id = %(id)s AND originator_version > "
+                "COALESCE((SELECT originator_version FROM snapshot), 0){bound}"
+            ).format(schema, Identifier(snapshots.events_table_name),
+                     Identifier(events.events_table_name),
+                     bound=SQL(" AND originator_version <= %(lte)s" if bounded else ""))
+            for bounded in (False, True)}
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select(self, aggregate_id: Any,
+               lte: int | None) -> tuple[StoredEvent | None, list[StoredEvent]]:
+        statement: Composed = self._statements[lte is not None]
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+            c.execute(statement, {"id": aggregate_id, "lte": lte}, prepare=True)
+            rows = c.fetchall()
+        snapshot = None
+        events = []
+        for is_snapshot, version, topic, state in rows:
+            stored = StoredEvent(originator_id=aggregate_id, originator_version=version,
+                                 topic=topic, state=bytes(state))
+            if is_snapshot:
+                snapshot = stored
+            else:
+                events.append(stored)
+        events.sort(key=lambda e: e.originator_version)  # UNION ALL promises no order
+        return snapshot, events
