@@ -28,7 +28,12 @@ index every referral looks up). One statement reads both, in one snapshot of the
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import ClientCursor
@@ -58,7 +63,8 @@ class OneRoundTripRecorder(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
         assert not self.datastore.enable_db_functions  # their function commits by itself
-        with self.datastore.get_connection() as conn, ClientCursor(conn) as cursor:
+        with self.datastore.get_connection() as conn, \
+                ClientCursor(conn, row_factory=tuple_row) as cursor:
             assert conn.autocommit  # BEGIN and COMMIT are ours
             batch = _Statements(cursor)
             batch.sql.append("BEGIN")
@@ -75,7 +81,8 @@ class OneRoundTripRecorder(PostgresApplicationRecorder):
                         event.state)]))
             batch.sql.append("COMMIT")
             try:
-                cursor.execute("; ".join(batch.sql))
+                # Each text is new: not worth psycopg's bookkeeping of what to prepare.
+                cursor.execute("; ".join(batch.sql), prepare=False)
             except BaseException:
                 if not conn.closed and conn.info.transaction_status in _OPEN:
                     conn.rollback()
@@ -84,7 +91,11 @@ class OneRoundTripRecorder(PostgresApplicationRecorder):
                 return None
             for _ in range(len(batch.sql) - 2):  # to the INSERT's result, before COMMIT's
                 cursor.nextset()
-            return self._fetch_ids_after_insert_events(cursor, stored_events, **kwargs)
+            ids = [row[0] for row in cursor.fetchall()]
+            if len(ids) != len(stored_events):
+                raise ProgrammingError(f"{len(ids)} notification ids for "
+                                       f"{len(stored_events)} events")
+            return ids
 
     def _statements(self, cursor: ClientCursor[Any]) -> tuple[list[str], str]:
         """The library's table lock and NOTIFY, and the INSERT's head, as text."""
