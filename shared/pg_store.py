@@ -30,6 +30,7 @@ from typing import Any
 
 from eventsourcing.persistence import (
     InterfaceError,
+    Notification,
     OperationalError,
     ProgrammingError,
     StoredEvent,
@@ -96,6 +97,36 @@ class OneRoundTripRecorder(PostgresApplicationRecorder):
                 raise ProgrammingError(f"{len(ids)} notification ids for "
                                        f"{len(stored_events)} events")
             return ids
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
+                             topics: Sequence[str] = (), *,
+                             inclusive_of_start: bool = True) -> Sequence[Notification]:
+        """The library's query, its rows read as tuples: the dict of each row was a fifth of
+        the relay reader's reading time (and the replay's)."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if start is not None:
+            conditions.append("notification_id >= %s" if inclusive_of_start
+                              else "notification_id > %s")
+            params.append(start)
+        if stop is not None:
+            conditions.append("notification_id <= %s")
+            params.append(stop)
+        if topics:
+            conditions.append("topic = ANY(%s)")
+            params.append(list(topics))
+        params.append(limit)
+        statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {0}.{1}{2} ORDER BY notification_id LIMIT %s"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name),
+                 SQL(" WHERE " + " AND ".join(conditions) if conditions else ""))
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+            c.execute(statement, params, prepare=True)
+            return [Notification(id=id_, originator_id=originator_id,
+                                 originator_version=version, topic=topic, state=bytes(state))
+                    for id_, originator_id, version, topic, state in c.fetchall()]
 
     def _statements(self, cursor: ClientCursor[Any]) -> tuple[list[str], str]:
         """The library's table lock and NOTIFY, and the INSERT's head, as text."""
