@@ -21,6 +21,7 @@ from shared.settings import Settings
 PATHWAYS = 715  # × 7 pathway events: about 5,000 events for the relay and the projection
 STAYS = 2  # hospitalisations (each with its discharge) per pathway
 COMMANDS_PER_PATHWAY = 2 + 2 * STAYS  # refer, admit, then hospitalise and discharge
+ROUNDS = 10
 MANAGERS = ["gc-bench-1", "gc-bench-2", "gc-bench-3", "gc-bench-4"]
 COORDINATOR = Meta(actor=Actor(id="coord-bench", role="coordinator"))
 CASE_MANAGER = Meta(actor=Actor(id="gc-bench-1", role="case_manager"))
@@ -37,53 +38,63 @@ def run(ctx: Context) -> tuple[list[Result], Settings]:
 
 
 def _measure(store: str, settings: Settings, pathways: int) -> Result:
+    """The journal and the raw inserts take turns, a tenth of the commands each time: the
+    machine is shared, and a load that comes and goes weighs on both alike."""
     total = pathways * COMMANDS_PER_PATHWAY
-    say(f"── journal append on {store}: {pathways:,} pathways, {total:,} commands")
+    say(f"── journal append on {store}: {pathways:,} pathways, {total:,} commands, and as "
+        f"many raw INSERT transactions, alternated in {ROUNDS} rounds")
     database = _Raw(settings)
     journal = Journal(env=settings.journal_env())
+    elapsed = baseline_elapsed = 0.0
+    payload = b""
+    rng = random.Random(2026)
+    progress = Progress("journal + raw inserts", 2 * total, "commands and transactions")
     try:
         for manager in MANAGERS:  # set-up, not timed
             journal.register_manager(f.TERRITORY, manager, f"Gestionnaire {manager}",
                                      pathways // len(MANAGERS) + 1, COORDINATOR)
         table = journal.recorder.events_table_name  # type: ignore[attr-defined]
         rows_before, bytes_before = database.stored(table)
-        elapsed = _append(journal, pathways, Progress("journal", total, "commands"))
+        database.create_table()
+        for round_ in range(ROUNDS):
+            block = range(pathways * round_ // ROUNDS, pathways * (round_ + 1) // ROUNDS)
+            elapsed += _append(journal, block, rng)
+            commands = len(block) * COMMANDS_PER_PATHWAY
+            if not payload:  # what the journal stored per command in the first round
+                payload = _payload(round((database.stored(table)[1] - bytes_before)
+                                         / commands))
+            baseline_elapsed += _insert(database, payload, commands)
+            progress.update(2 * (block.stop * COMMANDS_PER_PATHWAY))
         rows_after, bytes_after = database.stored(table)
     finally:
         journal.close()
-
-    size = round((bytes_after - bytes_before) / total)
-    say(f"    baseline: {total:,} raw INSERT transactions of {size:,} bytes")
-    payload = _payload(size)
-    progress = Progress("raw inserts", total, "transactions")
-    try:
-        database.create_table()
-        started = time.perf_counter()
-        for done in range(1, total + 1):
-            database.insert(payload)
-            progress.update(done)
-        baseline_elapsed = time.perf_counter() - started
-    finally:
         database.close()
     return Result(f"journal append, {store}", total / elapsed, "commands/s",
-                  f"raw INSERT tx + lock, {size:,} B", total / baseline_elapsed,
+                  f"raw INSERT tx + lock, {len(payload):,} B", total / baseline_elapsed,
                   baseline_unit="tx/s",
                   details={"commands": total, "stored_events": rows_after - rows_before,
-                           "stored_bytes_per_command": size, "seconds": elapsed,
-                           "baseline_seconds": baseline_elapsed})
+                           "stored_bytes_per_command": round((bytes_after - bytes_before)
+                                                             / total),
+                           "baseline_bytes": len(payload), "rounds": ROUNDS,
+                           "seconds": elapsed, "baseline_seconds": baseline_elapsed})
 
 
-def _append(journal: Journal, pathways: int, progress: Progress) -> float:
+def _append(journal: Journal, pathways: range, rng: random.Random) -> float:
     """Refers, admits, hospitalises and discharges; returns the seconds it took."""
-    rng = random.Random(2026)
     started = time.perf_counter()
-    for i in range(pathways):
+    for i in pathways:
         pathway_id = journal.refer(f.referral(rng), COORDINATOR)
         journal.admit(pathway_id, f.admission(), MANAGERS[i % len(MANAGERS)], COORDINATOR)
         for _ in range(STAYS):
             journal.hospitalise(pathway_id, f.stay(), CASE_MANAGER)
             journal.discharge(pathway_id, f.discharge(), CASE_MANAGER)
-        progress.update((i + 1) * COMMANDS_PER_PATHWAY)
+    return time.perf_counter() - started
+
+
+def _insert(database: "_Raw", payload: bytes, transactions: int) -> float:
+    started = time.perf_counter()
+    for _ in range(transactions):
+        database.insert(payload)
     return time.perf_counter() - started
 
 

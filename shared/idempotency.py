@@ -43,6 +43,7 @@ from psycopg.rows import tuple_row
 
 from shared.migrations import migrate
 from shared.pathway.errors import ImplausibleInputError
+from shared.pg_store import OneRoundTripRecorder
 from shared.sqldb import SCHEMA_LOCK_KEY, Database, Params, Row, Tx, _psycopg_sql
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ def _after_save(store: str) -> Iterator[None]:
                     exc_info=True)
 
 
-class PostgresKeyRecorder(_Purging, PostgresApplicationRecorder):
+class PostgresKeyRecorder(_Purging, OneRoundTripRecorder):
     def find_key(self, scope: str, key: str, expired_before: datetime) -> Record | None:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
             c.execute(_psycopg_sql(_SELECT), {"scope": scope, "key": key,

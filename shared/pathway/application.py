@@ -7,7 +7,6 @@ A little over 300 lines on purpose: every use case in one file, each a few lines
 newcomer reads what the platform can do in one place."""
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar
@@ -62,7 +61,7 @@ class Journal(JournalStore):
         """Opens a stream for a new person, or the next episode of a known one."""
         meta = self._stamped(meta)
         idempotency.replay_if_applied(self.recorder, meta)
-        if not self.territory(referral.territory).managers:
+        if not self.territory_has_managers(referral.territory):
             raise ImplausibleInputError(
                 "territory.unknown",
                 f"Le territoire « {referral.territory} » n'a aucun gestionnaire de cas "
@@ -305,46 +304,71 @@ class Journal(JournalStore):
         again under an ``Idempotency-Key`` already recorded is not run (``meta``; see
         ``shared.idempotency``): checked first, and again after a conflict, which may be
         the same command sent twice at once."""
-        turn: AbstractContextManager[object] = (
-            self.territory_locks.hold(self.pathway(pathway_id).territory) if places
-            else nullcontext())
-        with turn:
-            for attempt in range(ATTEMPTS):
-                # The first attempt decides on the cached aggregates as they are: saving
-                # refuses a stale one, and a refusal or a decision to record nothing, which a
-                # stale copy could also cause, is decided again on the store's state.
-                optimistic = attempt == 0
-                self._attempt.optimistic = optimistic
+        if not places:
+            return self._attempts(pathway_id, decide, expected_version, meta, None)
+        # The territory as the cached pathway says, without a query: each attempt checks it
+        # against the pathway it loaded, and one that moved takes its new territory's turn.
+        territory = self.territory_of(pathway_id)
+        for _ in range(ATTEMPTS):
+            with self.territory_locks.hold(territory):
                 try:
-                    if meta:
-                        idempotency.replay_if_applied(self.recorder, meta)
-                    pathway = self.pathway(pathway_id)
-                    if expected_version is not None and expected_version != pathway.version:
-                        self._attempt.optimistic = False  # the cache may only be behind
-                        pathway = self.pathway(pathway_id)
-                    loaded = pathway.version
-                    if expected_version is not None and expected_version != loaded:
-                        raise _concurrent(loaded)
-                    try:
-                        others = decide(pathway)
-                    except PathwayError:
-                        if optimistic:
-                            continue
-                        raise
-                finally:
-                    self._attempt.optimistic = False
-                pathway.resolve_cleared_alerts(self.wanted_keys(pathway))
-                if optimistic and not any(a.pending_events for a in (pathway, *others)):
-                    continue
-                try:
-                    self.save(pathway, *others,
-                              **(idempotency.saving(meta, pathway) if meta else {}))
-                    return pathway
-                except IntegrityError:
-                    current = self.pathway(pathway_id).version
-                    if expected_version is not None and current != loaded:
-                        raise _concurrent(current) from None
+                    return self._attempts(pathway_id, decide, expected_version, meta,
+                                          territory)
+                except _MovedError as moved:
+                    territory = moved.territory
         raise _concurrent(self.pathway(pathway_id).version)
+
+    def _attempts(self, pathway_id: UUID, decide: Decision, expected_version: int | None,
+                  meta: Meta | None, held: str | None) -> Pathway:
+        """``_transact``'s attempts; ``held``: the territory whose turn this is."""
+        for attempt in range(ATTEMPTS):
+            # The first attempt decides on the cached aggregates as they are: saving
+            # refuses a stale one, and a refusal or a decision to record nothing, which a
+            # stale copy could also cause, is decided again on the store's state.
+            optimistic = attempt == 0
+            self._attempt.optimistic = optimistic
+            try:
+                if meta:
+                    idempotency.replay_if_applied(self.recorder, meta)
+                pathway = self.pathway(pathway_id)
+                if expected_version is not None and expected_version != pathway.version:
+                    self._attempt.optimistic = False  # the cache may only be behind
+                    pathway = self.pathway(pathway_id)
+                loaded = pathway.version
+                if expected_version is not None and expected_version != loaded:
+                    raise _concurrent(loaded)
+                if held is not None and pathway.territory != held:
+                    if optimistic:
+                        continue  # a stale copy: the store says where it is
+                    raise _MovedError(pathway.territory)
+                try:
+                    others = decide(pathway)
+                except PathwayError:
+                    if optimistic:
+                        continue
+                    raise
+            finally:
+                self._attempt.optimistic = False
+            pathway.resolve_cleared_alerts(self.wanted_keys(pathway))
+            if optimistic and not any(a.pending_events for a in (pathway, *others)):
+                continue
+            try:
+                self.save(pathway, *others,
+                          **(idempotency.saving(meta, pathway) if meta else {}))
+                return pathway
+            except IntegrityError:
+                current = self.pathway(pathway_id).version
+                if expected_version is not None and current != loaded:
+                    raise _concurrent(current) from None
+        raise _concurrent(self.pathway(pathway_id).version)
+
+
+class _MovedError(Exception):
+    """The pathway is on another territory than the one whose turn was taken."""
+
+    def __init__(self, territory: str) -> None:
+        super().__init__(territory)
+        self.territory = territory
 
 
 def _concurrent(current_version: int | None) -> ConcurrentChangeError:

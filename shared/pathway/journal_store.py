@@ -126,6 +126,28 @@ class JournalStore(Application[UUID]):
             return None
         return index.pathway_id
 
+    def territory_of(self, pathway_id: UUID) -> str:
+        """The pathway's territory as the cache knows it, without a query (read from the
+        store when not cached): a pathway moves to another territory only with a new
+        episode, so whoever acts on it checks it again on what they load."""
+        cached = self._peek(pathway_id)
+        if isinstance(cached, Pathway):
+            return cached.territory
+        return self.pathway(pathway_id).territory
+
+    def territory_has_managers(self, code: str) -> bool:
+        """Managers are registered, never removed: a cached territory that has some has them
+        still, and only one that has none is read again from the store."""
+        cached = self._peek(Territory.id_for(code))
+        return (isinstance(cached, Territory) and bool(cached.managers)) or bool(
+            self.territory(code).managers)
+
+    def _peek(self, aggregate_id: UUID) -> Any:
+        repository = self.repository
+        if isinstance(repository, SerialisedCacheRepository):
+            return repository.peek(aggregate_id)
+        return None
+
     def territory(self, code: str) -> Territory:
         try:
             territory: Territory = self._load(Territory.id_for(code))

@@ -18,8 +18,10 @@ from uuid import UUID
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresAggregateRecorder
 
 from shared.pathway.snapshots import SNAPSHOTS, AggregateSnapshot
+from shared.pg_store import SnapshotAndEvents
 
 log = logging.getLogger(__name__)
 ADVISORY_CLASS = 0x5041  # "PA": the first key of Parcours' advisory locks
@@ -94,6 +96,11 @@ class SerialisedCacheRepository(Repository[UUID]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._stripes = [threading.Lock() for _ in range(_STRIPES)]
+        self._one_query: SnapshotAndEvents | None = None
+        recorders = (getattr(self.snapshot_store, "recorder", None),
+                     self.event_store.recorder)
+        if all(isinstance(r, PostgresAggregateRecorder) for r in recorders):
+            self._one_query = SnapshotAndEvents(*recorders)  # type: ignore[arg-type]
 
     def _stripe(self, aggregate_id: UUID) -> threading.Lock:
         return self._stripes[hash(aggregate_id) % _STRIPES]
@@ -117,6 +124,17 @@ class SerialisedCacheRepository(Repository[UUID]):
                     return deepcopy(aggregate) if self.deepcopy_from_cache else aggregate
         return self.get(aggregate_id)
 
+    def peek(self, aggregate_id: UUID) -> Any:
+        """The cached aggregate itself, not a copy, without a query; None when not cached.
+        Only to read a field whose stale value the caller can tell and correct."""
+        if not self.cache:
+            return None
+        with self._stripe(aggregate_id):
+            try:
+                return self.cache.get(aggregate_id)
+            except KeyError:
+                return None
+
     def remember(self, aggregates: Iterable[Any]) -> None:
         """Puts a copy of each saved aggregate in the cache, unless it holds a newer one
         already (another thread fast-forwarded it past this save meanwhile)."""
@@ -135,13 +153,7 @@ class SerialisedCacheRepository(Repository[UUID]):
                                projector_func: Any) -> Any:
         """The library's, with two changes: a snapshot that the current code did not take is
         not used, and a load that replayed many events stores a snapshot of its result."""
-        snapshots: list[Any] = []
-        if self.snapshot_store is not None:
-            snapshots = [s for s in self.snapshot_store.get(
-                originator_id=aggregate_id, desc=True, limit=1, lte=version)
-                if getattr(s, "is_current", lambda: False)()]
-        after = snapshots[0].originator_version if snapshots else None
-        events = list(self.event_store.get(originator_id=aggregate_id, gt=after, lte=version))
+        snapshots, events = self._snapshot_and_events(aggregate_id, version)
         aggregate = projector_func(None, chain(snapshots, events))
         if aggregate is None:
             raise AggregateNotFoundError(
@@ -151,6 +163,25 @@ class SerialisedCacheRepository(Repository[UUID]):
             self._store_snapshot(aggregate)
         return aggregate
 
+    def _snapshot_and_events(self, aggregate_id: UUID,
+                             version: int | None) -> tuple[list[Any], list[Any]]:
+        """The latest current snapshot (none if the latest was taken by other code) and the
+        events after it: in one query on PostgreSQL, else as the library reads them."""
+        if self.snapshot_store is None:
+            return [], list(self.event_store.get(originator_id=aggregate_id, lte=version))
+        if self._one_query is not None:
+            stored, after_it = self._one_query.select(aggregate_id, version)
+            snapshot = stored and self.snapshot_store.mapper.to_domain_event(stored)
+            if snapshot is None or _current(snapshot):
+                return [snapshot] if snapshot else [], [
+                    self.event_store.mapper.to_domain_event(e) for e in after_it]
+            return [], list(self.event_store.get(originator_id=aggregate_id, lte=version))
+        snapshots = [s for s in self.snapshot_store.get(
+            originator_id=aggregate_id, desc=True, limit=1, lte=version) if _current(s)]
+        after = snapshots[0].originator_version if snapshots else None
+        return snapshots, list(self.event_store.get(originator_id=aggregate_id, gt=after,
+                                                    lte=version))
+
     def _store_snapshot(self, aggregate: Any) -> None:
         assert self.snapshot_store is not None
         try:
@@ -159,3 +190,8 @@ class SerialisedCacheRepository(Repository[UUID]):
             pass  # another load took the same snapshot at the same time
         except Exception:  # a cache: the load stands without it
             log.warning("snapshot of %s not stored", aggregate.id, exc_info=True)
+
+
+def _current(snapshot: Any) -> bool:
+    """A snapshot that the current code did not take is not used."""
+    return bool(getattr(snapshot, "is_current", lambda: False)())

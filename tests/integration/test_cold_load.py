@@ -1,0 +1,94 @@
+"""A cold load on PostgreSQL reads the latest snapshot and the events after it in one query
+(``shared.pg_store.SnapshotAndEvents``): the aggregate it gives is the fold of all its
+events, a snapshot taken by other code is ignored, and a read as of a version before the
+snapshot does not use it."""
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import project_aggregate
+
+from shared import fictitious as f
+from shared.pathway.application import Journal
+from shared.pathway.domain import Pathway
+from shared.pathway.locks import SerialisedCacheRepository
+from shared.pathway.snapshots import PathwaySnapshot
+from shared.pathway.territory import Territory
+from tests.integration.conftest import META
+
+
+def _long_pathway(journal: Journal, stays: int) -> UUID:
+    pathway_id = journal.refer(f.referral(), META)
+    journal.admit(pathway_id, f.admission(), "gc-1", META)
+    for _ in range(stays):
+        journal.hospitalise(pathway_id, f.stay(), META)
+        journal.discharge(pathway_id, f.discharge(), META)
+    return pathway_id
+
+
+def _cold(journal: Journal, aggregate_id: UUID) -> Any:
+    assert journal.repository.cache is not None
+    journal.repository.cache.get(aggregate_id, evict=True)
+    return journal.repository.get(aggregate_id)
+
+
+def _fold(journal: Journal, aggregate_id: UUID, lte: int | None = None) -> Any:
+    return project_aggregate(None, journal.events.get(aggregate_id, lte=lte))
+
+
+def _queries(journal: Journal) -> list[str]:
+    """Counts the one-query loads and the library's own reads from now on."""
+    repository = journal.repository
+    assert isinstance(repository, SerialisedCacheRepository)
+    assert repository._one_query is not None  # PostgreSQL: the one-query load is used
+    seen: list[str] = []
+    one_query, events = repository._one_query.select, journal.events.get
+
+    def counted_one_query(*args: Any) -> Any:
+        seen.append("one")
+        return one_query(*args)
+
+    def counted_events(*args: Any, **kwargs: Any) -> Any:
+        seen.append("events")
+        return events(*args, **kwargs)
+
+    repository._one_query.select = counted_one_query
+    journal.events.get = counted_events  # type: ignore[method-assign]
+    return seen
+
+
+def test_a_cold_load_is_one_query_and_the_fold_of_all_events(journal: Journal) -> None:
+    pathway_id = _long_pathway(journal, stays=30)
+    first = _cold(journal, pathway_id)  # more than 50 events: it stores a snapshot
+    assert journal.snapshots is not None
+    assert [s.originator_version for s in journal.snapshots.get(pathway_id)] == [first.version]
+    journal.note(pathway_id, f.note(), META)
+
+    seen = _queries(journal)
+    again = _cold(journal, pathway_id)
+    territory = _cold(journal, Territory.id_for(f.TERRITORY))
+    assert seen == ["one", "one"]
+    assert again.version == first.version + 1
+    assert vars(again) == vars(_fold(journal, pathway_id))
+    assert vars(territory) == vars(_fold(journal, territory.id))
+
+
+def test_a_snapshot_taken_by_other_code_is_not_used(journal: Journal) -> None:
+    pathway_id = _long_pathway(journal, stays=2)
+    truth = _cold(journal, pathway_id)
+    foreign = PathwaySnapshot.take(truth).model_copy(update={"fingerprint": "older-code"})
+    foreign.state.territory = "ailleurs"  # what older code would have folded differently
+    assert journal.snapshots is not None
+    journal.snapshots.put([foreign])
+    loaded = _cold(journal, pathway_id)
+    assert loaded.territory == f.TERRITORY
+    assert vars(loaded) == vars(_fold(journal, pathway_id))
+
+
+def test_a_read_as_of_an_older_version_does_not_use_a_newer_snapshot(
+        journal: Journal) -> None:
+    pathway_id = _long_pathway(journal, stays=30)
+    _cold(journal, pathway_id)  # the snapshot, at the latest version
+    older = journal.pathway(pathway_id, version=7)
+    assert isinstance(older, Pathway) and older.version == 7
+    assert vars(older) == vars(_fold(journal, pathway_id, lte=7))
