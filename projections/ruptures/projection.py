@@ -106,7 +106,7 @@ class RupturesProjection:
         batch = _Batch(self._states(tx, events), self._deadlines(tx, events))
         for event in events:
             payload = event.payload()
-            pathway_id = str(event.pathway_id)
+            pathway_id = event.pathway_key
             if isinstance(payload, ev.Referred):
                 batch.states[pathway_id] = begin(pathway_id, payload)
             known = batch.state(pathway_id)
@@ -129,7 +129,7 @@ class RupturesProjection:
             self.due_now.set()
 
     def _states(self, tx: Tx, events: Sequence[EventEnvelope]) -> dict[str, str]:
-        ids = {str(e.pathway_id) for e in events if e.type != ev.Referred.type_name()}
+        ids = {e.pathway_key for e in events if e.type != ev.Referred.type_name()}
         rows = select_in(tx, f"SELECT pathway_id, state FROM {self.state_table}"
                          " WHERE pathway_id IN ({in})", ids)
         return {pathway_id: state for pathway_id, state in rows}
@@ -139,7 +139,7 @@ class RupturesProjection:
         """Each pathway's deadlines by key (the index on pathway_id makes this cheap)."""
         rows = select_in(tx, f"SELECT dedup_key, pathway_id, clearable, outcome, due_at,"
                          f" lapses_at FROM {self.deadlines_table} WHERE pathway_id IN ({{in}})",
-                         {str(e.pathway_id) for e in events})
+                         {e.pathway_key for e in events})
         by_pathway: dict[str, dict[str, _Deadline]] = defaultdict(dict)
         for key, pathway_id, clearable, outcome, due_at, lapses_at in rows:
             by_pathway[pathway_id][key] = _Deadline(bool(clearable), outcome, True, due_at,
