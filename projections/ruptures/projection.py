@@ -7,11 +7,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
 from shared import events as ev
 from shared.events import EventEnvelope
+from shared.events.values import Recipient
 from shared.pathway.commands import Delays, Policy
 from shared.pathway.followup import FollowUpState, begin, evolve
 from shared.pathway.ruptures import Deadline, deadlines
@@ -234,6 +236,12 @@ def _deadline_row(pathway_id: str, deadline: Deadline) -> dict[str, Any]:
     return {"key": deadline.dedup_key, "id": pathway_id, "rule": deadline.rule,
             "severity": deadline.severity, "due_at": deadline.due_at.isoformat(),
             "title": deadline.title, "message": deadline.message,
-            "recipients": json.dumps([r.model_dump() for r in deadline.recipients]),
+            "recipients": _recipients_json(deadline.recipients),
             "clearable": int(deadline.clearable),
             "lapses_at": deadline.lapses_at.isoformat() if deadline.lapses_at else None}
+
+
+@lru_cache(maxsize=4096)
+def _recipients_json(recipients: tuple[Recipient, ...]) -> str:
+    # The same few circles recur on every deadline of a pathway: serialised once each.
+    return json.dumps([r.model_dump() for r in recipients])

@@ -9,6 +9,7 @@ deadline is no longer wanted after an event has cleared: the journal resolves it
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from shared.events import values
 from shared.events.payloads import RuleCode, Severity
@@ -48,7 +49,9 @@ def wanted_keys(state: FollowUpState, delays: Delays, policy: Policy) -> set[str
     return {deadline.dedup_key for deadline in deadlines(state, delays, policy)}
 
 
+@lru_cache(maxsize=256)
 def coordination(territory: str) -> values.Recipient:
+    # Frozen, so one per territory serves every deadline; building it was 1 % of a replay.
     return values.Recipient(professional_id=f"coordination:{territory}",
                             name=f"Coordination {territory}", role="coordinator")
 
