@@ -83,6 +83,7 @@ ALONE: dict[str, Callable[[Context], Result | list[Result]]] = {
     "journal_append": _journal_append, "aggregates": aggregates.run,
     "read_latency": read_latency.run, "replay_all": replay_all.run, "adt_intake": adt_intake.run,
     "alert_latency": alert_latency.run, "web_pages": web_pages.run,
+    "projection_apply": projection_apply.alone,
 }
 """The benchmarks that need nothing from another one."""
 

@@ -1,16 +1,24 @@
 """3. Projection apply: ``KafkaProjector`` running each projection from the relay's
 topic into a fresh PostgreSQL database until every event is applied, against a plain
 KafkaConsumer reading the same records and writing each poll's batch with one multi-row INSERT
-(no decoding, no deduplication, no offsets)."""
+(no decoding, no deduplication, no offsets).
 
+Run alone: ``python -m bench projection_apply`` fills a store through the journal and a topic
+through the relay first, as ``make bench``'s earlier benchmarks do (set-up, not timed)."""
+
+import random
 import time
 from collections.abc import Callable
 
 import psycopg
 
+from bench import journal_append, relay_throughput
 from bench.common import Context, Progress, Result, say
 from parcours.platform import PROJECTIONS
+from shared import fictitious as f
 from shared import kafka_io
+from shared.pathway.application import Journal
+from shared.pathway.journal_store import read_log
 from shared.settings import Settings
 from shared.sqldb import PostgresDatabase
 
@@ -51,6 +59,27 @@ def run(ctx: Context, topic: Settings, events: int) -> list[Result]:
                           "confluent-kafka Consumer + INSERT", events / ceiling_elapsed,
                           details={"baseline_seconds": ceiling_elapsed}))
     return results
+
+
+def alone(ctx: Context) -> list[Result]:
+    """The same figures without the earlier benchmarks: the same commands appended as the
+    journal-append benchmark's, relayed to a fresh topic, then ``run``."""
+    store = ctx.fresh_database("store")
+    journal = Journal(env=store.journal_env())
+    try:
+        pathways = ctx.scaled(journal_append.PATHWAYS)
+        say(f"── projection set-up: {pathways:,} pathways through the journal, then the relay")
+        for manager in journal_append.MANAGERS:
+            journal.register_manager(f.TERRITORY, manager, f"Gestionnaire {manager}",
+                                     pathways // len(journal_append.MANAGERS) + 1,
+                                     journal_append.COORDINATOR)
+        journal_append._append(journal, range(pathways), random.Random(2026))
+        entries = read_log(journal, 1, 10**9)
+    finally:
+        journal.close()
+    topic = ctx.fresh_topic(store, "projection")
+    relay_throughput._relay(store, topic, len(entries))
+    return run(ctx, topic, sum(1 for _, envelope in entries if envelope is not None))
 
 
 def _until(total: int, label: str, step: Callable[[], int]) -> float:

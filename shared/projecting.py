@@ -109,10 +109,10 @@ def apply_batch(
         fresh: list[EventEnvelope] = []
         for record in records:
             event = record.event
-            if event is None or versions.get(str(event.pathway_id), 0) >= event.stream_version:
+            if event is None or versions.get(event.pathway_key, 0) >= event.stream_version:
                 continue  # not a pathway event, or a copy of one already applied
             fresh.append(event)
-            versions[str(event.pathway_id)] = changed[str(event.pathway_id)] = \
+            versions[event.pathway_key] = changed[event.pathway_key] = \
                 event.stream_version
         apply_all = getattr(projection, "apply_all", None)
         if apply_all is not None:
@@ -136,7 +136,7 @@ def apply_batch(
 
 
 def _pathways(records: Sequence[Record]) -> list[str]:
-    return sorted({str(r.event.pathway_id) for r in records if r.event is not None})
+    return sorted({r.event.pathway_key for r in records if r.event is not None})
 
 
 def _versions(tx: Tx, projection: str, records: Sequence[Record]) -> dict[str, int]:

@@ -77,10 +77,10 @@ class CaseloadProjection:
     def apply_all(self, tx: Tx, events: Sequence[EventEnvelope]) -> None:
         """One read of the batch's rows, the fold in memory, one multi-row upsert. The
         follow-up state is parsed and serialised once per pathway and batch, not per event."""
-        rows = self._rows(tx, {str(event.pathway_id) for event in events})
+        rows = self._rows(tx, {event.pathway_key for event in events})
         states: dict[str, FollowUpState] = {}
         for event in events:
-            pathway_id = str(event.pathway_id)
+            pathway_id = event.pathway_key
             payload = event.payload()
             row = rows.get(pathway_id)
             if isinstance(payload, ev.Referred):

@@ -72,7 +72,7 @@ class ContactsProjection:
         relevant = [e for e in events if e.type == _REFERRED or e.type in _CHANGES_TYPES]
         if not relevant:
             return  # most events (stays, evaluations, alerts) change no contact: no read
-        batch = _Rows.read(self, tx, {str(e.pathway_id) for e in relevant})
+        batch = _Rows.read(self, tx, {e.pathway_key for e in relevant})
         for event in relevant:
             batch.fold(event)
         batch.write(self, tx)
@@ -121,7 +121,7 @@ class _Rows:
         return cls(persons, episodes, edges)
 
     def fold(self, event: EventEnvelope) -> None:
-        pathway_id = str(event.pathway_id)
+        pathway_id = event.pathway_key
         payload = event.payload()
         if isinstance(payload, ev.Referred):
             self._refer(pathway_id, payload)

@@ -34,7 +34,7 @@ class DysfunctionsProjection:
             if event.type != kind:
                 continue
             report = ev.DysfunctionReported.model_validate(event.data)
-            rows.append({"event_id": str(event.event_id), "pathway_id": str(event.pathway_id),
+            rows.append({"event_id": str(event.event_id), "pathway_id": event.pathway_key,
                          "territory": report.territory, "category": report.category,
                          "description": report.description, "reported_by": event.actor.id,
                          "reported_at": event.occurred_at.isoformat()})

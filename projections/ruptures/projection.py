@@ -7,11 +7,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
 from shared import events as ev
 from shared.events import EventEnvelope
+from shared.events.values import Recipient
 from shared.pathway.commands import Delays, Policy
 from shared.pathway.followup import FollowUpState, begin, evolve
 from shared.pathway.ruptures import Deadline, deadlines
@@ -112,7 +114,7 @@ class RupturesProjection:
         batch = _Batch(self._states(tx, events), self._deadlines(tx, events))
         for event in events:
             payload = event.payload()
-            pathway_id = str(event.pathway_id)
+            pathway_id = event.pathway_key
             if isinstance(payload, ev.Referred):
                 batch.states[pathway_id] = begin(pathway_id, payload)
             known = batch.state(pathway_id)
@@ -135,7 +137,7 @@ class RupturesProjection:
             self.due_now.set()
 
     def _states(self, tx: Tx, events: Sequence[EventEnvelope]) -> dict[str, str]:
-        ids = {str(e.pathway_id) for e in events if e.type != ev.Referred.type_name()}
+        ids = {e.pathway_key for e in events if e.type != ev.Referred.type_name()}
         rows = select_in(tx, f"SELECT pathway_id, state FROM {self.state_table}"
                          " WHERE pathway_id IN ({in})", ids)
         return {pathway_id: state for pathway_id, state in rows}
@@ -145,7 +147,7 @@ class RupturesProjection:
         """Each pathway's deadlines by key (the index on pathway_id makes this cheap)."""
         rows = select_in(tx, f"SELECT dedup_key, pathway_id, clearable, outcome, due_at,"
                          f" lapses_at FROM {self.deadlines_table} WHERE pathway_id IN ({{in}})",
-                         {str(e.pathway_id) for e in events})
+                         {e.pathway_key for e in events})
         by_pathway: dict[str, dict[str, _Deadline]] = defaultdict(dict)
         for key, pathway_id, clearable, outcome, due_at, lapses_at in rows:
             by_pathway[pathway_id][key] = _Deadline(bool(clearable), outcome, True, due_at,
@@ -245,6 +247,12 @@ def _deadline_row(pathway_id: str, deadline: Deadline) -> dict[str, Any]:
     return {"key": deadline.dedup_key, "id": pathway_id, "rule": deadline.rule,
             "severity": deadline.severity, "due_at": _utc(deadline.due_at),
             "title": deadline.title, "message": deadline.message,
-            "recipients": json.dumps([r.model_dump() for r in deadline.recipients]),
+            "recipients": _recipients_json(deadline.recipients),
             "clearable": int(deadline.clearable),
             "lapses_at": _utc(deadline.lapses_at)}
+
+
+@lru_cache(maxsize=4096)
+def _recipients_json(recipients: tuple[Recipient, ...]) -> str:
+    # The same few circles recur on every deadline of a pathway: serialised once each.
+    return json.dumps([r.model_dump() for r in recipients])

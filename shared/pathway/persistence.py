@@ -100,8 +100,10 @@ def upcast(cls: type, state: dict[str, Any]) -> None:
 
 
 def to_envelope(event: PathwayEvent, global_position: int | None = None) -> EventEnvelope:
+    # The stored event's model validated every field when it was read: no second pass.
     payload = event.data
-    return EventEnvelope(
+    return EventEnvelope.trusted(
+        payload,
         event_id=event.event_id,
         pathway_id=event.originator_id,
         stream_version=event.originator_version,
@@ -113,5 +115,4 @@ def to_envelope(event: PathwayEvent, global_position: int | None = None) -> Even
         actor=event.actor,
         correlation_id=event.correlation_id,
         causation_id=event.causation_id,
-        data=payload.model_dump(mode="json"),
     )

@@ -121,3 +121,17 @@ def test_person_indexes_written_before_the_split_still_load() -> None:
 
     assert resolve_topic("shared.pathway.domain:PersonIndex") is PersonIndex
     assert resolve_topic("shared.pathway.domain:PersonIndexed") is PersonIndexed
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=lambda p: p.type_name())
+def test_an_envelope_read_back_from_the_store_is_the_validated_one(payload: ev.Payload) -> None:
+    # ``trusted`` skips a second validation of what the store read: it must build the very
+    # envelope validation builds, and hand out the stored payload itself.
+    validated = envelope_for(payload)
+    fields = validated.model_dump(exclude={"data"})
+    fields["actor"] = validated.actor
+    trusted = EventEnvelope.trusted(payload, **fields)
+    assert trusted == validated
+    assert trusted.to_json() == validated.to_json()
+    assert trusted.payload() is payload
+    assert trusted.pathway_key == str(validated.pathway_id)
