@@ -15,21 +15,7 @@ from shared.pathway.locks import SerialisedCacheRepository
 from shared.pathway.snapshots import PathwaySnapshot
 from shared.pathway.territory import Territory
 from tests.integration.conftest import META
-
-
-def _long_pathway(journal: Journal, stays: int) -> UUID:
-    pathway_id = journal.refer(f.referral(), META)
-    journal.admit(pathway_id, f.admission(), "gc-1", META)
-    for _ in range(stays):
-        journal.hospitalise(pathway_id, f.stay(), META)
-        journal.discharge(pathway_id, f.discharge(), META)
-    return pathway_id
-
-
-def _cold(journal: Journal, aggregate_id: UUID) -> Any:
-    assert journal.repository.cache is not None
-    journal.repository.cache.get(aggregate_id, evict=True)
-    return journal.repository.get(aggregate_id)
+from tests.journals import cold, long_pathway
 
 
 def _fold(journal: Journal, aggregate_id: UUID, lte: int | None = None) -> Any:
@@ -58,15 +44,15 @@ def _queries(journal: Journal) -> list[str]:
 
 
 def test_a_cold_load_is_one_query_and_the_fold_of_all_events(journal: Journal) -> None:
-    pathway_id = _long_pathway(journal, stays=30)
-    first = _cold(journal, pathway_id)  # more than 50 events: it stores a snapshot
+    pathway_id = long_pathway(journal, 30, META)
+    first = cold(journal, pathway_id)  # more than 50 events: it stores a snapshot
     assert journal.snapshots is not None
     assert [s.originator_version for s in journal.snapshots.get(pathway_id)] == [first.version]
     journal.note(pathway_id, f.note(), META)
 
     seen = _queries(journal)
-    again = _cold(journal, pathway_id)
-    territory = _cold(journal, Territory.id_for(f.TERRITORY))
+    again = cold(journal, pathway_id)
+    territory = cold(journal, Territory.id_for(f.TERRITORY))
     assert seen == ["one", "one"]
     assert again.version == first.version + 1
     assert vars(again) == vars(_fold(journal, pathway_id))
@@ -74,21 +60,21 @@ def test_a_cold_load_is_one_query_and_the_fold_of_all_events(journal: Journal) -
 
 
 def test_a_snapshot_taken_by_other_code_is_not_used(journal: Journal) -> None:
-    pathway_id = _long_pathway(journal, stays=2)
-    truth = _cold(journal, pathway_id)
+    pathway_id = long_pathway(journal, 2, META)
+    truth = cold(journal, pathway_id)
     foreign = PathwaySnapshot.take(truth).model_copy(update={"fingerprint": "older-code"})
     foreign.state.territory = "ailleurs"  # what older code would have folded differently
     assert journal.snapshots is not None
     journal.snapshots.put([foreign])
-    loaded = _cold(journal, pathway_id)
+    loaded = cold(journal, pathway_id)
     assert loaded.territory == f.TERRITORY
     assert vars(loaded) == vars(_fold(journal, pathway_id))
 
 
 def test_a_read_as_of_an_older_version_does_not_use_a_newer_snapshot(
         journal: Journal) -> None:
-    pathway_id = _long_pathway(journal, stays=30)
-    _cold(journal, pathway_id)  # the snapshot, at the latest version
+    pathway_id = long_pathway(journal, 30, META)
+    cold(journal, pathway_id)  # the snapshot, at the latest version
     older = journal.pathway(pathway_id, version=7)
     assert isinstance(older, Pathway) and older.version == 7
     assert vars(older) == vars(_fold(journal, pathway_id, lte=7))

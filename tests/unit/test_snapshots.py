@@ -24,6 +24,7 @@ from shared.pathway.ruptures import coordination
 from shared.pathway.snapshots import AggregateSnapshot, PathwaySnapshot
 from shared.pathway.state import SHARED_BY_COPIES
 from shared.pathway.territory import Territory
+from tests.journals import cold, long_pathway
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))
 
@@ -34,18 +35,12 @@ def _sqlite(path: Path) -> dict[str, str]:
 
 def _long_pathway(journal: Journal, stays: int) -> UUID:
     journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", 35, META)
-    pathway_id = journal.refer(f.referral(), META)
-    journal.admit(pathway_id, f.admission(), "gc-1", META)
-    for _ in range(stays):
-        journal.hospitalise(pathway_id, f.stay(), META)
-        journal.discharge(pathway_id, f.discharge(), META)
-    return pathway_id
+    return long_pathway(journal, stays, META)
 
 
 def _cold(journal: Journal, pathway_id: UUID) -> Pathway:
-    assert journal.repository.cache is not None
-    journal.repository.cache.get(pathway_id, evict=True)
-    return journal.pathway(pathway_id)
+    loaded: Pathway = cold(journal, pathway_id)
+    return loaded
 
 
 COPIED = {"episodes", "open_stay", "discharged_stay", "care_circle", "follow_up", "state",
