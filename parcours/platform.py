@@ -26,6 +26,7 @@ from shared.auth import TokenVerifier, verifier_for
 from shared.clock import Clock, system_clock
 from shared.pathway.application import Journal
 from shared.pathway.journal_store import read_log
+from shared.pathway.locks import SerialisedCacheRepository
 from shared.projecting import LogProjectors, Projection, prepare
 from shared.resilience import bound_store_wait
 from shared.settings import Settings
@@ -76,7 +77,11 @@ def build_journal(settings: Settings) -> Journal:
     with schema_lock(settings):
         journal = Journal(env=settings.journal_env(), policy=settings.policy(),
                           delays=settings.delays(), zone=settings.zone())
-    bound_store_wait(journal.recorder, settings.db_wait_s)  # 503 within the bound in an outage
+    # 503 within the bound in an outage, for a request on the store and for one waiting
+    # behind it for the same aggregate's lock.
+    bound_store_wait(journal.recorder, settings.db_wait_s)
+    if isinstance(journal.repository, SerialisedCacheRepository):
+        journal.repository.lock_wait_s = settings.db_wait_s
     return journal
 
 

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Repository
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder
 
 from shared.pathway.snapshots import SNAPSHOTS, AggregateSnapshot
@@ -92,6 +92,11 @@ class SerialisedCacheRepository(Repository[UUID]):
 
     SNAPSHOT_AFTER = 50
     """Events replayed by a load beyond which it stores a snapshot of what it loaded."""
+    lock_wait_s: float | None = None
+    """How long a request waits for its aggregate's lock before answering that the store is
+    unavailable (``OperationalError``: 503). A holder waits on the database for at most the
+    store's own bound; without this, in an outage, a request queued behind others sharing its
+    stripe waited for all of them, far past the bound (seen in the fault suite). None: wait."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,8 +107,18 @@ class SerialisedCacheRepository(Repository[UUID]):
         if all(isinstance(r, PostgresAggregateRecorder) for r in recorders):
             self._one_query = SnapshotAndEvents(*recorders)  # type: ignore[arg-type]
 
-    def _stripe(self, aggregate_id: UUID) -> threading.Lock:
-        return self._stripes[hash(aggregate_id) % _STRIPES]
+    @contextmanager
+    def _stripe(self, aggregate_id: UUID) -> Iterator[None]:
+        lock = self._stripes[hash(aggregate_id) % _STRIPES]
+        wait = -1 if self.lock_wait_s is None else self.lock_wait_s
+        if not lock.acquire(timeout=wait):
+            raise OperationalError(
+                f"waited {self.lock_wait_s} s for requests on the same aggregates, which wait "
+                "for the database")
+        try:
+            yield
+        finally:
+            lock.release()
 
     def get(self, aggregate_id: UUID, *, version: int | None = None,
             **kwargs: Any) -> Any:

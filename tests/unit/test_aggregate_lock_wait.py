@@ -1,0 +1,55 @@
+"""A request waiting for an aggregate's lock, held by a request that waits on a database in
+an outage, answers 503 within the bound instead of queueing behind it (the fault suite saw a
+7 s answer where the bound was 6 s: two pathways shared a lock stripe)."""
+
+import threading
+import time
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import OperationalError
+
+from shared import fictitious as f
+from shared.events import Actor
+from shared.pathway.application import Journal
+from shared.pathway.commands import Meta
+from shared.pathway.locks import _STRIPES, SerialisedCacheRepository
+from shared.resilience import is_outage
+
+META = Meta(actor=Actor(id="gc-1", role="case_manager"))
+
+
+def _same_stripe(pathway_id: UUID) -> UUID:
+    while True:
+        other = uuid4()
+        if other != pathway_id and hash(other) % _STRIPES == hash(pathway_id) % _STRIPES:
+            return other
+
+
+def test_a_request_behind_a_stuck_one_on_the_same_stripe_gives_up_within_the_bound() -> None:
+    journal = Journal(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", 35, META)
+    pathway_id = journal.refer(f.referral(), META)
+    repository = journal.repository
+    assert isinstance(repository, SerialisedCacheRepository)
+    repository.lock_wait_s = 0.3
+    stuck, release = threading.Event(), threading.Event()
+
+    def waits_on_the_database() -> None:  # holds the stripe of another aggregate
+        with repository._stripe(_same_stripe(pathway_id)):
+            stuck.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=waits_on_the_database)
+    holder.start()
+    try:
+        assert stuck.wait(5)
+        started = time.monotonic()
+        with pytest.raises(OperationalError) as refused:
+            repository.cached(pathway_id)
+        assert time.monotonic() - started < 2
+        assert is_outage(refused.value)  # answered 503 service.unavailable
+    finally:
+        release.set()
+        holder.join()
+    assert repository.cached(pathway_id).id == pathway_id  # the lock is free again
