@@ -6,7 +6,7 @@ crash, a restart or a replay records nothing new: an alert fires once per occurr
 import json
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -45,7 +45,7 @@ class Scheduler:
 
     def fire_due(self) -> int:
         """Fires every deadline due by the clock's now; returns how many alerts were raised."""
-        now = self.clock().isoformat()
+        now = self.clock().astimezone(UTC).isoformat()  # the deadlines are stored in UTC
         with self.db.transaction() as tx:
             tx.execute(f"UPDATE {self.table} SET outcome = '{LAPSED}' WHERE outcome = '{PENDING}'"
                        " AND lapses_at IS NOT NULL AND lapses_at <= :now", {"now": now})
