@@ -78,10 +78,11 @@ def build_journal(settings: Settings) -> Journal:
         journal = Journal(env=settings.journal_env(), policy=settings.policy(),
                           delays=settings.delays(), zone=settings.zone())
     # 503 within the bound in an outage, for a request on the store and for one waiting
-    # behind it for the same aggregate's lock.
+    # behind it for the same aggregate's lock or the same territory's turn.
     bound_store_wait(journal.recorder, settings.db_wait_s)
     if isinstance(journal.repository, SerialisedCacheRepository):
         journal.repository.lock_wait_s = settings.db_wait_s
+    journal.territory_locks.wait_s = settings.db_wait_s
     return journal
 
 

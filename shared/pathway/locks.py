@@ -8,6 +8,7 @@ advisory lock too, so that several API processes also take turns."""
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from copy import deepcopy
@@ -16,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+import psycopg.errors
 from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.persistence import IntegrityError, OperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder
@@ -29,6 +31,12 @@ _STRIPES = 64
 
 
 class TerritoryLocks:
+    wait_s: float | None = None
+    """How long an admission or a closure waits for its territory's turn, in this process and
+    then on the advisory lock, before answering that the store is unavailable (503). In an
+    outage the holder waits on the database for the store's own bound, and without this
+    every admission of the territory queued behind it. None: wait."""
+
     def __init__(self, env: Mapping[str, str]) -> None:
         self._postgres = env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
         self._env = env
@@ -40,25 +48,43 @@ class TerritoryLocks:
     def hold(self, territory: str) -> Iterator[None]:
         with self._guard:
             lock = self._locks.setdefault(territory, threading.Lock())
-        with lock:
+        deadline = None if self.wait_s is None else time.monotonic() + self.wait_s
+        if not lock.acquire(timeout=-1 if self.wait_s is None else self.wait_s):
+            raise OperationalError(
+                f"waited {self.wait_s} s for the territory's turn behind other admissions, "
+                "which wait for the database")
+        try:
             if not self._postgres:
                 yield
                 return
+            with self._advisory(territory, deadline):
+                yield
+        finally:
+            lock.release()
+
+    @contextmanager
+    def _advisory(self, territory: str, deadline: float | None) -> Iterator[None]:
+        """The territory's turn among the API processes: a session-level advisory lock."""
+        try:
             connection = self._connection(territory)
+            if deadline is not None:
+                left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+                connection.execute(f"SET lock_timeout = {left_ms}")
+            connection.execute("SELECT pg_advisory_lock(%s, hashtext(%s))",
+                               (ADVISORY_CLASS, territory))
+        except psycopg.errors.LockNotAvailable:
+            raise  # another process holds the turn past the bound: the session is sound
+        except psycopg.OperationalError:
+            self._connections.pop(territory, None)  # the server restarted: next time anew
+            raise
+        try:
+            yield
+        finally:
             try:
-                connection.execute("SELECT pg_advisory_lock(%s, hashtext(%s))",
+                connection.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))",
                                    (ADVISORY_CLASS, territory))
             except psycopg.OperationalError:
-                self._connections.pop(territory, None)  # the server restarted: next time anew
-                raise
-            try:
-                yield
-            finally:
-                try:
-                    connection.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))",
-                                       (ADVISORY_CLASS, territory))
-                except psycopg.OperationalError:
-                    self._connections.pop(territory, None)  # the session's locks died with it
+                self._connections.pop(territory, None)  # the session's locks died with it
 
     def _connection(self, territory: str) -> "psycopg.Connection[Any]":
         # One session per territory, used only under that territory's lock: a session that
@@ -69,7 +95,8 @@ class TerritoryLocks:
             connection = psycopg.connect(
                 dbname=env.get("POSTGRES_DBNAME"), host=env.get("POSTGRES_HOST"),
                 port=env.get("POSTGRES_PORT"), user=env.get("POSTGRES_USER"),
-                password=env.get("POSTGRES_PASSWORD") or None, autocommit=True)
+                password=env.get("POSTGRES_PASSWORD") or None, autocommit=True,
+                connect_timeout=max(1, round(self.wait_s)) if self.wait_s else None)
             self._connections[territory] = connection
         return connection
 
