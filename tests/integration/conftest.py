@@ -33,7 +33,7 @@ def measured(line: str) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if MEASURED:
-        terminalreporter.section("what the fault tests measured")
+        terminalreporter.section("what the fault and load tests measured")
         for line in MEASURED:
             terminalreporter.write_line(line)
 
