@@ -2,7 +2,6 @@
 an outage, answers 503 within the bound instead of queueing behind it (the fault suite saw a
 7 s answer where the bound was 6 s: two pathways shared a lock stripe)."""
 
-import threading
 import time
 from uuid import UUID, uuid4
 
@@ -15,6 +14,7 @@ from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.pathway.locks import _STRIPES, SerialisedCacheRepository
 from shared.resilience import is_outage
+from tests.stuck import held_elsewhere
 
 META = Meta(actor=Actor(id="gc-1", role="case_manager"))
 
@@ -33,23 +33,11 @@ def test_a_request_behind_a_stuck_one_on_the_same_stripe_gives_up_within_the_bou
     repository = journal.repository
     assert isinstance(repository, SerialisedCacheRepository)
     repository.lock_wait_s = 0.3
-    stuck, release = threading.Event(), threading.Event()
-
-    def waits_on_the_database() -> None:  # holds the stripe of another aggregate
-        with repository._stripe(_same_stripe(pathway_id)):
-            stuck.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=waits_on_the_database)
-    holder.start()
-    try:
-        assert stuck.wait(5)
+    # Another aggregate's request holds the stripe, waiting on the database.
+    with held_elsewhere(lambda: repository._stripe(_same_stripe(pathway_id))):
         started = time.monotonic()
         with pytest.raises(OperationalError) as refused:
             repository.cached(pathway_id)
         assert time.monotonic() - started < 2
         assert is_outage(refused.value)  # answered 503 service.unavailable
-    finally:
-        release.set()
-        holder.join()
     assert repository.cached(pathway_id).id == pathway_id  # the lock is free again

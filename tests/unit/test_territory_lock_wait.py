@@ -3,7 +3,6 @@ outage, answers 503 within the bound instead of queueing behind it; the turn is 
 afterwards. (The turn among API processes, PostgreSQL's advisory lock:
 ``tests/integration/test_territory_turn_wait.py``.)"""
 
-import threading
 import time
 
 import pytest
@@ -14,6 +13,7 @@ from shared.events import Actor
 from shared.pathway.application import Journal
 from shared.pathway.commands import Meta
 from shared.resilience import is_outage
+from tests.stuck import held_elsewhere
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))
 
@@ -22,24 +22,11 @@ def test_an_admission_behind_a_stuck_one_gives_up_within_the_bound() -> None:
     journal = Journal(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     journal.register_manager(f.TERRITORY, "gc-1", "Gestionnaire Un", 35, META)
     journal.territory_locks.wait_s = 0.3
-    stuck, release = threading.Event(), threading.Event()
-
-    def waits_on_the_database() -> None:
-        with journal.territory_locks.hold(f.TERRITORY):
-            stuck.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=waits_on_the_database)
-    holder.start()
-    try:
-        assert stuck.wait(5)
+    with held_elsewhere(lambda: journal.territory_locks.hold(f.TERRITORY)):
         started = time.monotonic()
         with pytest.raises(OperationalError) as refused:
             journal.register_manager(f.TERRITORY, "gc-2", "Gestionnaire Deux", 35, META)
         assert time.monotonic() - started < 2
         assert is_outage(refused.value)  # answered 503 service.unavailable
-    finally:
-        release.set()
-        holder.join()
     territory = journal.register_manager(f.TERRITORY, "gc-2", "Gestionnaire Deux", 35, META)
     assert "gc-2" in territory.managers
