@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from copy import deepcopy
 from itertools import chain
 from typing import Any
@@ -28,6 +28,19 @@ from shared.pg_store import SnapshotAndEvents
 log = logging.getLogger(__name__)
 ADVISORY_CLASS = 0x5041  # "PA": the first key of Parcours' advisory locks
 _STRIPES = 64
+
+
+@contextmanager
+def _taken(lock: threading.Lock, wait_s: float | None, behind: str) -> Iterator[None]:
+    """The lock, waited for at most ``wait_s`` (None: as long as it takes). Past it, the
+    store counts as unavailable (``OperationalError``: the API answers 503): whoever holds the
+    lock is itself waiting on the database."""
+    if not lock.acquire(timeout=-1 if wait_s is None else wait_s):
+        raise OperationalError(f"waited {wait_s} s for {behind}, which wait for the database")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class TerritoryLocks:
@@ -48,27 +61,22 @@ class TerritoryLocks:
     def hold(self, territory: str) -> Iterator[None]:
         with self._guard:
             lock = self._locks.setdefault(territory, threading.Lock())
-        deadline = None if self.wait_s is None else time.monotonic() + self.wait_s
-        if not lock.acquire(timeout=-1 if self.wait_s is None else self.wait_s):
-            raise OperationalError(
-                f"waited {self.wait_s} s for the territory's turn behind other admissions, "
-                "which wait for the database")
-        try:
+        started = time.monotonic()
+        with _taken(lock, self.wait_s, "the territory's turn behind other admissions"):
             if not self._postgres:
                 yield
                 return
-            with self._advisory(territory, deadline):
+            with self._advisory(territory, started):
                 yield
-        finally:
-            lock.release()
 
     @contextmanager
-    def _advisory(self, territory: str, deadline: float | None) -> Iterator[None]:
-        """The territory's turn among the API processes: a session-level advisory lock."""
+    def _advisory(self, territory: str, started: float) -> Iterator[None]:
+        """The territory's turn among the API processes: a session-level advisory lock,
+        waited for in what is left of the bound."""
         try:
             connection = self._connection(territory)
-            if deadline is not None:
-                left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+            if self.wait_s is not None:
+                left_ms = max(1, int((started + self.wait_s - time.monotonic()) * 1000))
                 connection.execute(f"SET lock_timeout = {left_ms}")
             connection.execute("SELECT pg_advisory_lock(%s, hashtext(%s))",
                                (ADVISORY_CLASS, territory))
@@ -134,18 +142,9 @@ class SerialisedCacheRepository(Repository[UUID]):
         if all(isinstance(r, PostgresAggregateRecorder) for r in recorders):
             self._one_query = SnapshotAndEvents(*recorders)  # type: ignore[arg-type]
 
-    @contextmanager
-    def _stripe(self, aggregate_id: UUID) -> Iterator[None]:
-        lock = self._stripes[hash(aggregate_id) % _STRIPES]
-        wait = -1 if self.lock_wait_s is None else self.lock_wait_s
-        if not lock.acquire(timeout=wait):
-            raise OperationalError(
-                f"waited {self.lock_wait_s} s for requests on the same aggregates, which wait "
-                "for the database")
-        try:
-            yield
-        finally:
-            lock.release()
+    def _stripe(self, aggregate_id: UUID) -> AbstractContextManager[None]:
+        return _taken(self._stripes[hash(aggregate_id) % _STRIPES], self.lock_wait_s,
+                      "requests on the same aggregates")
 
     def get(self, aggregate_id: UUID, *, version: int | None = None,
             **kwargs: Any) -> Any:
