@@ -23,7 +23,7 @@ from bench import (
     replay_all,
     web_pages,
 )
-from bench.common import Context, Result, say
+from bench.common import Context, Result, say, table
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 PARTIAL = RESULTS.with_name("partial.json")  # a run of some benchmarks only
@@ -32,7 +32,7 @@ PARTIAL = RESULTS.with_name("partial.json")  # a run of some benchmarks only
 def main() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # kafka-python's
     logging.basicConfig(level=logging.WARNING, format="    [%(name)s] %(message)s")
-    for name in ("shared.auth", "parcours.platform"):  # the development key's notice
+    for name in ("shared.api.auth", "parcours.platform"):  # the development key's notice
         logging.getLogger(name).setLevel(logging.ERROR)
     # A consumer joining right after its topic was created may not know the partitions yet
     # and says so; the group join is timed in the figure and its baseline alike.
@@ -97,25 +97,6 @@ def _report(results: list[Result], ctx: Context, started: float,
         "baseline's speed; latency: times slower).")
     write(results, ctx, duration, path)
     say(f"Written to {path}")
-
-
-def table(results: list[Result]) -> str:
-    header = ("benchmark", "figure", "baseline (same run)", "", "ratio")
-    rows = [header] + [
-        (r.name, _amount(r.figure, r.unit), r.baseline_name,
-         _amount(r.baseline, r.baseline_unit or r.unit), f"{r.ratio:.2f}×")
-        for r in results
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i in (0, 2) else cell.rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
-             for row in rows]
-    lines.insert(1, "-" * len(lines[0]))
-    return "\n".join(lines)
-
-
-def _amount(value: float, unit: str) -> str:
-    return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
 
 
 def write(results: list[Result], ctx: Context, duration: float, path: Path = RESULTS) -> None:

@@ -19,12 +19,12 @@ from bench.common import Context, Progress, Result, free_port, say
 from parcours.web import create_app
 from services.notifications.main import ApiServer
 from shared import fictitious
-from shared.auth import Principal, development_key, sign
+from shared.api.auth import Principal, development_key, sign
+from shared.domain.commands import Meta
 from shared.events import Actor
 from shared.fictitious import TERRITORY
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
 
 PERSONS = 300  # for each path: one admission and one discharge each
 ADMITTED = datetime(2026, 3, 1, 10, tzinfo=timezone(timedelta(hours=1)))
@@ -133,7 +133,7 @@ if __name__ == "__main__":
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    for name in ("shared.auth", "parcours.platform", "uvicorn.error"):
+    for name in ("shared.api.auth", "parcours.platform", "uvicorn.error"):
         logging.getLogger(name).setLevel(logging.ERROR)
     ctx = Context(Settings(), float(os.environ.get("BENCH_SCALE", "1")))
     result = run(ctx)

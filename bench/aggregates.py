@@ -15,10 +15,10 @@ from contextlib import suppress
 
 from bench.common import Context, Result, say
 from shared import fictitious as f
+from shared.domain.commands import Meta
+from shared.domain.territory import Territory
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.territory import Territory
+from shared.journal.application import Journal
 
 PLACES = (100, 1_000, 10_000)
 EVENTS = (10, 1_000)

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Context, Progress, Result, free_port, percentile, say
+from bench.common import Context, Progress, Result, free_port, percentile, say, table
 from shared import fictitious
-from shared.auth import Principal, development_key, sign
+from shared.api.auth import Principal, development_key, sign
 from shared.fictitious import TERRITORY
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 
 STAYS = 200
 STAYS_PER_PERSON = 5  # a stay, its R1, a discharge (R2), the next stay
@@ -288,7 +288,6 @@ def _stop(server: _Server) -> None:
 
 
 if __name__ == "__main__":
-    from bench.__main__ import table
 
     results = run(Context(Settings(mode="embedded"), float(os.environ.get("BENCH_SCALE", "1"))))
     say("")

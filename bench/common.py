@@ -14,8 +14,8 @@ from typing import Any
 import psycopg
 from kafka import KafkaAdminClient
 
-from shared import kafka_io
-from shared.settings import Settings
+from shared.runtime.settings import Settings
+from shared.streaming import kafka_io
 
 
 @dataclass(frozen=True)
@@ -134,3 +134,22 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def table(results: list[Result]) -> str:
+    header = ("benchmark", "figure", "baseline (same run)", "", "ratio")
+    rows = [header] + [
+        (r.name, _amount(r.figure, r.unit), r.baseline_name,
+         _amount(r.baseline, r.baseline_unit or r.unit), f"{r.ratio:.2f}×")
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) if i in (0, 2) else cell.rjust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+             for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"

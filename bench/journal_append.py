@@ -13,10 +13,10 @@ import psycopg
 
 from bench.common import Context, Progress, Result, say
 from shared import fictitious as f
+from shared.domain.commands import Meta
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
 
 PATHWAYS = 715  # × 7 pathway events: about 5,000 events for the relay and the projection
 STAYS = 2  # hospitalisations (each with its discharge) per pathway

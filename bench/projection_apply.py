@@ -16,11 +16,11 @@ from bench import journal_append, relay_throughput
 from bench.common import Context, Progress, Result, say
 from parcours.platform import PROJECTIONS
 from shared import fictitious as f
-from shared import kafka_io
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming import kafka_io
 
 STALL_S = 60  # no progress for this long: the run fails instead of waiting forever
 

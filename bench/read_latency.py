@@ -13,11 +13,11 @@ from httpx import Response
 from bench.common import Context, Progress, Result, percentile, say
 from parcours.demo import load_demo
 from parcours.web import create_app
-from shared.auth import Principal, development_key, sign
+from shared.api.auth import Principal, development_key, sign
 from shared.fictitious import TERRITORY
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
 
 REQUESTS = 300  # of each endpoint, interleaved
 WARM_UP = 20

@@ -14,14 +14,14 @@ from collections.abc import Callable
 
 from kafka import KafkaProducer
 
-from bench.common import Context, Progress, Result, say
+from bench.common import Context, Progress, Result, say, table
 from services.relay.relay import Relay
-from shared import kafka_io
 from shared.events import EventEnvelope
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming import kafka_io
 
 KafkaRecord = tuple[bytes, bytes, list[tuple[str, bytes]]]  # key, value, headers
 ROUNDS = 3
@@ -169,7 +169,6 @@ def main() -> None:
     import warnings
 
     from bench import journal_append
-    from bench.__main__ import table
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # kafka-python's
     logging.basicConfig(level=logging.WARNING, format="    [%(name)s] %(message)s")

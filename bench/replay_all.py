@@ -16,10 +16,10 @@ from pathlib import Path
 from bench.common import Context, Progress, Result, say
 from shared import events as ev
 from shared import fictitious as f
+from shared.domain.commands import Meta
+from shared.domain.pathway import Pathway
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway
+from shared.journal.application import Journal
 
 EVENTS = 20_000
 STAYS = 9  # each a hospitalisation and its discharge

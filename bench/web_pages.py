@@ -11,10 +11,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from bench.common import Context, Progress, Result, percentile, say
+from bench.common import Context, Progress, Result, percentile, say, table
 from bench.read_latency import _get, _load_demo
 from parcours.web import create_app
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 
 REQUESTS = 200  # of each page, interleaved
 WARM_UP = 10
@@ -68,7 +68,6 @@ def run(ctx: Context) -> list[Result]:
 
 
 if __name__ == "__main__":
-    from bench.__main__ import table
 
     results = run(Context(Settings(mode="embedded"), float(os.environ.get("BENCH_SCALE", "1"))))
     say("")

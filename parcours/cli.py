@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 
 if TYPE_CHECKING:
-    from shared.pathway.application import Journal
+    from shared.journal.application import Journal
 
 app = typer.Typer(help="Parcours: event-sourced coordination for case management.",
                   no_args_is_help=True)
@@ -48,7 +48,7 @@ def _every(work: Callable[[], object], interval_s: float, stop: threading.Event,
     """Runs ``work`` every interval until stopped. An outage of PostgreSQL or Kafka is waited
     out with backoff and logged once; any other failure is logged with its trace and the next
     round tries again (a thread that died silently would stop every alert)."""
-    from shared.resilience import Backoff, is_outage
+    from shared.runtime.resilience import Backoff, is_outage
 
     log = logging.getLogger("parcours")
     backoff = Backoff(name, log)
@@ -117,7 +117,7 @@ def serve(
     from parcours.demo import is_empty
     from parcours.platform import build_journal
     from parcours.web import create_app
-    from shared.auth import DevelopmentKeyError
+    from shared.api.auth import DevelopmentKeyError
 
     settings = Settings()
     _logging()
@@ -147,8 +147,8 @@ def serve(
 def relay() -> None:
     """Publish the event store's log to Kafka, in order, resuming where it stopped."""
     from parcours.platform import build_relay
-    from shared.resilience import Backoff, retrying
-    from shared.startup import wait_for_services
+    from shared.runtime.resilience import Backoff, retrying
+    from shared.runtime.startup import wait_for_services
 
     stop = _stop_on_signals()  # first: a stop asked during start-up must not be lost
     settings = Settings()
@@ -177,8 +177,8 @@ def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJE
             ) -> None:
     """Run one projection as a Kafka consumer group member."""
     from parcours.platform import PROJECTIONS, build_projection_process
-    from shared.resilience import Backoff, retrying
-    from shared.startup import wait_for_services
+    from shared.runtime.resilience import Backoff, retrying
+    from shared.runtime.startup import wait_for_services
 
     if name not in PROJECTIONS:
         raise typer.BadParameter(f"unknown projection {name!r}; known: {', '.join(PROJECTIONS)}")
@@ -226,9 +226,9 @@ def replay(name: Annotated[str, typer.Argument(
     from functools import partial
 
     from parcours.platform import PROJECTIONS, build_journal, views_database
-    from shared.pathway.journal_store import read_log
-    from shared.projecting import LogReplaySource, Replayable
-    from shared.replay import ReplaySource, replay_all
+    from shared.journal.store import read_log
+    from shared.streaming.projecting import LogReplaySource, Replayable
+    from shared.streaming.replay import ReplaySource, replay_all
 
     names = list(PROJECTIONS) if name == "all" else [name]
     if name != "all" and name not in PROJECTIONS:
@@ -247,7 +247,7 @@ def replay(name: Annotated[str, typer.Argument(
         source = LogReplaySource(partial(read_log, journal),
                                  journal.recorder.max_notification_id, batch_size=2000)
     else:
-        from shared.kafka_io import KafkaReplaySource
+        from shared.streaming.kafka_io import KafkaReplaySource
 
         source = KafkaReplaySource(settings)
     started = time.monotonic()
@@ -286,7 +286,7 @@ def hl7_listen() -> None:
 
     from parcours.platform import views_database
     from services.hl7.bootstrap import build_listener
-    from shared.pathway.application import Journal
+    from shared.journal.application import Journal
 
     settings = Settings()
     _logging()
@@ -346,7 +346,7 @@ def audit_verify() -> None:
     """Check the read audit's hash chain: exit 0 when intact, 1 when a record was removed or
     changed (the first broken record is named)."""
     from parcours.platform import views_database
-    from shared.audit import AuditLog, AuditSetupError
+    from shared.storage.audit import AuditLog, AuditSetupError
 
     settings = Settings()
     db = views_database(settings)

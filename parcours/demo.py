@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from parcours.demo_cast import (
     BETWEEN_HIRES,
@@ -33,6 +32,7 @@ from parcours.demo_cast import (
     REBALANCING,
     WOMEN,
     CaseManager,
+    Deck,
 )
 from parcours.demo_story import (
     COORDINATOR,
@@ -42,9 +42,9 @@ from parcours.demo_story import (
     Sex,
     Wait,
 )
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.records import Status
+from shared.domain.commands import Meta
+from shared.domain.records import Status
+from shared.journal.application import Journal
 
 WINDOW_DAYS = 548  # eighteen months before today
 PERSONS = 117  # with the new referrals after a refusal: about 120 referrals
@@ -95,22 +95,6 @@ def is_empty(journal: Journal) -> bool:
 
 
 # -- the cast -------------------------------------------------------------------------------
-
-class Deck:
-    """Draws outcomes in fixed proportions from a shuffled deck, refilled when empty: unlike
-    independent draws, a short story still shows every outcome (each EHPAD entry, each
-    way a follow-up ends)."""
-
-    def __init__(self, rng: random.Random, proportions: dict[Any, int]) -> None:
-        self.rng, self.proportions = rng, proportions
-        self.cards: list[Any] = []
-
-    def draw(self) -> Any:
-        if not self.cards:
-            self.cards = [o for o, n in self.proportions.items() for _ in range(n)]
-            self.rng.shuffle(self.cards)
-        return self.cards.pop()
-
 
 # -- the calendar ---------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """The cast and the words of the demo territory: case managers, referrers, services,
 relatives, and the French texts professionals would write. Every name is made up."""
 
+import random
 from dataclasses import dataclass
+from typing import Any
 
 from shared import events as ev
 from shared import fictitious
@@ -255,3 +257,19 @@ DYSFUNCTIONS: tuple[tuple[ev.payloads.DysfunctionCategory, str], ...] = (
     ("other", "Dossier APA bloqué trois mois faute d'une pièce administrative."),
     ("other", "Téléassistance installée sans formation de la personne à son usage."),
 )
+
+
+class Deck:
+    """Draws outcomes in fixed proportions from a shuffled deck, refilled when empty: unlike
+    independent draws, a short story still shows every outcome (each EHPAD entry, each
+    way a follow-up ends)."""
+
+    def __init__(self, rng: random.Random, proportions: dict[Any, int]) -> None:
+        self.rng, self.proportions = rng, proportions
+        self.cards: list[Any] = []
+
+    def draw(self) -> Any:
+        if not self.cards:
+            self.cards = [o for o, n in self.proportions.items() for _ in range(n)]
+            self.rng.shuffle(self.cards)
+        return self.cards.pop()

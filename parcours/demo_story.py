@@ -6,10 +6,11 @@ Over 300 lines on purpose: a story reads top to bottom as the pathway it tells, 
 beside the next; cut in two, one would read half a pathway."""
 
 import random
+from collections import Counter
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
 from parcours.demo_cast import (
@@ -40,10 +41,14 @@ from parcours.demo_cast import (
     SAADS,
     SSIADS,
     TRANSFERS,
+    Deck,
     Note,
 )
 from shared import events as ev
 from shared import fictitious
+from shared.domain.commands import Meta
+from shared.domain.dates import DEFAULT_TIME_ZONE
+from shared.domain.records import ReceivedValidation
 from shared.events import Actor
 from shared.events.values import (
     CareCircleMember,
@@ -59,12 +64,20 @@ from shared.events.values import (
     RiskLevel,
     Scales,
 )
-from shared.pathway.commands import Meta
-from shared.pathway.dates import DEFAULT_TIME_ZONE
-from shared.pathway.records import ReceivedValidation
+from shared.journal.application import Journal
 
-if TYPE_CHECKING:
-    from parcours.demo import DemoRun
+
+class Calendar(Protocol):
+    """What a story reads and moves on the territory's calendar (``parcours.demo.DemoRun``),
+    named here so that the story does not import the calendar that runs it."""
+
+    journal: Journal
+    rng: random.Random
+    day: date
+    followed: dict[int, "PersonStory"]
+    tally: Counter[str]
+    closure_reasons: Deck
+    destinations: Deck
 
 TERRITORY = fictitious.TERRITORY
 REFUSAL_RATE = 0.17
@@ -99,7 +112,7 @@ class Plan:
 class PersonStory:
     """One person's pathway, from the referral on. Each ``yield`` waits some days."""
 
-    def __init__(self, run: "DemoRun", number: int, name: tuple[str, str, Sex],
+    def __init__(self, run: Calendar, number: int, name: tuple[str, str, Sex],
                  referred_on: date, used_ins: set[str]) -> None:
         self.demo, self.number, self.referred_on = run, number, referred_on
         # A story draws from its own generator: its course does not depend on the others'.

@@ -14,12 +14,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
-from shared.auth import DevelopmentKeyError, Principal, development_key, sign
-from shared.errors import ForbiddenError
+from shared.api.auth import DevelopmentKeyError, Principal, development_key, sign
+from shared.api.http import SettingsDep
+from shared.domain.failures import ForbiddenError
 from shared.events.values import NonEmpty
 from shared.fictitious import DEMO_USERS
-from shared.http import SettingsDep
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 
 
 def token_for(settings: Settings, principal: Principal) -> str:

@@ -20,17 +20,17 @@ from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler, makes_due_at_once
 from services.notifications.service import NotificationService, build_embedded
 from services.relay.relay import Relay
-from shared import kafka_io
-from shared.audit import AuditLog
-from shared.auth import TokenVerifier, verifier_for
-from shared.clock import Clock, system_clock
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.pathway.locks import SerialisedCacheRepository
-from shared.projecting import LogProjectors, Projection, prepare
-from shared.resilience import bound_store_wait
-from shared.settings import Settings
-from shared.sqldb import Database, PostgresDatabase, SqliteDatabase
+from shared.api.auth import TokenVerifier, verifier_for
+from shared.domain.clock import Clock, system_clock
+from shared.journal.application import Journal
+from shared.journal.locks import SerialisedCacheRepository
+from shared.journal.store import read_log
+from shared.runtime.resilience import bound_store_wait
+from shared.runtime.settings import Settings
+from shared.storage.audit import AuditLog
+from shared.storage.sqldb import Database, PostgresDatabase, SqliteDatabase
+from shared.streaming import kafka_io
+from shared.streaming.projecting import LogProjectors, Projection, prepare
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Platform:
     """The parts of one process, built once here and handed to the routes by
-    ``shared.http.provide``."""
+    ``shared.api.http.provide``."""
 
     settings: Settings
     journal: Journal
@@ -94,7 +94,7 @@ def schema_lock(settings: Settings) -> Iterator[None]:
     """The library creates the store's tables, types and notify function when a journal starts;
     processes started together on one database raced there ("tuple concurrently updated"). On
     PostgreSQL they take an advisory lock in turn: one of their own, as the journal's recorder
-    takes the schema lock itself (``shared.migrations``) from another connection."""
+    takes the schema lock itself (``shared.storage.migrations``) from another connection."""
     if settings.mode != "distributed":
         yield
         return

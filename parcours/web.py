@@ -25,12 +25,13 @@ from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
 from services.web import app as web_pages
 from services.web import docs as web_docs
-from shared import openapi, readiness
-from shared.asgi import EditHeaders
-from shared.audit_http import AuditResponses
-from shared.clock import Clock, system_clock
-from shared.http import install_error_handlers, provide
-from shared.settings import Settings
+from shared.api import openapi
+from shared.api.asgi import EditHeaders
+from shared.api.http import install_error_handlers, provide
+from shared.api.read_audit import AuditResponses
+from shared.domain.clock import Clock, system_clock
+from shared.runtime import readiness
+from shared.runtime.settings import Settings
 
 DESCRIPTION = """Parcours : coordination des parcours des personnes âgées en situation complexe
 suivies en gestion de cas (MAIA / DAC). Chaque parcours est un journal d'événements.

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import NAMESPACE_URL, uuid5
 
 from shared import events as ev
-from shared import ins
-from shared.auth import Principal
+from shared.domain import ins
+from shared.domain.principal import Principal
 from shared.events import values
 
 FAMILY_NAMES = ["Fictif", "Exemple", "Modèle", "Témoin", "Essai", "Maquette", "Prototype"]

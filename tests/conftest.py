@@ -7,7 +7,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from shared.auth import Principal, Role, development_key, sign
+from shared.api.auth import development_key, sign
+from shared.domain.principal import Principal, Role
 from shared.fictitious import TERRITORY
 
 _KEY = Path(tempfile.mkdtemp(prefix="parcours-tests-")) / "dev-signing-key.pem"

@@ -4,8 +4,8 @@ from typing import Any
 from uuid import UUID
 
 from shared import fictitious as f
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
+from shared.domain.commands import Meta
+from shared.journal.application import Journal
 
 
 def long_pathway(journal: Journal, stays: int, meta: Meta) -> UUID:

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from projections.caseload import queries as q
-from shared import access
-from shared.http import (
+from shared.api.http import (
     Authenticated,
     JournalDep,
     PrincipalDep,
@@ -17,6 +16,7 @@ from shared.http import (
     forbid_unless,
     scoped_territory,
 )
+from shared.domain import access
 
 router = APIRouter(prefix="/caseload", tags=["file active"], dependencies=[Authenticated])
 Today = Annotated[date | None, Query(description="Date de référence (aujourd'hui sinon)")]

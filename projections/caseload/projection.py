@@ -5,10 +5,10 @@ from datetime import date, datetime
 from typing import Any
 
 from shared import events as ev
+from shared.domain.commands import Policy
+from shared.domain.followup import FollowUpState, begin, evolve
 from shared.events import EventEnvelope
-from shared.pathway.commands import Policy
-from shared.pathway.followup import FollowUpState, begin, evolve
-from shared.sqldb import Tx, select_in
+from shared.storage.sqldb import Tx, select_in
 
 TABLE = "caseload_persons"
 

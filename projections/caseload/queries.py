@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from projections.caseload.projection import COLUMNS, TABLE
-from shared.sqldb import Tx
+from shared.storage.sqldb import Tx
 
 
 @dataclass(frozen=True)

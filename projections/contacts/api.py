@@ -12,8 +12,15 @@ from pydantic import BaseModel
 from projections.contacts import export
 from projections.contacts import graph as g
 from projections.contacts import queries as q
-from shared.http import Authenticated, PrincipalDep, TodayDep, ViewsDep, reading, scoped_territory
-from shared.pathway.errors import PathwayNotFoundError
+from shared.api.http import (
+    Authenticated,
+    PrincipalDep,
+    TodayDep,
+    ViewsDep,
+    reading,
+    scoped_territory,
+)
+from shared.domain.errors import PathwayNotFoundError
 
 router = APIRouter(prefix="/graph", tags=["graphe des intervenants"],
                    dependencies=[Authenticated])

@@ -13,7 +13,7 @@ from typing import Any
 from projections.contacts.rows import CASE_MANAGER, REFERRER
 from shared import events as ev
 from shared.events import EventEnvelope
-from shared.sqldb import Tx, select_in
+from shared.storage.sqldb import Tx, select_in
 
 PERSONS, EPISODES, EDGES = "contact_persons", "contact_episodes", "contact_edges"
 

@@ -4,7 +4,7 @@ from datetime import date
 
 from projections.contacts.projection import EDGES, EPISODES, PERSONS
 from projections.contacts.rows import ContactRows, Edge, Episode, Person
-from shared.sqldb import Row, Tx
+from shared.storage.sqldb import Row, Tx
 
 _PERSONS = f"SELECT pathway_id, label, commune, territory, status, episode FROM {PERSONS}"
 _EPISODES = ("SELECT pathway_id, episode, territory, referred_on, admitted_on, ended_on, outcome"

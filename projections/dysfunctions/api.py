@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from projections.dysfunctions.projection import TABLE
+from shared.api.http import Authenticated, PrincipalDep, ViewsDep, scoped_territory
 from shared.events.payloads import DysfunctionCategory
-from shared.http import Authenticated, PrincipalDep, ViewsDep, scoped_territory
 
 router = APIRouter(prefix="/dysfunctions", tags=["dysfonctionnements"],
                    dependencies=[Authenticated])

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from shared import events as ev
 from shared.events import EventEnvelope
-from shared.sqldb import Tx
+from shared.storage.sqldb import Tx
 
 TABLE = "dysfunction_reports"
 

@@ -9,12 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
 from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
-from shared import access
-from shared.access import PathwayFacts
-from shared.auth import Principal
-from shared.errors import ForbiddenError
-from shared.events.values import Text
-from shared.http import (
+from shared.api.http import (
     Authenticated,
     CommandResult,
     JournalDep,
@@ -25,9 +20,14 @@ from shared.http import (
     ViewsDep,
     command_result,
 )
-from shared.pathway.application import Journal
-from shared.pathway.errors import PathwayNotFoundError
-from shared.sqldb import Database
+from shared.domain import access
+from shared.domain.access import PathwayFacts
+from shared.domain.errors import PathwayNotFoundError
+from shared.domain.failures import ForbiddenError
+from shared.domain.principal import Principal
+from shared.events.values import Text
+from shared.journal.application import Journal
+from shared.storage.sqldb import Database
 
 router = APIRouter(prefix="/alerts", tags=["alertes"], dependencies=[Authenticated])
 

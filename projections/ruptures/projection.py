@@ -12,12 +12,12 @@ from itertools import groupby
 from typing import Any
 
 from shared import events as ev
+from shared.domain.commands import Delays, Policy
+from shared.domain.followup import FollowUpState, begin, evolve
+from shared.domain.ruptures import Deadline, deadlines
 from shared.events import EventEnvelope
 from shared.events.values import Recipient
-from shared.pathway.commands import Delays, Policy
-from shared.pathway.followup import FollowUpState, begin, evolve
-from shared.pathway.ruptures import Deadline, deadlines
-from shared.sqldb import Tx, select_in
+from shared.storage.sqldb import Tx, select_in
 
 STATE, DEADLINES, ALERTS = "rupture_state", "rupture_deadlines", "alerts"
 PENDING, FIRED, LAPSED, CLEARED = "pending", "fired", "lapsed", "cleared"

@@ -12,12 +12,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from projections.ruptures.projection import CLEARED, FIRED, LAPSED, PENDING, RupturesProjection
 from shared import events as ev
-from shared.clock import Clock, system_clock
+from shared.domain.clock import Clock, system_clock
+from shared.domain.errors import ConcurrentChangeError, PathwayError
 from shared.events import values
-from shared.failpoints import failpoint
-from shared.pathway.application import Journal
-from shared.pathway.errors import ConcurrentChangeError, PathwayError
-from shared.sqldb import Database
+from shared.journal.application import Journal
+from shared.runtime.failpoints import failpoint
+from shared.storage.sqldb import Database
 
 log = logging.getLogger(__name__)
 ALERT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:parcours:alert")

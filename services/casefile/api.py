@@ -8,9 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Response
 
 from services.casefile import requests as rq
-from shared import access
-from shared.events.values import NonEmpty
-from shared.http import (
+from shared.api.http import (
     Authenticated,
     CommandResult,
     ExpectedVersionDep,
@@ -20,11 +18,13 @@ from shared.http import (
     acting,
     command_result,
 )
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import ImplausibleInputError
-from shared.pathway.records import ReceivedValidation
+from shared.domain import access
+from shared.domain.commands import Meta
+from shared.domain.errors import ImplausibleInputError
+from shared.domain.pathway import Pathway
+from shared.domain.records import ReceivedValidation
+from shared.events.values import NonEmpty
+from shared.journal.application import Journal
 
 router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
                    dependencies=[Authenticated])

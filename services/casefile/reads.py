@@ -8,12 +8,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel
 
-from shared import access
 from shared import events as ev
-from shared.access import PathwayFacts
-from shared.events import EventEnvelope
-from shared.events.values import CareCircleMember, Person
-from shared.http import (
+from shared.api.http import (
     AuditDep,
     Authenticated,
     JournalDep,
@@ -23,9 +19,13 @@ from shared.http import (
     reading,
     visible_events,
 )
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import RuleBrokenError
-from shared.pathway.plans import PlanDiff, diff
+from shared.domain import access
+from shared.domain.access import PathwayFacts
+from shared.domain.errors import RuleBrokenError
+from shared.domain.pathway import Pathway
+from shared.domain.plans import PlanDiff, diff
+from shared.events import EventEnvelope
+from shared.events.values import CareCircleMember, Person
 
 router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
                    dependencies=[Authenticated])

@@ -1,5 +1,5 @@
 """FHIR R4 read API under /fhir: the same tokens, access rules and read audit as the rest of
-Parcours (``shared.http.reading``); answers in ``application/fhir+json``, errors as
+Parcours (``shared.api.http.reading``); answers in ``application/fhir+json``, errors as
 OperationOutcome."""
 
 from collections.abc import Callable, Coroutine
@@ -16,13 +16,13 @@ from fhir.resources.R4B.resource import Resource
 from services.fhir import resources as fhir
 from services.fhir import sources
 from services.fhir.timeline import episodes
-from shared.audit import AuditLog
-from shared.auth import Principal
-from shared.errors import ParcoursError, UnauthenticatedError
-from shared.http import AuditDep, JournalDep, PrincipalDep, TodayDep, reading, visible_events
-from shared.pathway.application import Journal
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import PathwayNotFoundError
+from shared.api.http import AuditDep, JournalDep, PrincipalDep, TodayDep, reading, visible_events
+from shared.domain.errors import PathwayNotFoundError
+from shared.domain.failures import ParcoursError, UnauthenticatedError
+from shared.domain.pathway import Pathway
+from shared.domain.principal import Principal
+from shared.journal.application import Journal
+from shared.storage.audit import AuditLog
 
 MEDIA_TYPE = "application/fhir+json"
 _PUBLISHED = datetime.now(UTC).replace(microsecond=0)

@@ -21,8 +21,8 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.resource import Resource
 
 from services.fhir.timeline import EpisodeView, MembershipView, PlanView, StayView
+from shared.domain.records import Alert
 from shared.events.values import Person
-from shared.pathway.records import Alert
 
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
 FR_CORE = "https://hl7.fr/ig/fhir/core"

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from shared.events import EventEnvelope
-from shared.pathway.application import Journal
+from shared.journal.application import Journal
 
 
 def pathway_of_ins(journal: Journal, value: str) -> UUID | None:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from services.hl7.intake import AdtIntake
 from services.hl7.listener import Listener, tls_context
 from services.hl7.store import IntakeStore
-from shared.pathway.application import Journal
-from shared.settings import Settings
-from shared.sqldb import Database
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import Database
 
 DEFAULT_PORT = 2575
 

@@ -11,14 +11,14 @@ from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
+from shared.domain.pathway import Pathway
+from shared.domain.records import Stay
 from shared.events.payloads import (
     DischargeDestination,
     MovementCorrected,
     MovementKind,
     StayKind,
 )
-from shared.pathway.domain import Pathway
-from shared.pathway.records import Stay
 
 T = TypeVar("T")
 

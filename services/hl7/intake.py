@@ -13,15 +13,15 @@ from services.hl7.ack import acknowledgement
 from services.hl7.mapping import Applied, HospitalCommand, Sender, command_for
 from services.hl7.messages import AdtMessage, Header, MessageRejectedError, parse
 from services.hl7.store import IntakeStore
+from shared.domain.commands import Answer, IdempotentRequest, Meta
+from shared.domain.errors import ConcurrentChangeError, PathwayError
+from shared.domain.pathway import Pathway
+from shared.domain.records import Status
 from shared.events import Actor
-from shared.failpoints import failpoint
-from shared.idempotency import AlreadyAppliedError, Answer, IdempotentRequest
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import ConcurrentChangeError, PathwayError
-from shared.pathway.records import Status
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.journal.idempotency import AlreadyAppliedError
+from shared.runtime.failpoints import failpoint
+from shared.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3

@@ -10,14 +10,14 @@ from uuid import UUID
 from services.hl7.corrections import Correction, same
 from services.hl7.messages import AdtMessage, MessageRejectedError, Traits
 from shared import events as ev
+from shared.domain.commands import Meta
+from shared.domain.pathway import Pathway
 from shared.events.payloads import (
     AdmissionCancelled,
     DischargeCancelled,
     IdentityQualified,
     TransferCancelled,
 )
-from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway
 
 # Z99: PAM's update of a movement (ZBE-4 UPDATE, ZBE-6 the movement's own trigger).
 UNDERSTOOD = ("A01", "A02", "A03", "A04", "A08", "A11", "A12", "A13", "Z99")

@@ -6,8 +6,8 @@ count per sending facility and nothing else (data minimisation)."""
 from datetime import date, datetime
 from uuid import UUID
 
-from shared.migrations import migrate
-from shared.sqldb import Database
+from shared.storage.migrations import migrate
+from shared.storage.sqldb import Database
 
 
 class IntakeStore:

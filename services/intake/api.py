@@ -8,17 +8,8 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel
 
 from services.intake import requests as rq
-from shared import access
 from shared import events as ev
-from shared.access import PathwayFacts
-from shared.audit import Access
-from shared.auth import Principal
-from shared.errors import ForbiddenError
-from shared.events.values import (
-    Person,
-    Professional,
-)
-from shared.http import (
+from shared.api.http import (
     AuditDep,
     Authenticated,
     CommandResult,
@@ -35,10 +26,19 @@ from shared.http import (
     forbid_unless,
     reading,
 )
-from shared.pathway.application import Journal
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import RuleBrokenError
-from shared.pathway.territory import Territory
+from shared.domain import access
+from shared.domain.access import PathwayFacts
+from shared.domain.errors import RuleBrokenError
+from shared.domain.failures import ForbiddenError
+from shared.domain.pathway import Pathway
+from shared.domain.principal import Principal
+from shared.domain.territory import Territory
+from shared.events.values import (
+    Person,
+    Professional,
+)
+from shared.journal.application import Journal
+from shared.storage.audit import Access
 
 router = APIRouter(tags=["orientation et admission"], dependencies=[Authenticated])
 PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]

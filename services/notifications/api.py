@@ -14,11 +14,11 @@ from services.notifications import sse, store
 from services.notifications.destinations import DestinationRefusedError, check
 from services.notifications.preferences import DEFAULT, Channel, Preferences
 from services.notifications.service import NotificationService
-from shared.audit import AuditLog
-from shared.audit_http import audit_shown
-from shared.auth import Principal
-from shared.http import Authenticated, PrincipalDep, error_body, forbid_unless
-from shared.sqldb import Tx
+from shared.api.http import Authenticated, PrincipalDep, error_body, forbid_unless
+from shared.api.read_audit import audit_shown
+from shared.domain.principal import Principal
+from shared.storage.audit import AuditLog
+from shared.storage.sqldb import Tx
 
 router = APIRouter(prefix="/notifications", tags=["alertes"], dependencies=[Authenticated])
 

@@ -1,7 +1,7 @@
 """Intake: turns each AlertRaised into one delivery per recipient and chosen channel.
 
-Written as a ``shared.projecting.Projection``: ``apply_batch`` commits the deliveries and the
-consumed offsets (Kafka, or journal positions when embedded) in one transaction, so a crash
+Written as a ``shared.streaming.projecting.Projection``: ``apply_batch`` commits the deliveries
+and the consumed offsets (Kafka, or journal positions when embedded) in one transaction, so a crash
 never loses an alert nor takes it in twice. Copies the relay may publish at a new offset are
 dropped by the stream version check of ``apply_batch`` and, whatever their version, by the
 alert id: an alert already known adds nothing."""
@@ -9,10 +9,10 @@ alert id: an alert already known adds nothing."""
 
 from services.notifications import store
 from services.notifications.preferences import DEFAULT
-from shared.clock import Clock
+from shared.domain.clock import Clock
 from shared.events import AlertRaised, EventEnvelope
-from shared.migrations import apply_pending
-from shared.sqldb import Tx
+from shared.storage.migrations import apply_pending
+from shared.storage.sqldb import Tx
 
 RAISED, ACKNOWLEDGED, RESOLVED = "AlertRaised", "AlertAcknowledged", "AlertResolved"
 

@@ -17,10 +17,10 @@ from functools import partial
 from services.notifications import store
 from services.notifications.retry import RetryPolicy
 from services.notifications.sending import Outcome, Sender
-from shared.clock import Clock, system_clock
-from shared.failpoints import failpoint
-from shared.resilience import Backoff, is_outage, retrying
-from shared.sqldb import Database
+from shared.domain.clock import Clock, system_clock
+from shared.runtime.failpoints import failpoint
+from shared.runtime.resilience import Backoff, is_outage, retrying
+from shared.storage.sqldb import Database
 
 log = logging.getLogger(__name__)
 

@@ -23,16 +23,17 @@ from services.notifications.service import (
     build_distributed,
 )
 from services.notifications.settings import NotificationSettings
-from shared import kafka_io, openapi
-from shared.audit import AuditLog
-from shared.audit_http import AuditResponses
-from shared.auth import DevelopmentKeyError, TokenVerifier, verifier_for
-from shared.clock import system_clock
-from shared.http import install_error_handlers
-from shared.resilience import Backoff, retrying
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
-from shared.startup import wait_for_services
+from shared.api import openapi
+from shared.api.auth import DevelopmentKeyError, TokenVerifier, verifier_for
+from shared.api.http import install_error_handlers
+from shared.api.read_audit import AuditResponses
+from shared.domain.clock import system_clock
+from shared.runtime.resilience import Backoff, retrying
+from shared.runtime.settings import Settings
+from shared.runtime.startup import wait_for_services
+from shared.storage.audit import AuditLog
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming import kafka_io
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ their address and shown to them once (``PUT /notifications/preferences/{id}``); 
 platform-wide secret that one leaked receiver would give away for everyone."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from services.notifications import store
+from services.notifications import sse, store
 from services.notifications.consumer import NotificationsProjection
 from services.notifications.dispatcher import Dispatcher, DispatcherThread
 from services.notifications.mailer import SmtpSender
@@ -17,9 +17,9 @@ from services.notifications.sending import Sender
 from services.notifications.settings import NotificationSettings
 from services.notifications.sse import Hub
 from services.notifications.webhook import WebhookSender
-from shared.clock import Clock, system_clock
-from shared.projecting import prepare
-from shared.sqldb import Database
+from shared.domain.clock import Clock, system_clock
+from shared.storage.sqldb import Database
+from shared.streaming.projecting import prepare
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,19 @@ class NotificationService:
     dispatcher: Dispatcher
     hub: Hub
     clock: Clock
-    # Embedded mode: brings the projection up to date before a read (like shared.http).
+    # Embedded mode: brings the projection up to date before a read (like shared.api.http).
     catch_up: Callable[[], object] = field(default=lambda: None)
 
     def dispatcher_thread(self) -> DispatcherThread:
         return DispatcherThread(self.dispatcher, self.settings.dispatch_interval_s)
+
+    def alert_stream(self, professional_id: str,
+                     last_event_id: str | None) -> AsyncIterator[str]:
+        """The professional's alerts as server-sent events, after ``Last-Event-ID``: the web
+        pages reach it through the app's state, without importing this service."""
+        return sse.stream(self.db, self.hub, professional_id,
+                          sse.parse_last_event_id(last_event_id),
+                          self.settings.sse_keepalive_s, self.settings.sse_poll_s)
 
 
 def build(db: Database, settings: NotificationSettings, clock: Clock = system_clock,

@@ -1,6 +1,6 @@
 """Settings of the notifications service, from environment variables prefixed
 ``PARCOURS_NOTIFICATIONS_``. The shared ones (mode, database, Kafka, alerts topic, host) stay in
-``shared.settings.Settings``: this class only adds what delivering alerts needs."""
+``shared.runtime.settings.Settings``: this class only adds what delivering alerts needs."""
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from services.notifications import store
 from services.notifications.webhook import alert_document
-from shared.sqldb import Database
+from shared.storage.sqldb import Database
 
 RECONNECT_MS = 5000
 Shown = Callable[[list[str]], None]

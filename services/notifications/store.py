@@ -1,5 +1,6 @@
-"""SQL of the notifications service, through ``shared.sqldb`` so that the same code runs on
-SQLite (embedded) and PostgreSQL (distributed). Its tables are ``shared.migrations``' number 2.
+"""SQL of the notifications service, through ``shared.storage.sqldb`` so that the same code
+runs on SQLite (embedded) and PostgreSQL (distributed). Its tables are
+``shared.storage.migrations``' number 2.
 
 Times are stored as ISO 8601 UTC text with microseconds, always the same width, so that text
 order is time order on both databases.
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 
 from services.notifications.preferences import Channel, Preferences, decode_channels
 from services.notifications.preferences import encode_channels as _encode
-from shared.sqldb import Row, Tx
+from shared.storage.sqldb import Row, Tx
 
 _DELIVERY_NS = uuid.UUID("5b0c4a52-3f0e-4d44-9a3c-0b7f6d1e2a10")
 
@@ -37,7 +38,7 @@ def next_value(tx: Tx, counter: str) -> int:
     row = tx.one("UPDATE notification_counters SET value = value + 1 WHERE name = :name "
                  "RETURNING value", {"name": counter})
     if row is None:
-        raise LookupError(f"counter {counter!r} missing: shared.migrations was not applied")
+        raise LookupError(f"counter {counter!r} missing: shared.storage.migrations was not applied")
     return int(row[0])
 
 

@@ -23,8 +23,8 @@ from kafka.partitioner.default import murmur2
 
 from shared.events import EventEnvelope
 from shared.events.pseudonymise import FORMAT, pseudonymise, to_json
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
+from shared.journal.application import Journal
+from shared.journal.store import read_log
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def _serve(env: dict[str, str], encoder: Encoder, size: int, conn: Any, parent: 
     end of the log, then waits for the next start; exits when the relay is gone."""
     _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the relay stops it, not the terminal
-    from shared.resilience import is_outage
+    from shared.runtime.resilience import is_outage
 
     journal = Journal(env=env)
     # Pages go out through a thread: reading goes on while a page waits in the pipe, up to

@@ -5,7 +5,7 @@ Each batch is one Kafka transaction holding the batch's records and the relay's 
 its position, or nothing of it. A relay killed at any moment leaves at most an open
 transaction, which the next one aborts when it starts (same transactional id) before reading
 its position back from Kafka; so it publishes again exactly what was not committed. The
-consumers' stream-version check (``shared.projecting``) stays as a second guard."""
+consumers' stream-version check (``shared.streaming.projecting``) stays as a second guard."""
 
 import logging
 import threading
@@ -17,12 +17,12 @@ from kafka import KafkaProducer
 from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
 from services.relay.reader import Encoder, InlineReader, ProcessReader
 from services.relay.wakeup import Polling, StoreWakeup
-from shared import kafka_io
-from shared.failpoints import failpoint
-from shared.migrations import migrate
-from shared.pathway.application import Journal
-from shared.resilience import Backoff, retrying
-from shared.sqldb import Database, PostgresDatabase
+from shared.journal.application import Journal
+from shared.runtime.failpoints import failpoint
+from shared.runtime.resilience import Backoff, retrying
+from shared.storage.migrations import migrate
+from shared.storage.sqldb import Database, PostgresDatabase
+from shared.streaming import kafka_io
 
 log = logging.getLogger(__name__)
 

@@ -16,20 +16,19 @@ from pydantic import BaseModel, ConfigDict
 
 from services.web import forms
 from services.web.guard import Parts
-from shared import access
 from shared import events as ev
-from shared.access import PathwayFacts
-from shared.auth import Principal
-from shared.errors import ForbiddenError
+from shared.domain import access
+from shared.domain.access import PathwayFacts
+from shared.domain.commands import Answer, IdempotentRequest, Meta
+from shared.domain.errors import PathwayNotFoundError
+from shared.domain.failures import ForbiddenError
+from shared.domain.pathway import Pathway
+from shared.domain.principal import Principal
+from shared.domain.records import ReceivedValidation
 from shared.events import Actor
 from shared.events.payloads import ValidationMeans
 from shared.events.values import NonEmpty, Text
-from shared.idempotency import Answer, IdempotentRequest
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import PathwayNotFoundError
-from shared.pathway.records import ReceivedValidation
+from shared.journal.application import Journal
 
 Form = Mapping[str, str]
 Rule = Callable[[Principal, PathwayFacts, date], bool]
@@ -62,7 +61,7 @@ def _today(parts: Parts) -> date:
 
 def _check(parts: Parts, principal: Principal, pathway_id: UUID, rule: Rule,
            what: str) -> None:
-    """The same answer as ``shared.http.acting``: 404 to whoever may not read the file."""
+    """The same answer as ``shared.api.http.acting``: 404 to whoever may not read the file."""
     facts = PathwayFacts.of(parts.journal.pathway(pathway_id))
     today = _today(parts)
     if rule(principal, facts, today):

@@ -5,7 +5,6 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from services.notifications import sse
 from services.web import actions, forms, reads
 from services.web.guard import (
     PartsDep,
@@ -15,8 +14,8 @@ from services.web.guard import (
     see_other,
 )
 from services.web.render import page
-from shared.idempotency import AlreadyAppliedError
-from shared.pathway.errors import PathwayError, PathwayNotFoundError
+from shared.domain.errors import PathwayError, PathwayNotFoundError
+from shared.journal.idempotency import AlreadyAppliedError
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,10 +40,7 @@ async def alert_stream(request: Request, user: User) -> StreamingResponse:
     if service is None:  # distributed mode: `parcours notify` serves the streams
         raise PathwayNotFoundError("Le flux d'alertes est servi par le service des "
                                    "notifications.")
-    settings = service.settings
-    events = sse.stream(service.db, service.hub, user.id,
-                        sse.parse_last_event_id(request.headers.get("last-event-id")),
-                        settings.sse_keepalive_s, settings.sse_poll_s)
+    events = service.alert_stream(user.id, request.headers.get("last-event-id"))
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

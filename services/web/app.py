@@ -16,10 +16,10 @@ from starlette.types import Scope
 from services.web import alerts, casefile, coordination, guard, oidc, referrals, signin
 from services.web.sessions import Session, Sessions
 from services.web.settings import WebSettings
-from shared.asgi import EditHeaders
-from shared.errors import ForbiddenError, ParcoursError
-from shared.pathway.errors import PathwayNotFoundError
-from shared.settings import Settings
+from shared.api.asgi import EditHeaders
+from shared.domain.errors import PathwayNotFoundError
+from shared.domain.failures import ForbiddenError, ParcoursError
+from shared.runtime.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
 PREFIXES = ("/connexion", "/deconnexion", "/accueil", "/file-active", "/dossiers", "/alertes",

@@ -17,9 +17,9 @@ from services.web.guard import (
     see_other,
 )
 from services.web.render import page
-from shared.auth import Principal
-from shared.idempotency import AlreadyAppliedError
-from shared.pathway.errors import PathwayError, PathwayNotFoundError
+from shared.domain.errors import PathwayError, PathwayNotFoundError
+from shared.domain.principal import Principal
+from shared.journal.idempotency import AlreadyAppliedError
 
 router = APIRouter(include_in_schema=False)
 

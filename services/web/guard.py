@@ -10,14 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.web.render import page
 from services.web.sessions import COOKIE, Session, Sessions
-from shared.audit import AuditLog
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.errors import ForbiddenError
-from shared.http import AuditDep, CatchUpDep, ClockDep, JournalDep, SettingsDep, ViewsDep
-from shared.pathway.application import Journal
-from shared.settings import Settings
-from shared.sqldb import Database
+from shared.api.http import AuditDep, CatchUpDep, ClockDep, JournalDep, SettingsDep, ViewsDep
+from shared.domain.clock import Clock
+from shared.domain.failures import ForbiddenError
+from shared.domain.principal import Principal
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.storage.audit import AuditLog
+from shared.storage.sqldb import Database
 
 PRE_COOKIE = "parcours_pre"
 

@@ -21,8 +21,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.web.guard import sessions_of
 from services.web.render import page
 from services.web.settings import WebSettings
-from shared.auth import AuthenticationError
-from shared.http import VerifierDep
+from shared.api.auth import AuthenticationError
+from shared.api.http import VerifierDep
 
 with warnings.catch_warnings():  # Authlib 1.x announces a move of this client to "httpx2"
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)

@@ -13,13 +13,13 @@ from projections.dysfunctions.projection import TABLE as DYSFUNCTIONS
 from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
 from services.web import labels
 from services.web.guard import Parts
-from shared import access
-from shared.access import PathwayFacts
-from shared.auth import Principal
+from shared.api.http import Rule, load_for_reading, visible_events
+from shared.domain import access
+from shared.domain.access import PathwayFacts
+from shared.domain.errors import PathwayNotFoundError
+from shared.domain.pathway import Pathway
+from shared.domain.principal import Principal
 from shared.events import EventEnvelope
-from shared.http import Rule, load_for_reading, visible_events
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import PathwayNotFoundError
 
 
 def today(parts: Parts) -> date:

@@ -17,11 +17,11 @@ from services.web.guard import (
     see_other,
 )
 from services.web.render import page
-from shared import access
-from shared.auth import Principal
-from shared.idempotency import AlreadyAppliedError
-from shared.pathway.errors import PathwayError, PathwayNotFoundError
-from shared.pathway.plans import diff
+from shared.domain import access
+from shared.domain.errors import PathwayError, PathwayNotFoundError
+from shared.domain.plans import diff
+from shared.domain.principal import Principal
+from shared.journal.idempotency import AlreadyAppliedError
 
 router = APIRouter(include_in_schema=False)
 

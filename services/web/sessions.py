@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from shared.auth import Principal
+from shared.domain.principal import Principal
 
 COOKIE = "parcours_session"
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")

@@ -16,10 +16,10 @@ from services.web.guard import (
 )
 from services.web.render import page
 from services.web.sessions import Session
-from shared.auth import Principal
-from shared.errors import ForbiddenError
+from shared.api.http import SettingsDep
+from shared.domain.failures import ForbiddenError
+from shared.domain.principal import Principal
 from shared.fictitious import DEMO_USERS
-from shared.http import SettingsDep
 
 router = APIRouter(include_in_schema=False)
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from shared import ins
+from shared.domain import ins
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
 Text = Annotated[str, Field(max_length=5000)]
@@ -28,7 +28,7 @@ Ins = Annotated[str, AfterValidator(_checked_ins), WithJsonSchema(
 
 ActorRole = Literal["referrer", "case_manager", "coordinator", "analyst", "administrator",
                     "system", "hospital"]
-"""Who may act: the roles of the people signed in (``shared.auth.Role``), the platform's own
+"""Who may act: the roles of the people signed in (``shared.api.auth.Role``), the platform's own
 rules (``system``) and a hospital's ADT feed (``hospital``)."""
 
 

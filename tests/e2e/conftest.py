@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from parcours.web import create_app
 from shared import fictitious
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.conftest import bearer
 
 HEADERS = bearer("coord-1", "coordinator")

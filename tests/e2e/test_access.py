@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from parcours.web import create_app
 from shared import fictitious as f
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.api import dump
 from tests.e2e.conftest import referral_json
@@ -147,7 +147,7 @@ def test_a_forged_or_expired_token_is_refused(client: TestClient) -> None:
     forged = {"Authorization": f"{header}.{payload}.c2lnbmF0dXJl"}
     assert client.get("/caseload", headers=forged).status_code == 401
 
-    from shared.auth import Principal, development_key, sign
+    from shared.api.auth import Principal, development_key, sign
 
     key = development_key(Path(os.environ["PARCOURS_AUTH_DEV_KEY_PATH"]))
     expired = sign(key, Principal("coord-1", "C", "coordinator", T), "parcours-dev", "parcours",

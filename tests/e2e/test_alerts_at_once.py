@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from parcours.web import create_app
 from shared import fictitious as f
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.e2e.conftest import HEADERS, MANAGER, open_territory, referral_json
 
 

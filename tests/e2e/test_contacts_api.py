@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from parcours.web import create_app
 from shared import fictitious as f
 from shared.events.values import CareRole
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.e2e.api import admit, dump, manager, post, referred
 from tests.e2e.conftest import HEADERS, open_territory
 

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from parcours.demo import DemoSummary, load_demo
 from parcours.web import create_app
 from shared import fictitious
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
 from tests.e2e.conftest import HEADERS
 
 TODAY = date(2026, 11, 22)

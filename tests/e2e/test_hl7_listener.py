@@ -18,7 +18,7 @@ from parcours.web import create_app
 from services.hl7.store import IntakeStore
 from services.notifications.main import ApiServer
 from shared import fictitious as f
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.e2e.conftest import HEADERS, referral_json
 from tests.e2e.hl7_helpers import Connection, message, send
 from tests.integration.notification_helpers import SseClient, free_port, wait_until

@@ -16,9 +16,9 @@ from cryptography.x509.oid import NameOID
 
 from services.hl7.bootstrap import build_listener
 from services.hl7.listener import running
-from shared.pathway.application import Journal
-from shared.settings import Settings
-from shared.sqldb import SqliteDatabase
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import SqliteDatabase
 from tests.e2e.hl7_helpers import END, START, Ack, message
 
 

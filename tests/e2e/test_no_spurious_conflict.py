@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from shared import fictitious as f
-from shared.pathway.application import Journal
+from shared.journal.application import Journal
 from tests.e2e.api import admit, dump, referred, view
 
 PATHWAYS, NOTES_EACH, ALERTS_EACH = 4, 25, 25

@@ -23,7 +23,7 @@ from schemathesis.checks import (
 from parcours.web import create_app
 from services.notifications.main import ApiServer
 from shared import fictitious as f
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.e2e.conftest import HEADERS, referral_json
 from tests.integration.notification_helpers import free_port, wait_until
 

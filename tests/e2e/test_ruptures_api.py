@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from parcours.cli import app as cli
 from parcours.web import create_app
 from shared import fictitious as f
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.e2e.api import admit, dump, manager, post, referred
 from tests.e2e.conftest import HEADERS, MANAGER
 from tests.integration.notification_helpers import WebhookReceiver, wait_until

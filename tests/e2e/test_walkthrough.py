@@ -14,8 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from parcours.demo import load_demo
-from shared.pathway.application import Journal
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 JOURNAL = ["Referred", "Admitted", "CaseManagerAssigned", "Evaluated", "PlanRevised",

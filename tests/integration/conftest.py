@@ -12,11 +12,11 @@ import pytest
 from kafka import KafkaAdminClient
 
 from shared import fictitious as f
-from shared import kafka_io
+from shared.domain.commands import Meta
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.streaming import kafka_io
 from tests.conftest import PUBLIC_KEY
 from tests.integration.notification_helpers import SmtpSink, WebhookReceiver
 

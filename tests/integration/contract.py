@@ -7,7 +7,7 @@ from collections import Counter
 import jsonschema
 
 from shared.events.schema import schemas
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.integration.kafka_helpers import read_topic
 
 

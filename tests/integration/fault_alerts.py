@@ -19,10 +19,10 @@ import psycopg
 
 from services.notifications.store import delivery_id_for
 from shared import fictitious as f
-from shared.auth import Role
+from shared.domain.principal import Role
 from shared.events import EventEnvelope
-from shared.pathway.application import Journal
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.integration.conftest import META
 from tests.integration.notification_helpers import WebhookReceiver

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 
 
 def read_topic(settings: Settings, topic: str | None = None,

@@ -25,7 +25,7 @@ from services.notifications.webhook import (
     verify,
 )
 from shared.events import Actor, EventEnvelope
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.integration.kafka_helpers import wait_until
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.conftest import PUBLIC_KEY
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from parcours.web import create_app
 from shared import fictitious as f
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.api import dump
 from tests.e2e.conftest import referral_json

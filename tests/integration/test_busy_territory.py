@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from shared import fictitious as f
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.conftest import PUBLIC_KEY, bearer
 from tests.e2e.conftest import referral_json
 from tests.e2e.test_walkthrough import serving

@@ -1,5 +1,5 @@
 """A cold load on PostgreSQL reads the latest snapshot and the events after it in one query
-(``shared.pg_store.SnapshotAndEvents``): the aggregate it gives is the fold of all its
+(``shared.journal.postgres.SnapshotAndEvents``): the aggregate it gives is the fold of all its
 events, a snapshot taken by other code is ignored, and a read as of a version before the
 snapshot does not use it."""
 
@@ -9,11 +9,11 @@ from uuid import UUID
 from eventsourcing.application import project_aggregate
 
 from shared import fictitious as f
-from shared.pathway.application import Journal
-from shared.pathway.domain import Pathway
-from shared.pathway.locks import SerialisedCacheRepository
-from shared.pathway.snapshots import PathwaySnapshot
-from shared.pathway.territory import Territory
+from shared.domain.pathway import Pathway
+from shared.domain.territory import Territory
+from shared.journal.application import Journal
+from shared.journal.locks import SerialisedCacheRepository
+from shared.journal.snapshots import PathwaySnapshot
 from tests.integration.conftest import META
 from tests.journals import cold, long_pathway
 

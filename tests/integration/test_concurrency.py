@@ -5,9 +5,9 @@ import threading
 from uuid import UUID
 
 from shared import fictitious as f
-from shared.pathway.application import Journal
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import ConcurrentChangeError, PathwayError, RuleBrokenError
+from shared.domain.errors import ConcurrentChangeError, PathwayError, RuleBrokenError
+from shared.domain.pathway import Pathway
+from shared.journal.application import Journal
 from tests.integration.conftest import META
 
 

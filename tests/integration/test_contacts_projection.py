@@ -18,15 +18,15 @@ from projections.contacts.rows import ContactRows
 from services.relay.relay import Relay
 from shared import events as ev
 from shared import fictitious as f
-from shared import kafka_io
+from shared.domain.commands import Meta
 from shared.events import Actor
 from shared.events.values import CareRole, Orientation
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.journal_store import read_log
-from shared.projecting import LogProjector, stored_offsets
-from shared.settings import Settings
-from shared.sqldb import Database, PostgresDatabase, SqliteDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import Database, PostgresDatabase, SqliteDatabase
+from shared.streaming import kafka_io
+from shared.streaming.projecting import LogProjector, stored_offsets
 from tests.integration.kafka_helpers import next_offsets, read_topic, wait_until
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))

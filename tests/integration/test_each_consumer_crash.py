@@ -13,12 +13,12 @@ import pytest
 from parcours.platform import PROJECTIONS
 from services.relay.relay import Relay
 from shared import fictitious as f
-from shared import kafka_io
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.projecting import LogProjector, Replayable, stored_offsets
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming import kafka_io
+from shared.streaming.projecting import LogProjector, Replayable, stored_offsets
 from tests.integration.conftest import META, drop_database, fill
 from tests.integration.kafka_helpers import next_offsets, read_topic, wait_until
 from tests.integration.processes import start, stop

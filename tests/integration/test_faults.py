@@ -38,11 +38,11 @@ from projections.ruptures.projection import DEADLINES, RupturesProjection
 from projections.ruptures.scheduler import Scheduler
 from shared import fictitious as f
 from shared.events import EventEnvelope
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.projecting import LogProjector
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming.projecting import LogProjector
 from tests.conftest import bearer
 from tests.e2e.api import dump
 from tests.e2e.test_walkthrough import free_port

@@ -14,9 +14,9 @@ from uuid import UUID
 from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
 from shared import fictitious as f
 from shared.events import EventEnvelope
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
 from tests.integration.conftest import META, measured
 from tests.integration.kafka_helpers import read_topic, wait_until
 from tests.integration.processes import died, kill9, start, stop

@@ -11,9 +11,9 @@ import pytest
 
 from services.hl7.store import IntakeStore
 from shared import fictitious as f
-from shared.pathway.application import Journal
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
 from tests.e2e.hl7_helpers import message, send
 from tests.integration.conftest import META
 from tests.integration.notification_helpers import free_port, wait_until

@@ -17,11 +17,11 @@ from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.projecting import LogProjector
-from shared.settings import Settings
-from shared.sqldb import Database, Params, PostgresDatabase, Row, Tx
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import Database, Params, PostgresDatabase, Row, Tx
+from shared.streaming.projecting import LogProjector
 from tests.integration.conftest import fill
 
 SMALL_TABLES = {"projection_offsets", "projection_schemas"}

@@ -14,17 +14,18 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from shared import fictitious as f
-from shared import idempotency
-from shared.idempotency import AlreadyAppliedError, IdempotentRequest, KeyReusedError
-from shared.pathway.application import Journal
-from shared.settings import Settings
+from shared.domain.commands import Answer, IdempotentRequest
+from shared.journal import idempotency
+from shared.journal.application import Journal
+from shared.journal.idempotency import AlreadyAppliedError, KeyReusedError
+from shared.runtime.settings import Settings
 from tests.integration.conftest import META
 
 
 def _request(key: str, fingerprint: str = "same") -> IdempotentRequest:
     return IdempotentRequest(
         scope="gc-1", key=key, fingerprint=fingerprint,
-        answer=lambda p: idempotency.Answer(200, {"version": p.version}, {}))
+        answer=lambda p: Answer(200, {"version": p.version}, {}))
 
 
 def _notes(journal: Journal, pathway_id: UUID) -> int:

@@ -8,11 +8,11 @@ from functools import partial
 from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler
 from shared import fictitious as f
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.projecting import LogProjector
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming.projecting import LogProjector
 from tests.integration.conftest import META
 
 

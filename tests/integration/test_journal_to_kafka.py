@@ -10,11 +10,11 @@ from parcours.web import create_app
 from projections.caseload.projection import CaseloadProjection
 from services.relay.relay import Relay
 from shared import fictitious as f
-from shared import kafka_io
 from shared.events import EventEnvelope
-from shared.pathway.application import Journal
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming import kafka_io
 from tests.conftest import bearer
 from tests.e2e.conftest import referral_json
 from tests.integration.kafka_helpers import read_topic, wait_until

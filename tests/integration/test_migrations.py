@@ -11,12 +11,12 @@ import psycopg
 
 from parcours.platform import PROJECTIONS, build_journal
 from services.notifications.consumer import NotificationsProjection
-from shared.clock import system_clock
-from shared.migrations import MIGRATIONS, migrate
-from shared.pathway.application import Journal
-from shared.projecting import Projection, prepare
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.domain.clock import system_clock
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.storage.migrations import MIGRATIONS, migrate
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming.projecting import Projection, prepare
 from tests.integration.conftest import drop_database
 
 

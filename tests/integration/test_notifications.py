@@ -25,11 +25,11 @@ from services.notifications.preferences import Preferences
 from services.notifications.service import build_distributed, build_embedded
 from services.notifications.settings import NotificationSettings
 from services.notifications.webhook import verify
-from shared.auth import verifier_for
+from shared.api.auth import verifier_for
 from shared.events import EventEnvelope
-from shared.projecting import LogProjector, prepare, stored_offsets
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase, SqliteDatabase
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase, SqliteDatabase
+from shared.streaming.projecting import LogProjector, prepare, stored_offsets
 from tests.conftest import PUBLIC_KEY, bearer
 from tests.integration.notification_helpers import (
     SECRET,

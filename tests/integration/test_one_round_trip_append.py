@@ -1,4 +1,4 @@
-"""The journal's save on PostgreSQL sent as one query (``shared.pg_store``): what it stores
+"""The journal's save on PostgreSQL sent as one query (``shared.journal.postgres``): what it stores
 is what was given, byte for byte; a refused save leaves nothing and a usable connection; and
 it still waits for the table lock that keeps notification ids in commit order."""
 
@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from shared.pathway.application import Journal
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
 
 TRICKY_TOPIC = "tests.odd:Topic'; DROP TABLE x; --\\ é \u2028"
 

@@ -4,11 +4,11 @@ from the offsets stored with its rows and applies each event exactly once."""
 from pathlib import Path
 
 from services.relay.relay import Relay
-from shared import kafka_io
-from shared.pathway.application import Journal
-from shared.projecting import stored_offsets
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming import kafka_io
+from shared.streaming.projecting import stored_offsets
 from tests.integration.conftest import EVENTS_PER_PATHWAY, fill
 from tests.integration.kafka_helpers import next_offsets, read_topic, wait_until
 from tests.integration.processes import kill9, start, stop

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from projections.caseload.projection import CaseloadProjection
 from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
-from shared import kafka_io
 from shared.events import EventEnvelope
-from shared.pathway.application import Journal
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming import kafka_io
 from tests.integration.conftest import EVENTS_PER_PATHWAY, fill
 from tests.integration.kafka_helpers import read_topic, wait_until
 from tests.integration.processes import died, kill9, start, stop

@@ -7,10 +7,10 @@ from functools import partial
 
 from services.relay.relay import Relay
 from shared import fictitious as f
-from shared import kafka_io
-from shared.pathway.application import Journal
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming import kafka_io
 from tests.integration.conftest import META, fill
 from tests.integration.kafka_helpers import wait_until
 

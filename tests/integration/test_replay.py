@@ -6,11 +6,11 @@ from typing import Any
 
 from projections.caseload.projection import CaseloadProjection
 from services.relay.relay import Relay
-from shared import kafka_io
-from shared.pathway.application import Journal
-from shared.replay import replay
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming import kafka_io
+from shared.streaming.replay import replay
 from tests.integration.conftest import EVENTS_PER_PATHWAY, fill
 from tests.integration.kafka_helpers import wait_until
 

@@ -6,12 +6,12 @@ from functools import partial
 from typing import Any
 
 from parcours.platform import PROJECTIONS
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.projecting import LogProjector, LogReplaySource, Replayable
-from shared.replay import replay_all
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming.projecting import LogProjector, LogReplaySource, Replayable
+from shared.streaming.replay import replay_all
 from tests.integration.conftest import EVENTS_PER_PATHWAY, fill
 
 TABLES = {"caseload": "caseload_persons", "ruptures": "rupture_state",

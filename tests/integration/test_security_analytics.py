@@ -15,12 +15,12 @@ from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler
 from services.relay.relay import Relay
 from shared import fictitious as f
-from shared import kafka_io
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.projecting import LogProjector, prepare
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import PostgresDatabase
+from shared.streaming import kafka_io
+from shared.streaming.projecting import LogProjector, prepare
 from tests.conftest import bearer
 from tests.e2e.conftest import referral_json
 from tests.integration.kafka_helpers import read_topic

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from parcours.cli import app as cli
 from parcours.web import create_app
-from shared.audit import AuditLog, AuditSetupError
-from shared.settings import Settings
-from shared.sqldb import PostgresDatabase
+from shared.runtime.settings import Settings
+from shared.storage.audit import AuditLog, AuditSetupError
+from shared.storage.sqldb import PostgresDatabase
 from tests.conftest import bearer
 from tests.e2e.conftest import open_territory, referral_json
 from tests.integration.conftest import drop_database

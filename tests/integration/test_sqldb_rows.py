@@ -4,8 +4,8 @@ be those SQLite stores from the same statement, one row at a time."""
 from pathlib import Path
 from typing import Any
 
-from shared.settings import Settings
-from shared.sqldb import Database, PostgresDatabase, SqliteDatabase
+from shared.runtime.settings import Settings
+from shared.storage.sqldb import Database, PostgresDatabase, SqliteDatabase
 
 TABLE = ("CREATE TABLE rows_kept (key TEXT PRIMARY KEY, n INTEGER NOT NULL, big BIGINT,"
          " label TEXT, state TEXT NOT NULL)")

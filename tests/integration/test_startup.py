@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.pathway.application import Journal
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
 from tests.integration.conftest import fill
 from tests.integration.fault_alerts import answers
 from tests.integration.kafka_helpers import read_topic, wait_until

@@ -10,12 +10,12 @@ import pytest
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
 from shared import fictitious as f
+from shared.domain.commands import Meta
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.locks import ADVISORY_CLASS
-from shared.resilience import is_outage
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.journal.locks import ADVISORY_CLASS
+from shared.runtime.resilience import is_outage
+from shared.runtime.settings import Settings
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))
 WAIT_S = 0.5

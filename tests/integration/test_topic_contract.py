@@ -4,9 +4,9 @@ version, with its formats checked."""
 
 from pathlib import Path
 
-from shared.pathway.application import Journal
-from shared.pathway.journal_store import read_log
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.runtime.settings import Settings
 from tests.conftest import PUBLIC_KEY
 from tests.e2e.test_walkthrough import JOURNAL, journal_types, run_walkthrough, serving
 from tests.integration.conftest import fill

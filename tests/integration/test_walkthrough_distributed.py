@@ -3,7 +3,7 @@ same practice through the API, on the PostgreSQL event store."""
 
 from pathlib import Path
 
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.conftest import PUBLIC_KEY
 from tests.e2e.test_walkthrough import JOURNAL, journal_types, run_walkthrough, serving
 

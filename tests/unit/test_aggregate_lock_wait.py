@@ -9,11 +9,11 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from shared import fictitious as f
+from shared.domain.commands import Meta
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.locks import _STRIPES, SerialisedCacheRepository
-from shared.resilience import is_outage
+from shared.journal.application import Journal
+from shared.journal.locks import _STRIPES, SerialisedCacheRepository
+from shared.runtime.resilience import is_outage
 from tests.stuck import held_elsewhere
 
 META = Meta(actor=Actor(id="gc-1", role="case_manager"))

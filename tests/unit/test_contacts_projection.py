@@ -14,14 +14,14 @@ from projections.contacts import queries
 from projections.contacts.projection import ContactsProjection
 from shared import events as ev
 from shared import fictitious as f
+from shared.domain.commands import Meta
 from shared.events import Actor
 from shared.events.values import Orientation
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.journal_store import read_log
-from shared.projecting import LogProjector, LogReplaySource
-from shared.replay import replay
-from shared.sqldb import SqliteDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.storage.sqldb import SqliteDatabase
+from shared.streaming.projecting import LogProjector, LogReplaySource
+from shared.streaming.replay import replay
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))
 

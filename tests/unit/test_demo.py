@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from parcours.demo import DYSFUNCTIONS, FAMILY_NAMES, DemoSummary, is_empty, load_demo
+from shared.domain.commands import Meta
+from shared.domain.dates import DEFAULT_TIME_ZONE
 from shared.events import Actor, EventEnvelope
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.dates import DEFAULT_TIME_ZONE
-from shared.pathway.journal_store import read_log
+from shared.journal.application import Journal
+from shared.journal.store import read_log
 
 TODAY = date(2026, 11, 22)
 MIDNIGHT = datetime(2026, 11, 22, tzinfo=UTC)

@@ -117,7 +117,7 @@ def test_schema_export_writes_one_valid_schema_per_type_and_version(tmp_path: Pa
 def test_person_indexes_written_before_the_split_still_load() -> None:
     from eventsourcing.utils import resolve_topic
 
-    from shared.pathway.person_index import PersonIndex, PersonIndexed
+    from shared.domain.person_index import PersonIndex, PersonIndexed
 
     assert resolve_topic("shared.pathway.domain:PersonIndex") is PersonIndex
     assert resolve_topic("shared.pathway.domain:PersonIndexed") is PersonIndexed

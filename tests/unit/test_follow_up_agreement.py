@@ -15,14 +15,14 @@ from hypothesis import strategies as st
 from projections.caseload.projection import COLUMNS, TABLE, CaseloadProjection
 from projections.ruptures.projection import RupturesProjection
 from shared import fictitious as f
+from shared.domain.commands import Meta
+from shared.domain.dates import DEFAULT_TIME_ZONE, start_of_day
+from shared.domain.errors import PathwayError
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.dates import DEFAULT_TIME_ZONE, start_of_day
-from shared.pathway.errors import PathwayError
-from shared.pathway.journal_store import read_log
-from shared.projecting import LogProjector
-from shared.sqldb import SqliteDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.storage.sqldb import SqliteDatabase
+from shared.streaming.projecting import LogProjector
 
 META = Meta(actor=Actor(id="gc-1", role="case_manager"))
 ADMITTED = date(2026, 1, 20)

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from shared import events as ev
+from shared.domain.commands import Delays, Policy
+from shared.domain.followup import FollowUpState, evolve
+from shared.domain.ruptures import deadlines
 from shared.events.payloads import AdmissionCancelled, DischargeCancelled
-from shared.pathway.commands import Delays, Policy
-from shared.pathway.followup import FollowUpState, evolve
-from shared.pathway.ruptures import deadlines
 
 ADMITTED = datetime(2026, 3, 1, 10, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from shared import ins
+from shared.domain import ins
 
 
 def test_key_is_97_minus_the_number_modulo_97() -> None:

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from services.notifications.service import build_embedded
-from shared.audit import AuditLog
-from shared.migrations import MIGRATIONS, migrate
-from shared.sqldb import SqliteDatabase
+from shared.storage.audit import AuditLog
+from shared.storage.migrations import MIGRATIONS, migrate
+from shared.storage.sqldb import SqliteDatabase
 
 
 def test_a_new_database_gets_every_migration_once(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from services.notifications.retry import RetryPolicy
 from services.notifications.sending import Outcome
 from services.notifications.service import build
 from services.notifications.settings import NotificationSettings
-from shared.resilience import Backoff
-from shared.sqldb import Database, SqliteDatabase, Tx
+from shared.runtime.resilience import Backoff
+from shared.storage.sqldb import Database, SqliteDatabase, Tx
 
 NOW = datetime(2031, 3, 3, 8, 0, tzinfo=UTC)
 

@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from shared import fictitious as f
+from shared.domain.commands import Delays, Policy
+from shared.domain.ruptures import wanted_keys
 from shared.events import StayTransferred
 from shared.events.payloads import (
     AdmissionCancelled,
@@ -12,8 +14,6 @@ from shared.events.payloads import (
     MovementCorrected,
     TransferCancelled,
 )
-from shared.pathway.commands import Delays, Policy
-from shared.pathway.ruptures import wanted_keys
 from tests.unit.test_pathway_rules import META, admitted, broken, replay
 
 ADMITTED = datetime(2026, 3, 1, 10, tzinfo=UTC)  # the admission of f.stay() and f.alert()

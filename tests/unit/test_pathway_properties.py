@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 
 from shared import events as ev
 from shared import fictitious as f
+from shared.domain.commands import Meta
+from shared.domain.errors import ImplausibleInputError, RuleBrokenError
+from shared.domain.events import PathwayEvent
+from shared.domain.pathway import Pathway
+from shared.domain.records import ReceivedValidation
 from shared.events import Actor
 from shared.events.values import CareRole
-from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import ImplausibleInputError, RuleBrokenError
-from shared.pathway.events import PathwayEvent
-from shared.pathway.records import ReceivedValidation
 
 META = Meta(actor=Actor(id="gc-1", role="case_manager"))
 START = datetime(2026, 1, 1, 8, tzinfo=UTC)

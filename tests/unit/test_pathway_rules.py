@@ -7,12 +7,12 @@ from datetime import date, timedelta
 import pytest
 
 from shared import fictitious as f
+from shared.domain.commands import Meta
+from shared.domain.errors import RuleBrokenError
+from shared.domain.events import PathwayEvent
+from shared.domain.pathway import Pathway
+from shared.domain.records import Status
 from shared.events import Actor, AdmissionRefused
-from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import RuleBrokenError
-from shared.pathway.events import PathwayEvent
-from shared.pathway.records import Status
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))
 

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from shared.pathway import persistence
-from shared.pathway.persistence import RecentlyChecked
+from shared.journal import mapper as persistence
+from shared.journal.mapper import RecentlyChecked
 
 
 class _Connection:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from psycopg_pool import PoolTimeout
 
-from shared.http import install_error_handlers
-from shared.resilience import Backoff, is_outage, retrying
+from shared.api.http import install_error_handlers
+from shared.runtime.resilience import Backoff, is_outage, retrying
 
 
 @pytest.mark.parametrize("error", [

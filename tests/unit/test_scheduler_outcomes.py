@@ -12,13 +12,13 @@ from projections.ruptures.projection import RupturesProjection
 from projections.ruptures.scheduler import Scheduler
 from shared import events as ev
 from shared import fictitious as f
+from shared.domain.commands import Meta
+from shared.domain.dates import DEFAULT_TIME_ZONE
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.dates import DEFAULT_TIME_ZONE
-from shared.pathway.journal_store import read_log
-from shared.projecting import LogProjector
-from shared.sqldb import SqliteDatabase
+from shared.journal.application import Journal
+from shared.journal.store import read_log
+from shared.storage.sqldb import SqliteDatabase
+from shared.streaming.projecting import LogProjector
 
 META = Meta(actor=Actor(id="gc-1", role="case_manager"), future_tolerance=timedelta(days=400))
 ADMITTED = date(2026, 1, 20)

@@ -14,16 +14,16 @@ from eventsourcing.application import project_aggregate
 from parcours.demo import load_demo
 from shared import events as ev
 from shared import fictitious as f
+from shared.domain.commands import Meta
+from shared.domain.errors import ConcurrentChangeError
+from shared.domain.pathway import Pathway
+from shared.domain.ruptures import coordination
+from shared.domain.state import SHARED_BY_COPIES
+from shared.domain.territory import Territory
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.domain import Pathway
-from shared.pathway.errors import ConcurrentChangeError
-from shared.pathway.locks import SerialisedCacheRepository
-from shared.pathway.ruptures import coordination
-from shared.pathway.snapshots import AggregateSnapshot, PathwaySnapshot
-from shared.pathway.state import SHARED_BY_COPIES
-from shared.pathway.territory import Territory
+from shared.journal.application import Journal
+from shared.journal.locks import SerialisedCacheRepository
+from shared.journal.snapshots import AggregateSnapshot, PathwaySnapshot
 from tests.journals import cold, long_pathway
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))

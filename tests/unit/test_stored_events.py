@@ -13,10 +13,10 @@ from eventsourcing.persistence import StoredEvent
 
 from shared import events as ev
 from shared import fictitious as f
+from shared.domain.commands import Meta
+from shared.domain.events import EVENT_CLASSES
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.pathway.events import EVENT_CLASSES
+from shared.journal.application import Journal
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))
 

@@ -10,8 +10,9 @@ from typing import Any, get_args
 import jsonschema
 import pytest
 
-from shared import fictitious, ins
-from shared.auth import ROLES
+from shared import fictitious
+from shared.api.auth import ROLES
+from shared.domain import ins
 from shared.events import values
 from shared.events.schema import schemas
 from tests.unit.test_events import PAYLOADS, envelope_for

@@ -4,7 +4,7 @@ dropped on a conflict) must leave the cached one as it was, however the copy is 
 import copy
 import uuid
 
-from shared.pathway.territory import Territory
+from shared.domain.territory import Territory
 
 
 def test_a_copy_shares_nothing_a_command_changes() -> None:

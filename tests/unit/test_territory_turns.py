@@ -10,9 +10,9 @@ from datetime import date
 from pathlib import Path
 
 from shared import fictitious as f
+from shared.domain.commands import Meta
 from shared.events import Actor
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
+from shared.journal.application import Journal
 
 META = Meta(actor=Actor(id="coord-1", role="coordinator"))
 ELSEWHERE = "dac-ailleurs-fictif"

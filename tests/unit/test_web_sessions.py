@@ -8,7 +8,7 @@ from starlette.responses import Response
 from services.web import forms
 from services.web.render import french_date, french_datetime, masked_ins
 from services.web.sessions import Session, Sessions
-from shared.auth import Principal
+from shared.domain.principal import Principal
 from shared.events import Closed
 
 ANNE = Principal("gc-anne", "Anne Fictif", "case_manager", "dac-val-fictif")

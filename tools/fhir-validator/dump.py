@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from parcours.web import create_app
 from services.fhir.resources import patient
 from shared import fictitious
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.e2e import test_fhir_api
 from tests.e2e.conftest import HEADERS
 

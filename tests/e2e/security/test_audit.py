@@ -14,7 +14,7 @@ from parcours.cli import app as cli
 from parcours.web import create_app
 from services.notifications.main import ApiServer
 from shared import fictitious as f
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.e2e.api import admit, dump, manager, post, referred
 from tests.e2e.conftest import HEADERS, MANAGER
 from tests.e2e.test_ruptures_api import STAY, Clock, Platform, followed, start

@@ -12,7 +12,7 @@ import pytest
 from parcours.web import create_app
 from services.notifications.main import ApiServer
 from shared import fictitious as f
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.api import dump, manager, post
 from tests.e2e.conftest import MANAGER

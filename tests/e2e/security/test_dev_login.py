@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from parcours.cli import app as cli
 from parcours.web import create_app
-from shared.auth import DevelopmentKeyError, verifier_for
-from shared.settings import Settings
+from shared.api.auth import DevelopmentKeyError, verifier_for
+from shared.runtime.settings import Settings
 
 DEV_KEY = Path(os.environ["PARCOURS_AUTH_DEV_KEY_PATH"])
 

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from parcours.web import create_app
 from services.notifications.main import ApiServer
-from shared.auth import development_key
-from shared.settings import Settings
+from shared.api.auth import development_key
+from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.api import admit, manager, referred
 from tests.e2e.conftest import HEADERS, MANAGER

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from shared.domain.commands import Meta
 from shared.events import Actor
 from shared.fictitious import TERRITORY
-from shared.pathway.application import Journal
-from shared.pathway.commands import Meta
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
 from tests.e2e.test_walkthrough import serving
 
 CHROMIUM = os.environ.get("PARCOURS_CHROMIUM", "/usr/bin/chromium")

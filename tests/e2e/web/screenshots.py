@@ -9,8 +9,8 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 from parcours.demo import load_demo
-from shared.pathway.application import Journal
-from shared.settings import Settings
+from shared.journal.application import Journal
+from shared.runtime.settings import Settings
 from tests.e2e.test_walkthrough import serving
 from tests.e2e.web.conftest import ARGS, CHROMIUM, sign_in
 

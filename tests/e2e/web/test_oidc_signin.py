@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 
 from parcours.web import create_app
 from services.notifications.main import ApiServer
-from shared.auth import development_key
-from shared.settings import Settings
+from shared.api.auth import development_key
+from shared.runtime.settings import Settings
 from tests.conftest import _KEY, PUBLIC_KEY
 from tests.integration.notification_helpers import free_port
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from parcours.web import create_app
 from services.web.sessions import COOKIE
-from shared.settings import Settings
+from shared.runtime.settings import Settings
 
 
 @pytest.fixture

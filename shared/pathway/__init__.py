@@ -1,1 +1,0 @@
-"""The pathway journal: one append-only event stream per person followed."""
