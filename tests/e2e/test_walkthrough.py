@@ -23,11 +23,11 @@ JOURNAL = ["Referred", "Admitted", "CaseManagerAssigned", "Evaluated", "PlanRevi
 
 
 def walkthrough() -> str:
-    """The first ``sh`` block after the ``## Walkthrough`` heading of README.md."""
-    readme = (ROOT / "README.md").read_text()
+    """The first ``sh`` block after the ``## Walkthrough`` heading of docs/api.md."""
+    readme = (ROOT / "docs" / "api.md").read_text()
     section = readme[readme.index("\n## Walkthrough\n"):]
     block = re.search(r"^```sh\n(.*?)^```", section, re.S | re.M)
-    assert block, "README.md: no ```sh block after ## Walkthrough"
+    assert block, "docs/api.md: no ```sh block after ## Walkthrough"
     return block.group(1)
 
 
