@@ -1,6 +1,6 @@
 """The development set-up of authentication, for the embedded mode only: the demo's users, a
 command that prints a token for one of them, and a login form. A real deployment plugs an
-identity provider instead (see the README).
+identity provider instead (see docs/api.md, Access).
 
 The form mints coordinator and administrator tokens for whoever reaches it, so it is mounted
 only in the embedded mode on a loopback interface (``check_mountable`` refuses to start

@@ -138,7 +138,7 @@ def _check_postgres(tx: Tx) -> None:
     if not present or not present[0]:
         raise AuditSetupError(
             "the read audit table audit.read_audit is missing: it is created, owned by the role "
-            "parcours_audit, by infra/postgres.sh start (see the README, Access).")
+            "parcours_audit, by infra/postgres.sh start (see docs/api.md, Access).")
     rights = tx.one(
         "SELECT has_table_privilege('audit.read_audit', 'INSERT'),"
         " has_table_privilege('audit.read_audit', 'SELECT'),"
