@@ -6,7 +6,6 @@ from contextlib import ExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import Scope
 
@@ -25,12 +24,11 @@ from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
 from services.web import app as web_pages
 from services.web import docs as web_docs
-from shared.api import openapi
+from shared.api import health, openapi
 from shared.api.asgi import EditHeaders
 from shared.api.http import install_error_handlers, provide
 from shared.api.read_audit import AuditResponses
 from shared.domain.clock import Clock, system_clock
-from shared.runtime import readiness
 from shared.runtime.settings import Settings
 
 DESCRIPTION = """Parcours : coordination des parcours des personnes âgées en situation complexe
@@ -95,20 +93,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     openapi.install(app)
 
-    @app.get("/health", tags=["exploitation"])
-    async def health() -> dict[str, str]:
-        """Liveness: the process answers. Async on purpose: it runs on the event loop, so it
-        answers at once even when every worker thread waits for a database that is away."""
-        return {"status": "ok", "mode": settings.mode}
-
-    @app.get("/ready", tags=["exploitation"], responses={503: {"description": "Indisponible"}})
-    async def ready() -> JSONResponse:
-        """Readiness for an orchestrator: which dependency is missing, if any."""
-        dependencies = await readiness.check(settings)
-        ok = all(state == "ok" for state in dependencies.values())
-        return JSONResponse({"status": "ready" if ok else "unavailable",
-                             "dependencies": dependencies}, 200 if ok else 503,
-                            headers={} if ok else {"Retry-After": "5"})
+    app.include_router(health.router(settings))
 
     def security_headers(scope: Scope, headers: MutableHeaders) -> None:
         path = scope["path"]
