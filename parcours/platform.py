@@ -17,9 +17,9 @@ from projections.caseload.projection import CaseloadProjection
 from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
-from projections.ruptures.scheduler import Scheduler, makes_due_at_once
 from services.notifications.service import NotificationService, build_embedded
 from services.relay.relay import Relay
+from services.scheduler.scheduler import Scheduler, makes_due_at_once
 from shared.api.auth import TokenVerifier, verifier_for
 from shared.domain.clock import Clock, system_clock
 from shared.journal.application import Journal

@@ -35,7 +35,7 @@ import psycopg
 
 from parcours.platform import PROJECTIONS as PLATFORM_PROJECTIONS
 from projections.ruptures.projection import DEADLINES, RupturesProjection
-from projections.ruptures.scheduler import Scheduler
+from services.scheduler.scheduler import Scheduler
 from shared import fictitious as f
 from shared.events import EventEnvelope
 from shared.journal.application import Journal

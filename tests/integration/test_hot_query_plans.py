@@ -16,7 +16,7 @@ from projections.caseload.projection import CaseloadProjection
 from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
-from projections.ruptures.scheduler import Scheduler
+from services.scheduler.scheduler import Scheduler
 from shared.journal.application import Journal
 from shared.journal.store import read_log
 from shared.runtime.settings import Settings

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from projections.ruptures.projection import RupturesProjection
-from projections.ruptures.scheduler import Scheduler
+from services.scheduler.scheduler import Scheduler
 from shared import fictitious as f
 from shared.journal.application import Journal
 from shared.journal.store import read_log

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from parcours.web import create_app
 from projections.ruptures.projection import RupturesProjection
-from projections.ruptures.scheduler import Scheduler
 from services.relay.relay import Relay
+from services.scheduler.scheduler import Scheduler
 from shared import fictitious as f
 from shared.journal.application import Journal
 from shared.journal.store import read_log

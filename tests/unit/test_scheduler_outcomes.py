@@ -9,7 +9,7 @@ from pathlib import Path
 from uuid import UUID
 
 from projections.ruptures.projection import RupturesProjection
-from projections.ruptures.scheduler import Scheduler
+from services.scheduler.scheduler import Scheduler
 from shared import events as ev
 from shared import fictitious as f
 from shared.domain.commands import Meta

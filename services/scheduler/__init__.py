@@ -1,0 +1,1 @@
+"""The rupture scheduler: a process manager that fires due deadlines into the journal."""
