@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from services.casefile import requests as rq
 from shared.api.http import (
     Authenticated,
     CommandResult,
@@ -19,6 +18,7 @@ from shared.api.http import (
     command_result,
 )
 from shared.domain import access
+from shared.domain import requests as rq
 from shared.domain.commands import Meta
 from shared.domain.errors import ImplausibleInputError
 from shared.domain.pathway import Pathway

@@ -7,7 +7,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel
 
-from services.intake import requests as rq
 from shared import events as ev
 from shared.api.http import (
     AuditDep,
@@ -27,6 +26,7 @@ from shared.api.http import (
     reading,
 )
 from shared.domain import access
+from shared.domain import referral_requests as rq
 from shared.domain.access import PathwayFacts
 from shared.domain.errors import RuleBrokenError
 from shared.domain.failures import ForbiddenError
