@@ -4,7 +4,7 @@ its own.
 Both halves of the relay's work are Python on the CPU: decoding stored events into envelopes,
 and kafka-python's ``send``. In one process they take turns under the interpreter's lock; with
 the reading in a second process, the next batch is decoded on the other core while this one is
-sent and committed (issue 14: the relay near the bare producer's rate). The relay still decides
+sent and committed, which brings the relay near the bare producer's rate. The relay still decides
 everything that matters for exactly once: it asks for a batch from the position it committed,
 and checks that the batch it gets starts there."""
 

@@ -1,4 +1,4 @@
-"""Woken by the store rather than polling it (issue 14, item 5).
+"""Woken by the store rather than polling it.
 
 eventsourcing's PostgreSQL recorder sends ``NOTIFY <events table>`` in the transaction of every
 insert: a relay with nothing to publish listens on that channel and reads the log again as soon

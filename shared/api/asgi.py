@@ -2,7 +2,7 @@
 
 Starlette's ``@app.middleware("http")`` (``BaseHTTPMiddleware``) runs each request through a
 task and a memory stream of its own; with two of them, that machinery was a large share of a
-command's time on the server (issue 14's profile). Headers need none of it."""
+command's time on the server. Headers need none of it."""
 
 from collections.abc import Callable
 

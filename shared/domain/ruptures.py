@@ -54,7 +54,7 @@ def wanted_keys(state: FollowUpState, delays: Delays, policy: Policy) -> set[str
 
 @lru_cache(maxsize=256)
 def coordination(territory: str) -> values.Recipient:
-    # Frozen, so one per territory serves every deadline; building it was 1 % of a replay.
+    # Frozen, so one per territory serves every deadline of a replay.
     return values.Recipient(professional_id=f"coordination:{territory}",
                             name=f"Coordination {territory}", role="coordinator")
 

@@ -19,7 +19,7 @@ class EventEnvelope(BaseModel):
 
     event_id: UUID
     pathway_id: UUID
-    # Versions and positions count from 1: the exported schema says so (issue 12).
+    # Versions and positions count from 1: the exported schema says so.
     stream_version: int = Field(ge=1)
     global_position: int | None = Field(ge=1)
     type: str
@@ -44,7 +44,7 @@ class EventEnvelope(BaseModel):
     @cached_property
     def pathway_key(self) -> str:
         """``str(pathway_id)``, computed once: the views key their rows by it, and formatting
-        a UUID again for each use was 5 % of a replay."""
+        a UUID again for each use showed in a replay's profile."""
         return str(self.pathway_id)
 
     def to_json(self) -> bytes:

@@ -1,4 +1,4 @@
-"""Idempotent commands (issue 12, item 3): a client that did not get the answer to a command
+"""Idempotent commands: a client that did not get the answer to a command
 (a timeout, a 503, a connection reset) sends it again with the same ``Idempotency-Key``, and
 the command is applied once.
 

@@ -1,6 +1,6 @@
 """Starting a process of the distributed mode (relay, projections, notifier): wait for
 PostgreSQL and Kafka while they are away, but stop at once, saying what to fix, when a setting
-can never work (issue 12, items 1 and 4).
+can never work.
 
 A server that is down, restarting or recovering is waited for with the same capped backoff as
 the running loops (``shared.runtime.resilience``). A wrong address is not an outage: an unknown

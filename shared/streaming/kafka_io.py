@@ -18,8 +18,8 @@ from shared.streaming.projecting import Projection, Record, apply_batch, prepare
 log = logging.getLogger(__name__)
 RECONNECT_BACKOFF_MAX_MS = 1000
 """The longest wait between two attempts to reach a broker that went away (the Java clients'
-default). kafka-python's own, 30 s, let a broker's restart of 15 s hold the views and the
-alerts back some 20 s more: its backoff had doubled past the outage."""
+default). With kafka-python's own, 30 s, the backoff doubles past a short broker restart and
+holds the views and the alerts back long after the broker is back."""
 
 
 def ensure_topic(settings: Settings, topic: str | None = None, timeout_s: float = 60) -> None:
