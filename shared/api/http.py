@@ -4,6 +4,7 @@ command answer.
 Over 300 lines: the one contract every route shares (the parts, the access checks, the
 idempotent answer, the error shape); split, a route would import from four places."""
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.api.auth import AuthenticationError, TokenVerifier
 from shared.api.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
@@ -39,6 +41,7 @@ from shared.runtime.settings import Settings
 from shared.storage.audit import Access, AuditLog
 from shared.storage.sqldb import Database
 
+log = logging.getLogger(__name__)
 P = TypeVar("P", bound=BaseModel)
 
 
@@ -313,9 +316,48 @@ _HTTP_MESSAGES = {400: "Requête mal formée.", 404: "Adresse inconnue.",
                   415: "Type de contenu non pris en charge."}
 
 
+def _unavailable() -> JSONResponse:
+    """The database or Kafka is restarting: say so at once, and when to try again, rather
+    than a 500 the client cannot tell from a bug."""
+    return JSONResponse(
+        error_body("service.unavailable",
+                   "Service momentanément indisponible : réessayez dans quelques secondes."),
+        503, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+class OutageAnswer:
+    """Pure ASGI: an outage raised by the application becomes a 503 and one log line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as error:
+            if started or not is_outage(error):
+                raise  # a bug, or too late to answer: Starlette logs it with its traceback
+            log.warning("%s %s: 503 service.unavailable (%s: %s)", scope.get("method"),
+                        scope.get("path"), type(error).__name__, str(error)[:200])
+            await _unavailable()(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
     """Every error in the one documented shape, and the ceiling on request bodies."""
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    # Inside Starlette's ServerErrorMiddleware, which logs a traceback for (and re-raises)
+    # every error the Exception handler answers: an outage is expected, so it is answered here.
+    app.add_middleware(OutageAnswer)
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -356,14 +398,8 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_
 
     @app.exception_handler(Exception)
     def _unexpected(_: Request, error: Exception) -> JSONResponse:
-        if is_outage(error):
-            # The database is restarting: say so at once, and when to try again, rather than
-            # a 500 the client cannot tell from a bug.
-            return JSONResponse(
-                error_body("service.unavailable",
-                           "Service momentanément indisponible : réessayez dans quelques "
-                           "secondes."),
-                503, headers={"Retry-After": str(RETRY_AFTER_S)})
+        if is_outage(error):  # only if raised outside OutageAnswer (another middleware)
+            return _unavailable()
         # Never a stack trace to a client; the log keeps it.
         return JSONResponse(
             error_body("server.error", "Erreur interne : réessayez, puis contactez le support."),

@@ -100,3 +100,20 @@ def test_the_api_answers_503_with_retry_after_during_an_outage() -> None:
     assert answer.json()["error"]["code"] == "service.unavailable"
     assert "indisponible" in answer.json()["error"]["message"]
     assert client.get("/bug").status_code == 500
+
+
+def test_an_outage_503_logs_one_line_and_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/down")
+    def down() -> None:
+        raise PoolTimeout("couldn't get a connection after 5.00 sec")
+
+    # Raising server exceptions: the test client fails if Starlette re-raises (and logs) it.
+    with caplog.at_level(logging.INFO):
+        answer = TestClient(app).get("/down")
+    assert answer.status_code == 503
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) == 1 and lines[0].exc_info is None, lines
+    assert "503 service.unavailable" in lines[0].getMessage()
