@@ -21,12 +21,12 @@ from shared.api.http import (
     command_result,
 )
 from shared.domain import access
-from shared.domain.access import PathwayFacts
 from shared.domain.errors import PathwayNotFoundError
 from shared.domain.failures import ForbiddenError
 from shared.domain.principal import Principal
 from shared.events.values import Text
 from shared.journal.application import Journal
+from shared.journal.visibility import readable_pathways
 from shared.storage.sqldb import Database
 
 router = APIRouter(prefix="/alerts", tags=["alertes"], dependencies=[Authenticated])
@@ -78,16 +78,10 @@ def list_alerts(
         alerts = [a for a in alerts
                   if any(r["professional_id"] == recipient for r in a["recipients"])]
     if principal.role != "coordinator":  # a recipient who left the care circle reads no more
-        readable = _readable_pathways(journal, principal, {a["pathway_id"] for a in alerts},
+        readable = readable_pathways(journal, principal, {a["pathway_id"] for a in alerts},
                                       today)
         alerts = [a for a in alerts if a["pathway_id"] in readable]
     return alerts
-
-
-def _readable_pathways(journal: Journal, principal: Principal, pathway_ids: set[str],
-                       today: date, rule: Rule = access.reads_file) -> set[str]:
-    return {pathway_id for pathway_id in pathway_ids
-            if rule(principal, PathwayFacts.of(journal.pathway(UUID(pathway_id))), today)}
 
 
 @router.get("/{alert_id}")
@@ -130,9 +124,9 @@ def _find(views: Database, alert_id: UUID, principal: Principal, journal: Journa
     visible = found and (
         (principal.role == "coordinator" and found[0]["territory"] == principal.territory)
         or (any(r["professional_id"] == principal.id for r in found[0]["recipients"])
-            and bool(_readable_pathways(journal, principal, {found[0]["pathway_id"]}, today))))
+            and bool(readable_pathways(journal, principal, {found[0]["pathway_id"]}, today))))
     if not visible:
         raise PathwayNotFoundError("Alerte introuvable.", alert_id=str(alert_id))
-    if not _readable_pathways(journal, principal, {found[0]["pathway_id"]}, today, rule):
+    if not readable_pathways(journal, principal, {found[0]["pathway_id"]}, today, rule):
         raise ForbiddenError("Votre rôle ne permet pas de traiter cette alerte.")
     return found[0]

@@ -8,12 +8,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, Field
 
-from services.notifications import sse, store
+from services.notifications import store
 from services.notifications.destinations import DestinationRefusedError, check
 from services.notifications.preferences import DEFAULT, Channel, Preferences
 from services.notifications.service import NotificationService
+from shared.api.auth import AuthenticationError, TokenVerifier
 from shared.api.http import Authenticated, PrincipalDep, error_body, forbid_unless
 from shared.api.read_audit import audit_shown
 from shared.domain.principal import Principal
@@ -216,20 +218,26 @@ async def stream(
     last_event_id: Annotated[str | None, Header(
         description="Dernier identifiant reçu : le flux reprend juste après")] = None,
 ) -> StreamingResponse:
-    """A professional's alerts as server-sent events; resumes after Last-Event-ID."""
+    """A professional's alerts as server-sent events; resumes after Last-Event-ID. Shows
+    only the persons whose file you may read when each alert is sent, and ends when your
+    token expires."""
     forbid_unless(principal.id == professional_id, "suivre les alertes d'un autre professionnel")
-    settings = service.settings
     audit: AuditLog | None = getattr(request.app.state, "audit", None)
     address = request.client.host if request.client else None
+    _, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    verifier: TokenVerifier = request.app.state.verifier
+
+    def still_valid() -> bool:
+        try:
+            return verifier.verify(token) == principal
+        except AuthenticationError:
+            return False
 
     def shown(persons: list[str]) -> None:  # every alert the stream shows, in the read audit
         if audit is not None:
             audit.record_many(audit_shown(principal, "alert stream", persons, address))
 
-    events = sse.stream(service.db, service.hub, professional_id,
-                        sse.parse_last_event_id(last_event_id),
-                        settings.sse_keepalive_s, settings.sse_poll_s,
-                        settings.sse_max_streams, shown)
+    events = service.alert_stream(principal, last_event_id, still_valid, shown)
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

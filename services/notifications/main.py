@@ -28,6 +28,8 @@ from shared.api.auth import DevelopmentKeyError, TokenVerifier, verifier_for
 from shared.api.http import install_error_handlers
 from shared.api.read_audit import AuditResponses
 from shared.domain.clock import system_clock
+from shared.journal.store import JournalReader
+from shared.journal.visibility import readable_today
 from shared.runtime.resilience import Backoff, retrying
 from shared.runtime.settings import Settings
 from shared.runtime.startup import wait_for_services
@@ -106,6 +108,13 @@ def consume(projector: kafka_io.KafkaProjector, service: NotificationService,
         projector.consumer.close()
 
 
+def files_reader(settings: Settings) -> JournalReader:
+    """The journal, read only: a stream shows a person only while the file's rule lets its
+    reader read them, decided on the file's own facts. The API process creates the store's
+    tables; an alert exists only once they hold its events."""
+    return JournalReader(settings.journal_env())
+
+
 def run(settings: Settings, stop: threading.Event,
         notifications: NotificationSettings | None = None, clock: Clock = system_clock) -> None:
     if settings.mode != "distributed":
@@ -119,10 +128,13 @@ def run(settings: Settings, stop: threading.Event,
         return  # stopped while waiting for PostgreSQL or Kafka
     kafka_io.ensure_topic(settings, settings.alerts_topic)
     db = PostgresDatabase(settings.database_url, max_size=8, wait_s=settings.db_wait_s)
+    journal = files_reader(settings)
     failure: list[BaseException] = []
     try:
         starting = Backoff("notifications start-up", log)
-        service = retrying(partial(build_distributed, db, notifications, clock), starting, stop)
+        readable = readable_today(journal, lambda: clock().date())
+        service = retrying(partial(build_distributed, db, notifications, readable, clock),
+                           starting, stop)
         if service is None:
             return  # stopped while waiting for PostgreSQL
         projector = retrying(partial(alerts_projector, settings, service), starting, stop)
@@ -153,6 +165,7 @@ def run(settings: Settings, stop: threading.Event,
                 api.stop()
                 intake_thread.join(timeout=30)
     finally:
+        journal.close()
         db.close()
     if failure:
         raise RuntimeError("alert intake failed") from failure[0]

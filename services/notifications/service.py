@@ -7,6 +7,7 @@ platform-wide secret that one leaked receiver would give away for everyone."""
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from services.notifications import sse, store
 from services.notifications.consumer import NotificationsProjection
@@ -18,6 +19,8 @@ from services.notifications.settings import NotificationSettings
 from services.notifications.sse import Hub
 from services.notifications.webhook import WebhookSender
 from shared.domain.clock import Clock, system_clock
+from shared.domain.principal import Principal
+from shared.journal.visibility import Readable
 from shared.storage.sqldb import Database
 from shared.streaming.projecting import prepare
 
@@ -35,22 +38,28 @@ class NotificationService:
     dispatcher: Dispatcher
     hub: Hub
     clock: Clock
+    readable: Readable
     # Embedded mode: brings the projection up to date before a read (like shared.api.http).
     catch_up: Callable[[], object] = field(default=lambda: None)
 
     def dispatcher_thread(self) -> DispatcherThread:
         return DispatcherThread(self.dispatcher, self.settings.dispatch_interval_s)
 
-    def alert_stream(self, professional_id: str,
-                     last_event_id: str | None) -> AsyncIterator[str]:
-        """The professional's alerts as server-sent events, after ``Last-Event-ID``: the web
-        pages reach it through the app's state, without importing this service."""
-        return sse.stream(self.db, self.hub, professional_id,
-                          sse.parse_last_event_id(last_event_id),
-                          self.settings.sse_keepalive_s, self.settings.sse_poll_s)
+    def alert_stream(self, principal: Principal, last_event_id: str | None,
+                     allowed: Callable[[], bool], shown: sse.Shown) -> AsyncIterator[str]:
+        """The professional's alerts as server-sent events, after ``Last-Event-ID``, showing
+        only the persons whose file they may read when each alert is sent. ``allowed``: whether
+        the credential that opened the stream still holds; ``shown`` records each person shown
+        in the audit, before it is shown. The web pages reach it through the app's state,
+        without importing this service."""
+        reader = sse.Reader(principal.id, partial(self.readable, principal), allowed, shown)
+        return sse.stream(self.db, self.hub, reader, sse.parse_last_event_id(last_event_id),
+                          self.settings.sse_keepalive_s, self.settings.sse_poll_s,
+                          self.settings.sse_max_streams)
 
 
-def build(db: Database, settings: NotificationSettings, clock: Clock = system_clock,
+def build(db: Database, settings: NotificationSettings, readable: Readable,
+          clock: Clock = system_clock,
           catch_up: Callable[[], object] = lambda: None) -> NotificationService:
     projection = NotificationsProjection(clock)
     prepare(db, projection)
@@ -70,16 +79,17 @@ def build(db: Database, settings: NotificationSettings, clock: Clock = system_cl
     }
     policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s, settings.backoff_cap_s)
     dispatcher = Dispatcher(db, senders, policy, clock, settings.claim_s)
-    return NotificationService(db, settings, projection, dispatcher, Hub(), clock, catch_up)
+    return NotificationService(db, settings, projection, dispatcher, Hub(), clock, readable,
+                               catch_up)
 
 
-def build_embedded(db: Database, settings: NotificationSettings | None = None,
-                   clock: Clock = system_clock,
+def build_embedded(db: Database, readable: Readable,
+                   settings: NotificationSettings | None = None, clock: Clock = system_clock,
                    catch_up: Callable[[], object] = lambda: None) -> NotificationService:
     """``catch_up``: brings the embedded views up to the journal before a read."""
-    return build(db, settings or NotificationSettings(), clock, catch_up)
+    return build(db, settings or NotificationSettings(), readable, clock, catch_up)
 
 
-def build_distributed(db: Database, settings: NotificationSettings,
+def build_distributed(db: Database, settings: NotificationSettings, readable: Readable,
                       clock: Clock = system_clock) -> NotificationService:
-    return build(db, settings, clock)
+    return build(db, settings, readable, clock)

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
@@ -19,12 +20,33 @@ from services.notifications.webhook import alert_document
 from shared.storage.sqldb import Database
 
 RECONNECT_MS = 5000
+BATCH = 100
 Shown = Callable[[list[str]], None]
 """Records that the stream showed these persons (pathway ids), before it shows them."""
 
 
 def _nothing(_: list[str]) -> None:
     return None
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a stream. ``sees``: the persons (pathway ids), among those given, whose file
+    the reader may read now — the same rule as the REST reads, asked again for every replay,
+    resumption and live alert, since a member leaves the circle and a file changes hands
+    while a stream is open. ``allowed``: whether the credential that opened the stream still
+    holds (a token not expired, a session not signed out)."""
+
+    professional_id: str
+    sees: Callable[[set[str]], set[str]]
+    allowed: Callable[[], bool] = lambda: True
+    shown: Shown = _nothing
+
+
+CLOSED_SIGNED_OUT = ("event: closed\ndata: {\"reason\":\"signed_out\",\"message\":"
+                     "\"Flux fermé : votre session a pris fin. Reconnectez-vous.\"}\n\n")
+CLOSED_TOO_MANY = ("event: closed\ndata: {\"reason\":\"too_many_streams\",\"message\":"
+                   "\"Flux fermé : un flux plus récent est ouvert pour vous.\"}\n\n")
 
 
 class Ticket:
@@ -117,26 +139,25 @@ def parse_last_event_id(header: str | None) -> int | None:
     return int(header.strip())
 
 
-async def stream(db: Database, hub: Hub, professional_id: str, last_event_id: int | None,
+async def stream(db: Database, hub: Hub, reader: Reader, last_event_id: int | None,
                  keepalive_s: float = 15.0, poll_s: float = 1.0,
-                 most: int = 3, shown: Shown = _nothing) -> AsyncIterator[str]:
-    ticket = hub.open_stream(professional_id, most)
+                 most: int = 3) -> AsyncIterator[str]:
+    ticket = hub.open_stream(reader.professional_id, most)
     try:
-        async for text in _events(db, hub, ticket, professional_id, last_event_id,
-                                  keepalive_s, poll_s, shown):
+        async for text in _events(db, hub, ticket, reader, last_event_id, keepalive_s, poll_s):
             yield text
     finally:
-        hub.close_stream(professional_id, ticket)
+        hub.close_stream(reader.professional_id, ticket)
 
 
-async def _events(db: Database, hub: Hub, ticket: Ticket, professional_id: str,
+async def _events(db: Database, hub: Hub, ticket: Ticket, reader: Reader,
                   last_event_id: int | None, keepalive_s: float,
-                  poll_s: float, shown: Shown) -> AsyncIterator[str]:
+                  poll_s: float) -> AsyncIterator[str]:
     yield f"retry: {RECONNECT_MS}\n\n"
     if last_event_id is None:
-        cursor = await run_in_threadpool(_last_seq, db, professional_id)
-        still_open = await run_in_threadpool(_open, db, professional_id, cursor)
-        await run_in_threadpool(shown, [d.alert.pathway_id for d in still_open])
+        cursor = await run_in_threadpool(_last_seq, db, reader.professional_id)
+        still_open = await run_in_threadpool(_open, db, reader, cursor)
+        await run_in_threadpool(reader.shown, [d.alert.pathway_id for d in still_open])
         for delivery in still_open:
             yield format_event(delivery)
     else:
@@ -144,17 +165,19 @@ async def _events(db: Database, hub: Hub, ticket: Ticket, professional_id: str,
     last_write = time.monotonic()
     while not hub.closed:
         if ticket.closed:
-            yield ("event: closed\ndata: {\"reason\":\"too_many_streams\",\"message\":"
-                   "\"Flux fermé : un flux plus récent est ouvert pour vous.\"}\n\n")
+            yield CLOSED_TOO_MANY
             return
-        seen = hub.version
-        events = await run_in_threadpool(_after, db, professional_id, cursor)
-        await run_in_threadpool(shown, [person for _, _, person in events if person])
-        for seq, text, _ in events:
+        if not await run_in_threadpool(reader.allowed):
+            yield CLOSED_SIGNED_OUT
+            return
+        seen, was = hub.version, cursor
+        cursor, events = await run_in_threadpool(_after, db, reader, cursor)
+        await run_in_threadpool(reader.shown, [person for _, person in events if person])
+        for text, _ in events:
             yield text
-            cursor = seq
         if events:
             last_write = time.monotonic()
+        if cursor != was:
             continue
         # Woken by this process's intake at once; the poll is for other processes' intakes.
         await hub.changed(seen, min(poll_s, max(0.0, keepalive_s - (time.monotonic()
@@ -169,18 +192,28 @@ def _last_seq(db: Database, professional_id: str) -> int:
         return store.last_stream_seq(tx, professional_id)
 
 
-def _open(db: Database, professional_id: str, up_to: int) -> list[store.Delivery]:
+def _open(db: Database, reader: Reader, up_to: int) -> list[store.Delivery]:
     with db.transaction() as tx:
-        return store.stream_open(tx, professional_id, up_to)
+        found = store.stream_open(tx, reader.professional_id, up_to)
+    seen = reader.sees({d.alert.pathway_id for d in found})
+    return [d for d in found if d.alert.pathway_id in seen]
 
 
-def _after(db: Database, professional_id: str,
-           cursor: int) -> list[tuple[int, str, str | None]]:
-    """Alerts and notices after the cursor, in their one order, with the person each names."""
+def _after(db: Database, reader: Reader,
+           cursor: int) -> tuple[int, list[tuple[str, str | None]]]:
+    """The new cursor, and the alerts and notices after the old one that the reader may see,
+    in their one order, with the person each names. An alert on a file the reader may no
+    longer read is passed over: the cursor moves past it, it is never sent."""
     with db.transaction() as tx:
-        deliveries = store.stream_after(tx, professional_id, cursor)
-        notices = store.notices_after(tx, professional_id, cursor)
-    events: list[tuple[int, str, str | None]] = [
-        (d.seq, format_event(d), d.alert.pathway_id) for d in deliveries]
+        deliveries = store.stream_after(tx, reader.professional_id, cursor, BATCH)
+        notices = store.notices_after(tx, reader.professional_id, cursor)
+    if len(deliveries) == BATCH:  # more to come: a later notice waits for its turn
+        notices = [n for n in notices if n.seq < deliveries[-1].seq]
+    seen = reader.sees({d.alert.pathway_id for d in deliveries}) if deliveries else set()
+    events: list[tuple[int, str | None, str | None]] = [
+        (d.seq, format_event(d) if d.alert.pathway_id in seen else None, d.alert.pathway_id)
+        for d in deliveries]
     events += [(n.seq, format_notice(n), None) for n in notices]
-    return sorted(events, key=lambda e: e[0])
+    events.sort(key=lambda e: e[0])
+    cursor = max((seq for seq, _, _ in events), default=cursor)
+    return cursor, [(text, person) for _, text, person in events if text is not None]

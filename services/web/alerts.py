@@ -1,5 +1,6 @@
 """Alertes: the list, the live stream through the session, acknowledge and resolve."""
 
+from functools import partial
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -12,8 +13,10 @@ from services.web.guard import (
     User,
     require,
     see_other,
+    sessions_of,
 )
 from services.web.render import page
+from shared.api.read_audit import audit_shown
 from shared.domain.errors import PathwayError, PathwayNotFoundError
 from shared.journal.idempotency import AlreadyAppliedError
 
@@ -34,13 +37,20 @@ def alerts(request: Request, user: User, parts: PartsDep, regle: str = "",
 
 
 @router.get("/alertes/flux")
-async def alert_stream(request: Request, user: User) -> StreamingResponse:
+async def alert_stream(request: Request, user: User, parts: PartsDep) -> StreamingResponse:
     """The signed-in professional's alerts as server-sent events (the session, no token)."""
     service = getattr(request.app.state, "notifications", None)
     if service is None:  # distributed mode: `parcours notify` serves the streams
         raise PathwayNotFoundError("Le flux d'alertes est servi par le service des "
                                    "notifications.")
-    events = service.alert_stream(user.id, request.headers.get("last-event-id"))
+    address = request.client.host if request.client else None
+
+    def shown(persons: list[str]) -> None:  # as the API's stream: each person, in the audit
+        parts.audit.record_many(audit_shown(user, "web alert stream", persons, address))
+
+    session = request.state.web_session  # set when the user was read from the cookie
+    events = service.alert_stream(user, request.headers.get("last-event-id"),
+                                  partial(sessions_of(request).alive, session), shown)
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -192,3 +192,13 @@ def read_log(journal: JournalStore, start: int,
 @lru_cache(maxsize=256)
 def _is_pathway_topic(topic: str) -> bool:
     return issubclass(resolve_topic(topic), PathwayEvent)
+
+
+class JournalReader(JournalStore):
+    """The journal's store read by a process that never writes it: the same tables as the
+    ``Journal``'s (the library names them after the application), never created here."""
+
+    name = "Journal"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env={**(env or {}), "CREATE_TABLE": "n"})

@@ -19,7 +19,7 @@ from services.hl7.store import IntakeStore
 from services.notifications.main import ApiServer
 from shared import fictitious as f
 from shared.runtime.settings import Settings
-from tests.e2e.conftest import HEADERS, referral_json
+from tests.e2e.conftest import HEADERS, MANAGER, referral_json
 from tests.e2e.hl7_helpers import Connection, message, send
 from tests.integration.notification_helpers import SseClient, free_port, wait_until
 
@@ -129,7 +129,7 @@ def test_the_journal_gets_the_facts_with_the_messages_dates(running: Running) ->
 def test_r1_reaches_a_live_stream_and_a_cancelled_admission_resolves_it(
         running: Running) -> None:
     pathway, ins = running.person(2)
-    stream = SseClient(f"{running.base}/notifications/stream/gc-1")
+    stream = SseClient(f"{running.base}/notifications/stream/gc-1", headers=MANAGER)
     admitted = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
     ack = send(running.hl7_port, message("a01", INS=ins, ADMITTED=admitted, CLASS="E"))
     assert ack.code == "AA"
@@ -293,7 +293,7 @@ def _encounters(running: Running, pathway: str) -> list[dict[str, Any]]:
 def test_an_update_of_the_admission_time_moves_the_stay_and_its_deadlines(
         running: Running) -> None:
     pathway, ins = running.person(8)
-    stream = SseClient(f"{running.base}/notifications/stream/gc-1")
+    stream = SseClient(f"{running.base}/notifications/stream/gc-1", headers=MANAGER)
     admitted = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     earlier = admitted - timedelta(hours=5)
     assert send(running.hl7_port, message("a01", INS=ins, ADMITTED=admitted, CLASS="E",

@@ -164,10 +164,12 @@ class SmtpSink:
 class SseClient:
     """Reads a server-sent events stream in a thread and keeps the events."""
 
-    def __init__(self, url: str, last_event_id: str | None = None) -> None:
+    def __init__(self, url: str, last_event_id: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         self.url = url
         # The stream is the professional's own: the last part of its URL.
-        self.headers = bearer(url.rstrip("/").rsplit("/", 1)[-1], "referrer", None)
+        self.headers = dict(headers or bearer(url.rstrip("/").rsplit("/", 1)[-1], "referrer",
+                                              None))
         if last_event_id is not None:
             self.headers["Last-Event-ID"] = last_event_id
         self.events: list[dict[str, str]] = []

@@ -26,6 +26,7 @@ from services.notifications.service import build_distributed, build_embedded
 from services.notifications.settings import NotificationSettings
 from services.notifications.webhook import verify
 from shared.api.auth import verifier_for
+from shared.domain.principal import Principal
 from shared.events import EventEnvelope
 from shared.runtime.settings import Settings
 from shared.storage.sqldb import PostgresDatabase, SqliteDatabase
@@ -54,6 +55,12 @@ SOCIAL = recipient("pro-social-3", "Inès Exemple", "social_worker")
 ADMIN = bearer("admin-1", "administrator", None)
 
 
+def every_file_readable(_: Principal, pathway_ids: set[str]) -> set[str]:
+    """This suite's alerts name pathways no journal holds: it proves delivery, and the file's
+    rule on the streams is proven on the whole platform (tests/e2e/security)."""
+    return pathway_ids
+
+
 class Notifications:
     """The service in this process on the real PostgreSQL and Kafka, with a fake clock: the
     test takes the alerts in and runs the dispatcher itself; the API is served on a real port."""
@@ -66,7 +73,7 @@ class Notifications:
             "smtp_from": "Parcours <alertes@parcours.exemple.invalid>", "port": free_port(),
             "sse_poll_s": 0.1, "webhook_timeout_s": 2})
         self.db = PostgresDatabase(settings.database_url)
-        self.service = build_distributed(self.db, self.options, self.clock)
+        self.service = build_distributed(self.db, self.options, every_file_readable, self.clock)
         self.projector = alerts_projector(settings, self.service)
         self.api = ApiServer(create_app(self.service, verifier_for(settings)), "127.0.0.1",
                              self.options.port).start()
@@ -353,8 +360,8 @@ def test_the_same_code_delivers_in_the_embedded_mode_on_sqlite(
     db = SqliteDatabase(tmp_path / "views.sqlite")
     clock = FakeClock()
     options = NotificationSettings(webhook_allow_loopback_http=True)
-    service = build_embedded(db, options, clock)
-    build_embedded(db, options, clock)  # a restart
+    service = build_embedded(db, every_file_readable, options, clock)
+    build_embedded(db, every_file_readable, options, clock)  # a restart
     secret = SECRET
     with db.transaction() as tx:
         store.put_preferences(tx, DR["professional_id"], Preferences(

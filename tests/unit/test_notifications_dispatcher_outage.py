@@ -60,7 +60,8 @@ class Recorded:
 @pytest.fixture
 def outage(tmp_path: Path) -> Outage:
     db = SqliteDatabase(tmp_path / "notifications.sqlite")
-    build(db, NotificationSettings(), clock=lambda: NOW)  # applies the migrations
+    # Builds the service to apply the migrations; no stream is read here.
+    build(db, NotificationSettings(), lambda _, ids: set(), clock=lambda: NOW)
     with db.transaction() as tx:
         store.insert_alert(tx, store.Alert(
             alert_id="alerte-1", pathway_id="parcours-1", event_id="evenement-1", rule="R1",

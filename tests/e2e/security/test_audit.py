@@ -117,7 +117,8 @@ def test_the_alert_stream_is_audited(tmp_path: Path, monkeypatch: pytest.MonkeyP
         platform = Platform(client, clock)
         manager(client, "gc-1")
         pathway = followed(platform, 1)
-        stream = SseClient(f"http://127.0.0.1:{port}/notifications/stream/gc-1")
+        stream = SseClient(f"http://127.0.0.1:{port}/notifications/stream/gc-1",
+                           headers=MANAGER)
         post(client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
         clock.now = STAY + timedelta(minutes=1)
         app.state.platform.tick()
