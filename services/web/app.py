@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from services.web import alerts, casefile, coordination, guard, oidc, referrals, signin
-from services.web.sessions import Session, Sessions
+from services.web.sessions import Session, SessionLedger, Sessions
 from services.web.settings import WebSettings
 from shared.api.asgi import EditHeaders
 from shared.domain.errors import PathwayNotFoundError
@@ -38,7 +38,9 @@ def is_page(path: str) -> bool:
 def install(app: FastAPI, settings: Settings) -> None:
     web = WebSettings()
     app.state.web_settings = web
-    app.state.web_sessions = Sessions(web.key(settings.data_dir), web.idle_minutes * 60)
+    app.state.web_sessions = Sessions(web.key(settings.data_dir), web.idle_minutes * 60,
+                                      web.absolute_hours * 3600,
+                                      SessionLedger(lambda: app.state.views))
     for pages in (signin, oidc, casefile, alerts, referrals, coordination):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -55,7 +57,8 @@ def install(app: FastAPI, settings: Settings) -> None:
             return
         renewed = Response()
         sessions: Sessions = request.app.state.web_sessions
-        sessions.write(request, renewed, Session(session.sid, session.principal, time.time()))
+        sessions.write(request, renewed, Session(session.sid, session.principal, time.time(),
+                                                 session.expires))
         for name, value in renewed.raw_headers:
             if name == b"set-cookie":
                 headers.append("set-cookie", value.decode("latin-1"))

@@ -97,7 +97,7 @@ def back(request: Request, verifier: VerifierDep, code: str = "", state: str = "
                         "ou votre compte n'a pas de rôle dans Parcours : contactez "
                         "l'administrateur.")
     sessions = sessions_of(request)
-    session = sessions.start(principal)
+    session = sessions.start(principal, until=verifier.expiry_of(tokens["access_token"]))
     # A page, not a redirect: the browser is still in a navigation that began on the
     # provider's site, and would not send the new SameSite=Strict cookie on a redirect.
     response = HTMLResponse(

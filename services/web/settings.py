@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,6 +13,9 @@ class WebSettings(BaseSettings):
     """Signs the session cookie. Without it, a random key is made beside the data (embedded)."""
     idle_minutes: int = 30
     """A session ends after this much inactivity."""
+    absolute_hours: int = Field(default=12, ge=1, le=12)
+    """A session ends this long after sign-in however active it is (12 hours at most: a
+    working day), and sooner when the identity provider's access token ends."""
     time_zone: str = "Europe/Paris"
     oidc_issuer: str | None = None
     """The identity provider's issuer URL; its /.well-known/openid-configuration is read."""

@@ -81,7 +81,11 @@ async def sign_in(request: Request, settings: SettingsDep) -> Response:
 @router.post("/deconnexion")
 def sign_out(request: Request, _: Posted) -> Response:
     response = see_other("/connexion?motif=deconnexion")
-    sessions_of(request).clear(response)
+    sessions = sessions_of(request)
+    session = getattr(request.state, "web_session", None)
+    if session is not None:
+        sessions.end(session)  # a copy of the cookie kept elsewhere opens nothing now
+    sessions.clear(response)
     request.state.web_session = None
     request.state.signed_out = True
     return response

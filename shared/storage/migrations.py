@@ -154,6 +154,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             sender TEXT NOT NULL, movement_id TEXT NOT NULL, pathway_id TEXT NOT NULL,
             event_id TEXT NOT NULL, PRIMARY KEY (sender, movement_id))""",
     )),
+    Migration(6, "web sessions: opened, when they end, signed out", (
+        """CREATE TABLE IF NOT EXISTS web_sessions (
+            sid_hash TEXT PRIMARY KEY, professional_id TEXT NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL,
+            revoked_at DOUBLE PRECISION)""",
+    )),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

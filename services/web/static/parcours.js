@@ -52,6 +52,12 @@
       list.insertBefore(item, list.firstChild);
       if (announce) { announce.textContent = "Nouvelle alerte " + alert.rule + " : " + alert.title; }
     });
+    source.addEventListener("closed", function (message) {
+      // The server ended the stream for a reason (session over, newer stream): say it,
+      // and do not reconnect on a session that no longer opens anything.
+      source.close();
+      if (announce) { announce.textContent = JSON.parse(message.data).message; }
+    });
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
