@@ -15,7 +15,6 @@ from services.web.guard import (
     PartsDep,
     Posted,
     User,
-    client_address,
     require,
     see_other,
 )
@@ -75,7 +74,7 @@ TABS = {"journal": "Journal", "evaluations": "Évaluations", "psi": "PSI",
 def _dossier(request: Request, user: Principal, parts: Parts, pathway_id: UUID,
              tab: str, as_of: datetime | None = None, status: int = 200,
              **context: Any) -> Response:
-    current = reads.file(parts, user, pathway_id, f"web:{tab}", client_address(request))
+    current = reads.file(parts, user, pathway_id, f"web:{tab}", request)
     try:
         pathway = parts.journal.pathway_as_of(pathway_id, as_of) if as_of else current
     except PathwayNotFoundError as before:  # the file did not exist yet on that date

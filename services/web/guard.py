@@ -65,6 +65,7 @@ def _signed_in(request: Request) -> Principal:
     session = current_session(request)
     if session is None:
         raise SignInRequiredError()
+    request.state.principal = session.principal  # who the page's audit records
     return session.principal
 
 

@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from fastapi import Request
+
 from projections.caseload import queries as caseload
 from projections.contacts.projection import EDGES
 from projections.dysfunctions.projection import TABLE as DYSFUNCTIONS
@@ -32,9 +34,12 @@ def fresh(parts: Parts) -> Parts:
 
 
 def file(parts: Parts, principal: Principal, pathway_id: UUID, action: str,
-         address: str | None, rule: Rule = access.reads_file) -> Pathway:
+         request: Request, rule: Rule = access.reads_file) -> Pathway:
+    """The file, its read recorded here with its outcome (so the page's own audit of the
+    persons it shows does not record it twice)."""
+    request.state.audited = {*getattr(request.state, "audited", ()), str(pathway_id).lower()}
     return load_for_reading(parts.journal, parts.audit, principal, pathway_id, action, rule,
-                            today(parts), address)
+                            today(parts), request.client.host if request.client else None)
 
 
 def journal(parts: Parts, pathway_id: UUID) -> list[EventEnvelope]:

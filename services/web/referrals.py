@@ -12,7 +12,6 @@ from services.web.guard import (
     PartsDep,
     Posted,
     User,
-    client_address,
     require,
     see_other,
 )
@@ -56,7 +55,7 @@ def refer(request: Request, user: User, parts: PartsDep, form: Posted) -> Respon
 def my_referrals(request: Request, user: User, parts: PartsDep) -> Response:
     rows = []
     for pathway_id in reads.pathways_where(parts, user.id, "referrer"):
-        pathway = reads.file(parts, user, pathway_id, "web:referral", client_address(request),
+        pathway = reads.file(parts, user, pathway_id, "web:referral", request,
                              access.reads_decision)
         refusal = next((e.payload() for e in reversed(reads.journal(parts, pathway_id))
                         if e.type == "AdmissionRefused"), None) \
@@ -71,7 +70,7 @@ def _plans_awaiting(request: Request, user: Principal, parts: Parts) -> list[Any
     awaiting = []
     for pathway_id in reads.pathways_where(parts, user.id, "attending_gp"):
         try:
-            pathway = reads.file(parts, user, pathway_id, "web:plan", client_address(request),
+            pathway = reads.file(parts, user, pathway_id, "web:plan", request,
                                  access.validates_plan)
         except PathwayNotFoundError:
             continue  # no longer their patient

@@ -2,9 +2,10 @@
 
 Reads of one file record themselves (``shared.api.http.reading``, allowed or refused); this
 middleware covers everything else that shows persons: the caseloads, the waiting list, the
-alerts, the graph and its export, the delivery log. It looks at what actually left: every
-``pathway_id`` in a JSON answer and every ``person:<pathway id>`` node of a graph (JSON or
-GraphML), and records each person once, in one insert, before the answer is sent. If the audit
+alerts, the graph and its export, the delivery log, and the web pages that list persons. It
+looks at what actually left: every ``pathway_id`` in a JSON answer, every
+``person:<pathway id>`` node of a graph (JSON or GraphML) and every link to a file in a page,
+and records each person once, in one insert, before the answer is sent. If the audit
 cannot be written, the answer is not sent (503): nothing is shown that is not recorded."""
 
 import json
@@ -20,7 +21,10 @@ from shared.storage.audit import Access, AuditLog
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _PERSON_NODE = re.compile(rf"(?:person|relative):({_UUID})")
-_AUDITED_TYPES = ("application/json", "application/xml", "application/graphml", "text/xml")
+_PAGE_PERSON = re.compile(rf'(?:href="/dossiers/|data-person=")({_UUID})')
+"""A page names a person by linking to their file, or marks the element that names them."""
+_AUDITED_TYPES = ("application/json", "application/xml", "application/graphml", "text/xml",
+                  "text/html")
 
 
 def named_persons(content_type: str, body: bytes) -> list[str]:
@@ -33,7 +37,9 @@ def named_persons(content_type: str, body: bytes) -> list[str]:
             document = None
         for value in _pathway_ids(document):
             found.setdefault(value.lower())
-    for match in _PERSON_NODE.finditer(body.decode("utf-8", "replace")):
+    text = body.decode("utf-8", "replace")
+    pattern = _PAGE_PERSON if content_type.startswith("text/html") else _PERSON_NODE
+    for match in pattern.finditer(text):
         found.setdefault(match.group(1).lower())
     return list(found)
 
