@@ -14,6 +14,7 @@ from shared.api.http import (
     Follows,
     JournalDep,
     MetaDep,
+    Revision,
     acting,
     command_result,
 )
@@ -33,7 +34,7 @@ ValidatesPlan = Depends(acting(access.validates_plan, "valider ce PSI"))
 
 
 @router.post("/plan-revisions/{revision}/validation", dependencies=[ValidatesPlan])
-def validate_plan(pathway_id: PathwayId, revision: int, body: rq.Validation,
+def validate_plan(pathway_id: PathwayId, revision: Revision, body: rq.Validation,
                   journal: JournalDep, meta: MetaDep, expected: ExpectedVersionDep,
                   response: Response) -> CommandResult:
     """The médecin traitant validates a plan revision; or the case manager records the

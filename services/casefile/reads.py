@@ -10,10 +10,12 @@ from pydantic import AwareDatetime, BaseModel
 
 from shared import events as ev
 from shared.api.http import (
+    MAX_VERSION,
     AuditDep,
     Authenticated,
     JournalDep,
     PrincipalDep,
+    Revision,
     SettingsDep,
     TodayDep,
     reading,
@@ -95,7 +97,8 @@ class PathwayView(BaseModel):
 @router.get("")
 def read(pathway_id: PathwayId, journal: JournalDep, settings: SettingsDep,
          response: Response, current: Annotated[Pathway, _file("pathway")], today: TodayDep,
-         version: Annotated[int | None, Query(ge=1, description="Version du journal")] = None,
+         version: Annotated[int | None, Query(ge=1, le=MAX_VERSION,
+                                              description="Version du journal")] = None,
          as_of: Annotated[AwareDatetime | None, Query(
              description="Le dossier tel qu'il était enregistré à cette date")] = None,
          ) -> PathwayView:
@@ -183,8 +186,8 @@ def plan_revisions(pathway: Annotated[Pathway, _file("plan")]) -> list[PlanRevis
 
 
 @router.get("/plan-revisions/{before}/diff/{after}")
-def plan_diff(pathway: Annotated[Pathway, _file("plan-diff")], before: int,
-              after: int) -> PlanDiff:
+def plan_diff(pathway: Annotated[Pathway, _file("plan-diff")], before: Revision,
+              after: Revision) -> PlanDiff:
     """What changed in the plan between two revisions."""
     plans = pathway.follow_up.plans
     missing = [r for r in (before, after) if r not in plans]

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -265,13 +265,18 @@ Coordinates = Depends(acting(lambda p, f, d: access.coordinates(p, f.territory),
                              "prendre cette décision"))
 
 
+MAX_VERSION = 2**31 - 1
+"""The store keeps versions as 32-bit integers: a larger one is a malformed request."""
+Revision = Annotated[int, Path(ge=1, le=MAX_VERSION, description="Numéro de révision du PSI")]
+
+
 def _expected_version(
     if_match: Annotated[str | None, Header(description="Version attendue du parcours")] = None,
 ) -> int | None:
     if if_match is None:
         return None
     value = if_match.removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not value.isdigit() or int(value) > MAX_VERSION:
         raise RequestValidationError(
             [{"loc": ("header", "if-match"), "msg": "If-Match doit être un numéro de version",
               "type": "value_error"}]

@@ -17,10 +17,11 @@ from fastapi.testclient import TestClient
 
 from parcours.web import create_app
 from services.notifications.main import ApiServer
+from shared import fictitious as f
 from shared.api.auth import development_key
 from shared.runtime.settings import Settings
 from tests.conftest import bearer
-from tests.e2e.api import admit, manager, referred
+from tests.e2e.api import admit, dump, manager, referred
 from tests.e2e.conftest import HEADERS, MANAGER
 from tests.integration.notification_helpers import SseClient, free_port, wait_until
 
@@ -171,3 +172,17 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 __all__ = ["bearer"]
+
+
+def test_a_version_too_large_for_the_store_is_a_malformed_request(client: TestClient) -> None:
+    manager(client, "gc-1")
+    pathway = referred(client, 1)
+    huge = "99999999999999999999"
+    for answer in (client.get(f"/pathways/{pathway}", params={"version": huge}),
+                   client.get(f"/pathways/{pathway}/plan-revisions/{huge}/diff/1"),
+                   client.post(f"/pathways/{pathway}/plan-revisions/{huge}/validation",
+                               json={"validated_on": "2026-02-01"}),
+                   client.post(f"/pathways/{pathway}/notes", headers={"If-Match": huge},
+                               json=dump(f.note()))):
+        assert answer.status_code == 422, (answer.request.url, answer.text)
+        assert answer.json()["error"]["code"] == "request.invalid", answer.text
