@@ -4,7 +4,8 @@ An address is resolved and every address it gives is checked, when the professio
 (refused at once, before any connection) and again at each send, where the connection then goes
 to the very address that was checked: a name that resolves to a public address when it is set
 and to 127.0.0.1 a minute later (DNS rebinding) never reaches inside. Loopback, private,
-link-local (the cloud metadata endpoints), multicast and reserved addresses are refused; a
+link-local (the cloud metadata endpoints), multicast, reserved and IPv6 transition (6to4,
+Teredo, NAT64) addresses are refused; a
 setting lets the tests send plain http to loopback, nothing else."""
 
 import ipaddress
@@ -19,6 +20,12 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Instance metadata services: link-local on most clouds, but not all of them.
 METADATA = frozenset(ipaddress.ip_address(a) for a in (
     "169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192"))
+
+
+# IPv6 transition prefixes carry an IPv4 address inside (6to4, Teredo, NAT64): a gateway would
+# unwrap 2002:7f00:1:: to 127.0.0.1. A receiver has a native address; these are never called.
+TRANSITION = tuple(ipaddress.ip_network(n) for n in (
+    "2002::/16", "2001::/32", "64:ff9b::/96", "64:ff9b:1::/48"))
 
 
 class DestinationRefusedError(Exception):
@@ -51,6 +58,8 @@ def refusal(address: IpAddress) -> str | None:
         address = address.ipv4_mapped
     if address in METADATA:
         return "métadonnées d'hébergement"
+    if isinstance(address, ipaddress.IPv6Address) and any(address in n for n in TRANSITION):
+        return "passerelle IPv6 vers IPv4"
     if address.is_loopback:
         return "boucle locale"
     if address.is_link_local:

@@ -26,6 +26,9 @@ INSIDE = [
     "https://169.254.169.254/latest/meta-data/", "https://[fe80::1]/", "https://10.0.0.1/",
     "https://172.16.0.1/", "https://192.168.1.10/", "https://[fd00::1]/", "https://224.0.0.1/",
     "https://0.0.0.0/", "https://100.64.0.1/", "https://100.100.100.200/",
+    # IPv6 transition prefixes wrapping 127.0.0.1: 6to4, NAT64 (well-known and local), Teredo.
+    "https://[2002:7f00:1::]/", "https://[64:ff9b::7f00:1]/", "https://[64:ff9b:1::7f00:1]/",
+    "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
 ]
 
 
