@@ -14,6 +14,10 @@ def test_the_api_documentation_loads_everything_from_the_platform(browser: Brows
             elsewhere.append(response.url)
 
     page.on("response", watch)
+    for path in ("/docs", "/redoc"):
+        policy = page.request.get(path).headers["content-security-policy"]
+        script = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
+        assert "unsafe-inline" not in script and "unsafe-eval" not in script, policy
     page.goto("/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Parcours")
     expect(page.locator(".opblock").first).to_be_visible()
