@@ -117,6 +117,7 @@ def serve(
     from parcours.demo import is_empty
     from parcours.platform import build_journal
     from parcours.web import create_app
+    from shared.api import access_log
     from shared.api.auth import DevelopmentKeyError
 
     settings = Settings()
@@ -140,7 +141,7 @@ def serve(
     typer.echo(f"Parcours ({settings.mode}) on http://{host}:{port} — API documentation at /docs")
     # The alert streams never end by themselves: give them a few seconds at shutdown.
     uvicorn.run(application, host=host, port=port, server_header=False,
-                timeout_graceful_shutdown=3)
+                timeout_graceful_shutdown=3, log_config=access_log.log_config())
 
 
 @app.command()

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fhir.resources.R4B.resource import Resource
@@ -147,7 +147,20 @@ def metadata() -> Response:
 def search_patients(request: Request, reader: ReaderDep,
                     identifier: Annotated[str, Query(
                         description=f"{fhir.INS_SYSTEM}|<INS>")]) -> Response:
-    """Patients by INS."""
+    """Patients by INS. Prefer ``POST /fhir/Patient/_search``: an identifier in a URL ends up
+    in the logs of every proxy on the way."""
+    return _patients_by_ins(request, reader, identifier)
+
+
+@router.post("/Patient/_search", response_class=FhirResponse)
+def search_patients_posted(request: Request, reader: ReaderDep,
+                           identifier: Annotated[str, Form(
+                               description=f"{fhir.INS_SYSTEM}|<INS>")]) -> Response:
+    """Patients by INS, the identifier in the body (FHIR search by POST)."""
+    return _patients_by_ins(request, reader, identifier)
+
+
+def _patients_by_ins(request: Request, reader: Reader, identifier: str) -> Response:
     system, _, value = identifier.rpartition("|")
     if system not in ("", fhir.INS_SYSTEM):
         raise SearchError(f"Seul l'identifiant INS ({fhir.INS_SYSTEM}) est recherchable.")

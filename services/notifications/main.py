@@ -23,7 +23,7 @@ from services.notifications.service import (
     build_distributed,
 )
 from services.notifications.settings import NotificationSettings
-from shared.api import openapi
+from shared.api import access_log, openapi
 from shared.api.auth import DevelopmentKeyError, TokenVerifier, verifier_for
 from shared.api.http import install_error_handlers
 from shared.api.read_audit import AuditResponses
@@ -68,6 +68,7 @@ class ApiServer:
 
     def __init__(self, app: FastAPI, host: str, port: int) -> None:
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                log_config=access_log.log_config(),
                                 timeout_graceful_shutdown=3)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="notifications-api",
