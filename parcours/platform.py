@@ -25,7 +25,7 @@ from shared.domain.clock import Clock, system_clock
 from shared.journal.application import Journal
 from shared.journal.locks import SerialisedCacheRepository
 from shared.journal.store import read_log
-from shared.journal.visibility import readable_today
+from shared.journal.visibility import readable_today, territory_of
 from shared.runtime.resilience import bound_store_wait
 from shared.runtime.settings import Settings
 from shared.storage.audit import AuditLog
@@ -126,7 +126,7 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
             notifications.hub.notify()  # new deliveries: the open streams show them now
 
     notifications = build_embedded(views, readable_today(journal, lambda: clock().date()),
-                                   clock=clock, catch_up=catch_up)
+                                   territory_of(journal), clock=clock, catch_up=catch_up)
     projectors.append(LogProjectors(partial(read_log, journal), views,
                                     [*projections.values(), notifications.projection]))
     ruptures = projections["ruptures"]

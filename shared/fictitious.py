@@ -193,6 +193,6 @@ DEMO_USERS = {
                   TERRITORY),
         Principal("dr-fictif", "Dr Fictif (médecin orienteur)", "referrer", None),
         Principal("analyste-demo", "Analyste des indicateurs", "analyst", None),
-        Principal("admin-demo", "Administration", "administrator", None),
+        Principal("admin-demo", "Administration du DAC", "administrator", TERRITORY),
     )
 }

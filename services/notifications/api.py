@@ -18,6 +18,7 @@ from services.notifications.service import NotificationService
 from shared.api.auth import AuthenticationError, TokenVerifier
 from shared.api.http import Authenticated, PrincipalDep, error_body, forbid_unless
 from shared.api.read_audit import audit_shown
+from shared.domain import access
 from shared.domain.principal import Principal
 from shared.storage.audit import AuditLog
 from shared.storage.sqldb import Tx
@@ -95,9 +96,13 @@ def _preferences_out(professional_id: str, found: Preferences | None) -> Prefere
                           is_default=found is None)
 
 
-def _own_or_admin(principal: Principal, professional_id: str) -> None:
-    forbid_unless(principal.id == professional_id or principal.role == "administrator",
-                  "consulter les préférences d'un autre professionnel")
+def _own_or_admin(tx: Tx, service: NotificationService, principal: Principal,
+                  professional_id: str) -> None:
+    """The professional, or an administrator of a territory whose alerts they receive."""
+    forbid_unless(principal.id == professional_id or (
+        principal.role == "administrator"
+        and bool(_of_territory(tx, service, principal, 1, professional_id=professional_id))),
+        "consulter les préférences d'un autre professionnel")
 
 
 def _own(principal: Principal, professional_id: str) -> None:
@@ -127,7 +132,29 @@ def _tell(tx: Tx, service: NotificationService, professional_id: str, principal:
 
 
 def _operator(principal: Principal) -> None:
-    forbid_unless(principal.role == "administrator", "consulter le journal des livraisons")
+    forbid_unless(principal.role == "administrator" and principal.territory is not None,
+                  "consulter le journal des livraisons")
+
+
+def _of_territory(tx: Tx, service: NotificationService, principal: Principal, limit: int,
+                  **filters: str | None) -> list[store.Delivery]:
+    """The deliveries of alerts on the administrator's territory, newest first: an
+    administrator operates their territory only."""
+    found: list[store.Delivery] = []
+    territories: dict[str, str | None] = {}
+    before: int | None = None
+    while len(found) < limit:
+        page = store.deliveries(tx, limit=500, before_seq=before, **filters)
+        for delivery in page:
+            pathway = delivery.alert.pathway_id
+            if pathway not in territories:
+                territories[pathway] = service.territory_of(pathway)
+            if access.administers(principal, territories[pathway]):
+                found.append(delivery)
+        if len(page) < 500:
+            break
+        before = page[-1].seq
+    return found[:limit]
 
 
 def _deliveries_out(tx: Tx, found: list[store.Delivery]) -> list[DeliveryOut]:
@@ -153,8 +180,8 @@ def _deliveries_out(tx: Tx, found: list[store.Delivery]) -> list[DeliveryOut]:
 def get_preferences(professional_id: ProfessionalId, service: ServiceDep,
                     principal: PrincipalDep) -> PreferencesOut:
     """A professional's alert channels (the live stream only, until they choose)."""
-    _own_or_admin(principal, professional_id)
     with service.db.transaction() as tx:
+        _own_or_admin(tx, service, principal, professional_id)
         return _preferences_out(professional_id, store.get_preferences(tx, professional_id))
 
 
@@ -191,8 +218,8 @@ def put_preferences(professional_id: ProfessionalId, wanted: PreferencesIn,
 def disable_channel(professional_id: ProfessionalId, channel: Literal["webhook", "email"],
                     service: ServiceDep, principal: PrincipalDep) -> PreferencesOut:
     """Disable one of a professional's channels (the professional, or an administrator)."""
-    _own_or_admin(principal, professional_id)
     with service.db.transaction() as tx:
+        _own_or_admin(tx, service, principal, professional_id)
         before = store.get_preferences(tx, professional_id)
         kept = [c for c in (before or DEFAULT).channels if c != channel] or ["sse"]
         after = Preferences(channels=kept,
@@ -254,8 +281,9 @@ def deliveries(
     """Deliveries with their log of attempts, newest first, by alert, professional or status."""
     _operator(principal)
     with service.db.transaction() as tx:
-        found = store.deliveries(tx, str(alert_id) if alert_id else None, professional_id,
-                                 status, limit)
+        found = _of_territory(tx, service, principal, limit,
+                              alert_id=str(alert_id) if alert_id else None,
+                              professional_id=professional_id, status=status)
         return _deliveries_out(tx, found)
 
 
@@ -265,7 +293,7 @@ def dead_letters(service: FreshServiceDep, principal: PrincipalDep,
     """Deliveries given up after the maximum number of attempts, waiting for a manual retry."""
     _operator(principal)
     with service.db.transaction() as tx:
-        return _deliveries_out(tx, store.deliveries(tx, status="dead", limit=limit))
+        return _deliveries_out(tx, _of_territory(tx, service, principal, limit, status="dead"))
 
 
 @router.post("/dead-letters/{delivery_id}/retry", status_code=202, response_model=None,
@@ -276,7 +304,8 @@ def retry_dead_letter(delivery_id: UUID, service: ServiceDep,
     _operator(principal)
     with service.db.transaction() as tx:
         delivery = store.get_delivery(tx, str(delivery_id))
-        if delivery is None:
+        if delivery is None or not access.administers(
+                principal, service.territory_of(delivery.alert.pathway_id)):
             return JSONResponse(error_body("delivery.not_found", "Livraison inconnue.",
                                            delivery_id=str(delivery_id)), 404)
         if delivery.status != "dead":

@@ -29,7 +29,7 @@ from shared.api.http import install_error_handlers
 from shared.api.read_audit import AuditResponses
 from shared.domain.clock import system_clock
 from shared.journal.store import JournalReader
-from shared.journal.visibility import readable_today
+from shared.journal.visibility import readable_today, territory_of
 from shared.runtime.resilience import Backoff, retrying
 from shared.runtime.settings import Settings
 from shared.runtime.startup import wait_for_services
@@ -134,8 +134,8 @@ def run(settings: Settings, stop: threading.Event,
     try:
         starting = Backoff("notifications start-up", log)
         readable = readable_today(journal, lambda: clock().date())
-        service = retrying(partial(build_distributed, db, notifications, readable, clock),
-                           starting, stop)
+        service = retrying(partial(build_distributed, db, notifications, readable,
+                                   territory_of(journal), clock), starting, stop)
         if service is None:
             return  # stopped while waiting for PostgreSQL
         projector = retrying(partial(alerts_projector, settings, service), starting, stop)

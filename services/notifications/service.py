@@ -39,6 +39,8 @@ class NotificationService:
     hub: Hub
     clock: Clock
     readable: Readable
+    territory_of: Callable[[str], str | None]
+    """The territory of a pathway: an administrator operates their territory's deliveries."""
     # Embedded mode: brings the projection up to date before a read (like shared.api.http).
     catch_up: Callable[[], object] = field(default=lambda: None)
 
@@ -59,7 +61,7 @@ class NotificationService:
 
 
 def build(db: Database, settings: NotificationSettings, readable: Readable,
-          clock: Clock = system_clock,
+          territory_of: Callable[[str], str | None], clock: Clock = system_clock,
           catch_up: Callable[[], object] = lambda: None) -> NotificationService:
     projection = NotificationsProjection(clock)
     prepare(db, projection)
@@ -80,16 +82,19 @@ def build(db: Database, settings: NotificationSettings, readable: Readable,
     policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s, settings.backoff_cap_s)
     dispatcher = Dispatcher(db, senders, policy, clock, settings.claim_s)
     return NotificationService(db, settings, projection, dispatcher, Hub(), clock, readable,
-                               catch_up)
+                               territory_of, catch_up)
 
 
 def build_embedded(db: Database, readable: Readable,
+                   territory_of: Callable[[str], str | None],
                    settings: NotificationSettings | None = None, clock: Clock = system_clock,
                    catch_up: Callable[[], object] = lambda: None) -> NotificationService:
     """``catch_up``: brings the embedded views up to the journal before a read."""
-    return build(db, settings or NotificationSettings(), readable, clock, catch_up)
+    return build(db, settings or NotificationSettings(), readable, territory_of, clock,
+                 catch_up)
 
 
 def build_distributed(db: Database, settings: NotificationSettings, readable: Readable,
+                      territory_of: Callable[[str], str | None],
                       clock: Clock = system_clock) -> NotificationService:
-    return build(db, settings, readable, clock)
+    return build(db, settings, readable, territory_of, clock)

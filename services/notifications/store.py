@@ -263,12 +263,15 @@ def get_delivery(tx: Tx, delivery_id: str) -> Delivery | None:
 
 
 def deliveries(tx: Tx, alert_id: str | None = None, professional_id: str | None = None,
-               status: str | None = None, limit: int = 200) -> list[Delivery]:
+               status: str | None = None, limit: int = 200,
+               before_seq: int | None = None) -> list[Delivery]:
+    """Newest first; ``before_seq``: the next page, older than the last one seen."""
     filters = {"alert_id": alert_id, "professional_id": professional_id, "status": status}
     given = {name: value for name, value in filters.items() if value is not None}
-    where = " AND ".join(f"d.{name} = :{name}" for name in given) or "1 = 1"
+    where = " AND ".join([*(f"d.{name} = :{name}" for name in given),
+                          *(["d.seq < :before"] if before_seq is not None else [])]) or "1 = 1"
     rows = tx.execute(f"{_SELECT} WHERE {where} ORDER BY d.seq DESC LIMIT :limit",
-                      {**given, "limit": limit})
+                      {**given, "limit": limit, "before": before_seq})
     return [_delivery(r) for r in rows]
 
 

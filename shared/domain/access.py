@@ -122,6 +122,12 @@ def refers(principal: Principal, territory: str) -> bool:
     return principal.role in ("case_manager", "coordinator") and principal.territory == territory
 
 
+def administers(principal: Principal, territory: str | None) -> bool:
+    """An administrator acts on their own territory only: there is no platform-wide one."""
+    return (principal.role == "administrator" and principal.territory is not None
+            and principal.territory == territory)
+
+
 def manages_territory(principal: Principal, territory: str) -> bool:
     """Case managers and their capacity: a setting of the territory."""
-    return coordinates(principal, territory) or principal.role == "administrator"
+    return coordinates(principal, territory) or administers(principal, territory)

@@ -31,6 +31,17 @@ def readable_pathways(store: JournalStore, principal: Principal, pathway_ids: It
     return readable
 
 
+def territory_of(store: JournalStore) -> Callable[[str], str | None]:
+    """The territory that follows a pathway now, or None for an id the store does not hold:
+    what an administrator's reach is checked against."""
+    def found(pathway_id: str) -> str | None:
+        try:
+            return store.territory_of(UUID(pathway_id))
+        except (PathwayNotFoundError, ValueError):
+            return None
+    return found
+
+
 def readable_today(store: JournalStore, today: Callable[[], date]) -> Readable:
     """``readable_pathways`` on the day it is asked, for a stream that lasts past midnight."""
     return lambda principal, pathway_ids: readable_pathways(store, principal, pathway_ids,

@@ -29,7 +29,7 @@ USERS = {
     "its referrer": bearer("dr-1", "referrer", None),
     "care-circle member": bearer("nurse-1", "referrer", None),
     "analyst": bearer("analyste-1", "analyst", None),
-    "administrator": bearer("admin-1", "administrator", None),
+    "administrator": bearer("admin-1", "administrator"),
 }
 
 

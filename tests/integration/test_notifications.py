@@ -28,6 +28,7 @@ from services.notifications.webhook import verify
 from shared.api.auth import verifier_for
 from shared.domain.principal import Principal
 from shared.events import EventEnvelope
+from shared.fictitious import TERRITORY
 from shared.runtime.settings import Settings
 from shared.storage.sqldb import PostgresDatabase, SqliteDatabase
 from shared.streaming.projecting import LogProjector, prepare, stored_offsets
@@ -52,7 +53,7 @@ DR = recipient("pro-medecin-1", "Dr Claire Exemple", "attending_gp")
 NURSE = recipient("pro-infirmier-2", "Paul Exemple", "nurse")
 SOCIAL = recipient("pro-social-3", "Inès Exemple", "social_worker")
 
-ADMIN = bearer("admin-1", "administrator", None)
+ADMIN = bearer("admin-1", "administrator")
 
 
 def every_file_readable(_: Principal, pathway_ids: set[str]) -> set[str]:
@@ -73,7 +74,8 @@ class Notifications:
             "smtp_from": "Parcours <alertes@parcours.exemple.invalid>", "port": free_port(),
             "sse_poll_s": 0.1, "webhook_timeout_s": 2})
         self.db = PostgresDatabase(settings.database_url)
-        self.service = build_distributed(self.db, self.options, every_file_readable, self.clock)
+        self.service = build_distributed(self.db, self.options, every_file_readable,
+                                         lambda _: TERRITORY, self.clock)
         self.projector = alerts_projector(settings, self.service)
         self.api = ApiServer(create_app(self.service, verifier_for(settings)), "127.0.0.1",
                              self.options.port).start()
@@ -360,8 +362,8 @@ def test_the_same_code_delivers_in_the_embedded_mode_on_sqlite(
     db = SqliteDatabase(tmp_path / "views.sqlite")
     clock = FakeClock()
     options = NotificationSettings(webhook_allow_loopback_http=True)
-    service = build_embedded(db, every_file_readable, options, clock)
-    build_embedded(db, every_file_readable, options, clock)  # a restart
+    service = build_embedded(db, every_file_readable, lambda _: TERRITORY, options, clock)
+    build_embedded(db, every_file_readable, lambda _: TERRITORY, options, clock)  # a restart
     secret = SECRET
     with db.transaction() as tx:
         store.put_preferences(tx, DR["professional_id"], Preferences(

@@ -20,7 +20,7 @@ def test_a_new_database_gets_every_migration_once(tmp_path: Path) -> None:
 def test_the_notifier_and_the_audit_find_their_tables_made_by_the_migrations(
         tmp_path: Path) -> None:
     db = SqliteDatabase(tmp_path / "views.sqlite")
-    build_embedded(db, lambda _, ids: set())
+    build_embedded(db, lambda _, ids: set(), lambda _: None)
     AuditLog(db)
     with db.transaction() as tx:
         applied = [row[0] for row in tx.execute(

@@ -61,7 +61,7 @@ class Recorded:
 def outage(tmp_path: Path) -> Outage:
     db = SqliteDatabase(tmp_path / "notifications.sqlite")
     # Builds the service to apply the migrations; no stream is read here.
-    build(db, NotificationSettings(), lambda _, ids: set(), clock=lambda: NOW)
+    build(db, NotificationSettings(), lambda _, ids: set(), lambda _: None, clock=lambda: NOW)
     with db.transaction() as tx:
         store.insert_alert(tx, store.Alert(
             alert_id="alerte-1", pathway_id="parcours-1", event_id="evenement-1", rule="R1",

@@ -2,7 +2,7 @@
 disable a channel, and the professional is told."""
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from shared import fictitious as f
 from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.api import dump, manager, post
-from tests.e2e.conftest import MANAGER
+from tests.e2e.conftest import HEADERS, MANAGER, referral_json
 from tests.e2e.security.conftest import Outside
 from tests.e2e.test_ruptures_api import STAY, Clock, Platform, followed, start
 from tests.integration.notification_helpers import (
@@ -25,7 +25,7 @@ from tests.integration.notification_helpers import (
     wait_until,
 )
 
-ADMIN = bearer("admin-1", "administrator", None)
+ADMIN = bearer("admin-1", "administrator")
 PREFERENCES = "/notifications/preferences/gc-1"
 
 
@@ -82,6 +82,20 @@ def test_an_administrator_cannot_redirect_someone_s_alerts(platform: Platform) -
         receiver.close()
 
 
+def _alerted_on_the_territory(base: str) -> None:
+    """gc-1 follows a person of the territory and has an alert about them."""
+    with httpx.Client(base_url=base, headers=HEADERS) as api:
+        api.put(f"/territories/{f.TERRITORY}/case-managers/gc-1",
+                json={"name": "Gestionnaire Un"}).raise_for_status()
+        pathway = api.post("/pathways", json=referral_json(1)).json()["pathway_id"]
+        api.post(f"/pathways/{pathway}/admission", json={
+            "decided_on": "2026-01-20", "case_manager_id": "gc-1"}).raise_for_status()
+        stay = dump(f.stay(datetime.now(UTC) - timedelta(hours=1)))
+        api.post(f"/pathways/{pathway}/hospitalisations", json=stay).raise_for_status()
+        wait_until(lambda: bool(api.get("/notifications/deliveries", headers=ADMIN).json()),
+                   10, "the alert's delivery")
+
+
 def test_the_professional_is_told_on_their_stream_when_a_channel_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outside: Outside
 ) -> None:
@@ -93,15 +107,17 @@ def test_the_professional_is_told_on_their_stream_when_a_channel_changes(
                        "127.0.0.1", port).start()
     try:
         base = f"http://127.0.0.1:{port}"
+        _alerted_on_the_territory(base)  # the administrator's reach: their territory's alerts
         chosen = httpx.put(f"{base}{PREFERENCES}", headers=bearer("gc-1", "case_manager"),
                            json={"channels": ["sse", "webhook"],
                                  "webhook_url": f"http://127.0.0.1:{free_port()}/x"})
         assert chosen.status_code == 200, chosen.text
-        stream = SseClient(f"{base}/notifications/stream/gc-1")
+        stream = SseClient(f"{base}/notifications/stream/gc-1", headers=MANAGER)
         assert stream.status == 200
+        assert [e["event"] for e in stream.wait_for(1)] == ["alert"]  # still open
         assert httpx.delete(f"{base}{PREFERENCES}/channels/webhook",
                             headers=ADMIN).status_code == 200
-        (notice,) = stream.wait_for(1)
+        notice = stream.wait_for(2)[1]
         assert notice["event"] == "notice"
         assert "administrateur (admin-1)" in notice["data"]
         assert "sse, webhook → sse" in notice["data"]

@@ -17,7 +17,7 @@ from tests.e2e.security.conftest import Outside
 from tests.e2e.test_ruptures_api import STAY, Clock, Platform, followed, start
 from tests.integration.notification_helpers import WebhookReceiver, free_port, wait_until
 
-ADMIN = bearer("admin-1", "administrator", None)
+ADMIN = bearer("admin-1", "administrator")
 PREFERENCES = "/notifications/preferences/gc-1"
 
 INSIDE = [
