@@ -28,6 +28,7 @@ from shared.api import health, openapi
 from shared.api.asgi import EditHeaders
 from shared.api.http import install_error_handlers, provide
 from shared.api.read_audit import AuditResponses
+from shared.api.throttle import Failures
 from shared.domain.clock import Clock, system_clock
 from shared.runtime.settings import Settings
 
@@ -77,7 +78,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None)
-    install_error_handlers(app, settings.max_body_bytes)
+    install_error_handlers(app, settings.max_body_bytes,
+                           Failures(settings.auth_max_failures, settings.auth_failure_window_s))
     app.add_middleware(AuditResponses)
     for router in (intake_router, casefile_router, casefile_reads, caseload_router,
                    alerts_router, contacts_router, dysfunctions_router, fhir_router):

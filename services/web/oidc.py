@@ -23,6 +23,7 @@ from services.web.render import page
 from services.web.settings import WebSettings
 from shared.api.auth import AuthenticationError
 from shared.api.http import VerifierDep
+from shared.api.throttle import Failures
 
 with warnings.catch_warnings():  # Authlib 1.x announces a move of this client to "httpx2"
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
@@ -81,6 +82,8 @@ def back(request: Request, verifier: VerifierDep, code: str = "", state: str = "
     """The provider sends the browser back here with a code to exchange for tokens."""
     web = _web(request)
     flow = _opened(request, request.cookies.get(FLOW_COOKIE))
+    if request.app.state.failures.wait_s(request.client.host if request.client else None):
+        return _refused(request, "")
     if error or not web.oidc or flow is None or not code or state != flow["state"]:
         return _refused(request, "La connexion n'a pas abouti ou a expiré : recommencez.")
     configuration = _configuration(web.oidc_issuer or "")
@@ -111,7 +114,15 @@ def back(request: Request, verifier: VerifierDep, code: str = "", state: str = "
 
 
 def _refused(request: Request, message: str) -> Response:
-    response = page(request, "connexion.html", status=401, users=[], embedded=False,
+    failures: Failures = request.app.state.failures
+    address = request.client.host if request.client else None
+    status = 401
+    if failures.wait_s(address) > 0:
+        status, message = 429, ("Trop de tentatives refusées depuis cette adresse : "
+                                "réessayez dans une minute.")
+    else:
+        failures.failed(address)
+    response = page(request, "connexion.html", status=status, users=[], embedded=False,
                     oidc=_web(request).oidc, banner=message)
     response.delete_cookie(FLOW_COOKIE, path="/connexion")
     return response

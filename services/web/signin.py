@@ -17,6 +17,7 @@ from services.web.guard import (
 from services.web.render import page
 from services.web.sessions import Session
 from shared.api.http import SettingsDep
+from shared.api.throttle import Failures
 from shared.domain.failures import ForbiddenError
 from shared.domain.principal import Principal
 from shared.fictitious import DEMO_USERS
@@ -65,8 +66,16 @@ async def sign_in(request: Request, settings: SettingsDep) -> Response:
         raise CsrfError()
     if settings.dev_key_path() is None:
         raise ForbiddenError("La connexion passe par le fournisseur d'identité.")
+    failures: Failures = request.app.state.failures
+    address = request.client.host if request.client else None
+    if failures.wait_s(address) > 0:
+        return page(request, "connexion.html", status=429,
+                    users=list(DEMO_USERS.values()), embedded=True, pre_csrf=token,
+                    errors={"user": "Trop de tentatives refusées depuis cette adresse : "
+                                    "réessayez dans une minute."})
     principal = DEMO_USERS.get(str(form.get("user", "")))
     if principal is None:
+        failures.failed(address)
         return page(request, "connexion.html", status=422,
                     users=list(DEMO_USERS.values()), embedded=True,
                     pre_csrf=token, errors={"user": "Choisissez un utilisateur de la liste."})

@@ -5,6 +5,7 @@ Over 300 lines: the one contract every route shares (the parts, the access check
 idempotent answer, the error shape); split, a route would import from four places."""
 
 import logging
+import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.api.auth import AuthenticationError, TokenVerifier
 from shared.api.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
+from shared.api.throttle import Failures
 from shared.domain import access
 from shared.domain.access import PathwayFacts
 from shared.domain.clock import Clock, system_clock
@@ -30,7 +32,12 @@ from shared.domain.errors import (
     ImplausibleInputError,
     PathwayNotFoundError,
 )
-from shared.domain.failures import ForbiddenError, ParcoursError, UnauthenticatedError
+from shared.domain.failures import (
+    ForbiddenError,
+    ParcoursError,
+    TooManyFailuresError,
+    UnauthenticatedError,
+)
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
 from shared.events import Actor, EventEnvelope
@@ -92,14 +99,26 @@ def _principal(
         raise UnauthenticatedError(
             "Authentification requise : envoyez un jeton dans l'en-tête "
             "Authorization: Bearer <jeton>.")
+    failures: Failures = request.app.state.failures
+    address = request.client.host if request.client else None
+    refuse_if_throttled(failures, address)
     try:
         principal = verifier.verify(credentials.credentials)
     except AuthenticationError as error:
+        failures.failed(address)
         raise UnauthenticatedError(
             "Jeton refusé : reconnectez-vous pour en obtenir un nouveau.", reason=str(error)
         ) from None
     request.state.principal = principal  # for the audit of what the answer shows
     return principal
+
+
+def refuse_if_throttled(failures: Failures, address: str | None) -> None:
+    wait_s = failures.wait_s(address)
+    if wait_s > 0:
+        raise TooManyFailuresError(
+            "Trop de tentatives refusées depuis cette adresse : réessayez dans une minute.",
+            retry_after=math.ceil(wait_s))
 
 
 PrincipalDep = Annotated[Principal, Depends(_principal)]
@@ -307,7 +326,8 @@ def error_body(code: str, message: str, **details: object) -> dict[str, object]:
 
 
 _STATUS: tuple[tuple[type[ParcoursError], int], ...] = (
-    (PathwayNotFoundError, 404), (UnauthenticatedError, 401), (ForbiddenError, 403),
+    (PathwayNotFoundError, 404), (TooManyFailuresError, 429), (UnauthenticatedError, 401),
+    (ForbiddenError, 403),
     (ImplausibleInputError, 422),
 )
 MAX_FIELDS_IN_ERROR = 20
@@ -357,8 +377,11 @@ class OutageAnswer:
             await _unavailable()(scope, receive, send)
 
 
-def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
-    """Every error in the one documented shape, and the ceiling on request bodies."""
+def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                           failures: Failures | None = None) -> None:
+    """Every error in the one documented shape, the ceiling on request bodies, and the count
+    of refused credentials per address."""
+    app.state.failures = failures or Failures()
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     # Inside Starlette's ServerErrorMiddleware, which logs a traceback for (and re-raises)
     # every error the Exception handler answers: an outage is expected, so it is answered here.
@@ -375,6 +398,8 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_
     def _domain(_: Request, error: ParcoursError) -> JSONResponse:
         status = next((code for kind, code in _STATUS if isinstance(error, kind)), 409)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        if status == 429:
+            headers["Retry-After"] = str(error.details.get("retry_after", 60))
         if isinstance(error, ConcurrentChangeError) and error.details.get("current_version"):
             headers["ETag"] = f'"{error.details["current_version"]}"'
         return JSONResponse(error_body(error.code, error.message, **error.details), status,

@@ -23,3 +23,9 @@ class UnauthenticatedError(AccessError):
 
 class ForbiddenError(AccessError):
     code = "access.denied"
+
+
+class TooManyFailuresError(AccessError):
+    """Too many failed sign-ins or refused tokens from one address: it waits ``retry_after``."""
+
+    code = "auth.too_many_failures"

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # A token valid longer than this is refused, whatever the identity provider says: a stolen
     # token must not open health data for days.
     auth_max_token_lifetime_s: int = Field(default=12 * 3600, gt=0)
+    auth_max_failures: int = Field(default=20, gt=0)
+    """Refused tokens and failed sign-ins from one address per window, before 429."""
+    auth_failure_window_s: int = Field(default=60, gt=0)
     # Bodies above this answer 413 before anything is parsed (the largest command is a few kB).
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     cors_origins: list[str] = []
