@@ -20,8 +20,12 @@ from shared.api.http import (
     reading,
     scoped_territory,
 )
+from shared.api.throttle import Busy, OneEach
 from shared.domain.errors import PathwayNotFoundError
+from shared.domain.failures import InProgressError
+from shared.storage.sqldb import Database
 
+EXPORTS = OneEach()
 router = APIRouter(prefix="/graph", tags=["graphe des intervenants"],
                    dependencies=[Authenticated])
 
@@ -113,8 +117,19 @@ def export_graph(views: ViewsDep, principal: PrincipalDep, territory: Territory 
                  export_format: Annotated[Literal["json", "graphml"], Query(
                      alias="format", description="json (nœuds-liens) ou graphml")] = "json",
                  ) -> Response:
-    """The contact graph as node-link JSON or GraphML, for Gephi, yEd or a script."""
+    """The contact graph as node-link JSON or GraphML, for Gephi, yEd or a script. One export
+    at a time per professional (429 ``request.in_progress`` while the previous one runs)."""
     territory = scoped_territory(principal, territory)
+    try:
+        with EXPORTS.hold(principal.id):
+            return _export(views, territory, on, export_format)
+    except Busy:
+        raise InProgressError("Un export du graphe est déjà en cours pour vous : réessayez "
+                              "quand il est terminé.", retry_after=5) from None
+
+
+def _export(views: Database, territory: str | None, on: date | None,
+            export_format: str) -> Response:
     graph = _graph(views, territory, on)
     if territory:
         graph.graph["territory"] = territory

@@ -34,6 +34,7 @@ from shared.domain.errors import (
 )
 from shared.domain.failures import (
     ForbiddenError,
+    InProgressError,
     ParcoursError,
     TooManyFailuresError,
     UnauthenticatedError,
@@ -326,7 +327,8 @@ def error_body(code: str, message: str, **details: object) -> dict[str, object]:
 
 
 _STATUS: tuple[tuple[type[ParcoursError], int], ...] = (
-    (PathwayNotFoundError, 404), (TooManyFailuresError, 429), (UnauthenticatedError, 401),
+    (PathwayNotFoundError, 404), (TooManyFailuresError, 429), (InProgressError, 429),
+    (UnauthenticatedError, 401),
     (ForbiddenError, 403),
     (ImplausibleInputError, 422),
 )

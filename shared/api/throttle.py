@@ -6,7 +6,8 @@ each process (a guess spread over several processes gets their sum, still bounde
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 MOST_ADDRESSES = 10_000
 """Beyond this many addresses followed, the quietest are forgotten: the memory stays bounded."""
@@ -44,3 +45,28 @@ class Failures:
         while failures and failures[0] < horizon:
             failures.popleft()
         return failures
+
+
+class Busy(Exception):
+    """This caller already has one such request in progress."""
+
+
+class OneEach:
+    """At most one heavy request in progress per caller: thirty exports sent together by one
+    user slowed everyone's; the second waits for the first to finish (429 meanwhile)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: set[str] = set()
+
+    @contextmanager
+    def hold(self, caller: str) -> Iterator[None]:
+        with self._lock:
+            if caller in self._held:
+                raise Busy(caller)
+            self._held.add(caller)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held.discard(caller)

@@ -25,6 +25,12 @@ class ForbiddenError(AccessError):
     code = "access.denied"
 
 
+class InProgressError(ParcoursError):
+    """The caller's previous heavy request is still running: try again in a moment."""
+
+    code = "request.in_progress"
+
+
 class TooManyFailuresError(AccessError):
     """Too many failed sign-ins or refused tokens from one address: it waits ``retry_after``."""
 

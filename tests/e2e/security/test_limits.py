@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
 from parcours.web import create_app
+from projections.contacts.api import EXPORTS
 from services.notifications.main import ApiServer
 from shared import fictitious as f
 from shared.api.auth import development_key
@@ -186,3 +187,14 @@ def test_a_version_too_large_for_the_store_is_a_malformed_request(client: TestCl
                                json=dump(f.note()))):
         assert answer.status_code == 422, (answer.request.url, answer.text)
         assert answer.json()["error"]["code"] == "request.invalid", answer.text
+
+
+def test_one_graph_export_at_a_time_per_professional(client: TestClient) -> None:
+    with EXPORTS.hold("coord-1"):  # as if coord-1's previous export were still running
+        busy = client.get("/graph/export")
+        assert busy.status_code == 429, busy.text
+        assert busy.json()["error"]["code"] == "request.in_progress"
+        assert busy.headers["Retry-After"] == "5"
+        other = client.get("/graph/export", headers=bearer("coord-2", "coordinator"))
+        assert other.status_code == 200, other.text
+    assert client.get("/graph/export").status_code == 200
