@@ -22,8 +22,10 @@ def escape(text: str) -> str:
 
 
 def acknowledgement(code: str, header: Header | None, text: str, now: datetime,
-                    hl7_error: int | None = None) -> bytes:
-    """The ACK's bytes, in the character set the message announced (UTF-8 when unknown)."""
+                    hl7_error: int | None = None, application_error: str | None = None
+                    ) -> bytes:
+    """The ACK's bytes, in the character set the message announced (UTF-8 when unknown).
+    ``application_error``, Parcours' own stable code, goes to ERR-5 (a local code, ``L``)."""
     charset = header.charset if header and header.charset in CHARSETS else "UNICODE UTF-8"
     trigger = header.trigger.split("^") if header else []
     event = trigger[1] if len(trigger) > 1 else ""
@@ -39,5 +41,6 @@ def acknowledgement(code: str, header: Header | None, text: str, now: datetime,
         error = hl7_error or 207
         segments.append("|".join(["ERR", "", "",
                                   f"{error}^{ERROR_LABELS.get(error, '')}^HL70357", "E",
-                                  "", "", "", escape(text)]))
+                                  f"{application_error}^^L" if application_error else "",
+                                  "", "", escape(text)]))
     return "\r".join(segments).encode(CHARSETS[charset]) + b"\r"

@@ -1,5 +1,6 @@
-"""The intake of one ADT message: known sender, once only, a followed person of the sender's
-territory with a qualified identity, then the command on the pathway; always an ACK back.
+"""The intake of one ADT message: a known sender speaking from its own connection, once only,
+a followed person of the sender's territory with a qualified identity, then the command on the
+pathway; always an ACK back.
 
 Every call to the journal is in the small section at the end, to adapt in one place."""
 
@@ -12,6 +13,7 @@ from uuid import UUID
 from services.hl7.ack import acknowledgement
 from services.hl7.mapping import Applied, HospitalCommand, Sender, command_for
 from services.hl7.messages import AdtMessage, Header, MessageRejectedError, parse
+from services.hl7.senders import Peer, SenderRefusedError, bindings_of, senders_of
 from services.hl7.store import IntakeStore
 from shared.domain.commands import Answer, IdempotentRequest, Meta
 from shared.domain.errors import ConcurrentChangeError, PathwayError
@@ -27,30 +29,29 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 3
 
 
-def senders_of(settings: Settings) -> dict[str, Sender]:
-    """The allow-list: "<MSH-3>^<MSH-4>" → a territory, or {territory, establishment}."""
-    known = {}
-    for key, value in settings.hl7_senders.items():
-        if isinstance(value, str):
-            known[key] = Sender(key, value, "")
-        else:
-            known[key] = Sender(key, value["territory"], value.get("establishment", ""))
-    return known
-
-
 class AdtIntake:
     def __init__(self, journal: Journal, store: IntakeStore, settings: Settings,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.journal, self.store, self.clock = journal, store, clock
         self.senders = senders_of(settings)
+        self.bindings = bindings_of(settings)
         self.tolerance = timedelta(hours=settings.hl7_stay_match_hours)
 
-    def receive(self, raw: bytes) -> bytes:
-        """The ACK for one MLLP frame's content. Never raises."""
+    def may_connect(self, peer: Peer) -> bool:
+        """Whether some sender may speak from this peer: others are not worth a frame."""
+        return any(b.allows_address(peer.address, peer.tls) for b in self.bindings.values())
+
+    def receive(self, raw: bytes, peer: Peer) -> bytes:
+        """The ACK for one MLLP frame's content, received from ``peer``. Never raises."""
         now = self.clock()
         try:
-            code, text, header = self._receive(raw)
+            code, text, header = self._receive(raw, peer)
             return acknowledgement(code, header, text, now)
+        except SenderRefusedError as refused:
+            log.warning("HL7 message refused (%s): %s from %s", refused.code,
+                        refused.header.sender if refused.header else "?", peer.address)
+            return acknowledgement("AR", refused.header, refused.message, now,
+                                   refused.hl7_code, refused.code)
         except MessageRejectedError as rejected:
             # A message Parcours cannot read or will not take from this sender: AR; one it
             # reads but does not handle (another message type, a rule of the practice): AE.
@@ -61,13 +62,14 @@ class AdtIntake:
             return acknowledgement("AE", None, "Erreur interne de Parcours : renvoyez le "
                                    "message plus tard.", now, 207)
 
-    def _receive(self, raw: bytes) -> tuple[str, str, Header]:
+    def _receive(self, raw: bytes, peer: Peer) -> tuple[str, str, Header]:
         message = parse(raw)
         header = message.header
         sender = self.senders.get(header.sender)
         if sender is None:
             raise MessageRejectedError(
                 204, f"Émetteur inconnu de Parcours : {header.sender}.", header)
+        self.bindings[sender.key].check(peer, header)
         if not header.control_id:
             raise MessageRejectedError(101, "MSH-10 (identifiant du message) absent.", header)
         command = command_for(message, sender)

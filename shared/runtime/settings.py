@@ -80,14 +80,23 @@ class Settings(BaseSettings):
     # embedded `parcours serve` starts the listener only when a port is set.
     hl7_port: int | None = None
     hl7_host: str = "127.0.0.1"
-    hl7_senders: dict[str, str | dict[str, str]] = {
+    hl7_senders: dict[str, str | dict[str, str | list[str]]] = {
         "SIH_FICTIF^CH_VILLEFICTIVE": {"territory": "dac-val-fictif",
                                        "establishment": "CH de Villefictive"}}
+    """Who may send: "<MSH-3>^<MSH-4>" → a territory, or {territory, establishment, and what
+    binds the sender to its connection: certificate_sha256, certificate_cn, peers}."""
     hl7_stay_match_hours: float = 12
     hl7_idle_timeout_s: float = 300
+    hl7_frame_timeout_s: float = Field(default=30, gt=0)
+    """A frame (or a TLS handshake) begun and not finished within this closes its connection:
+    a sender trickling bytes must not hold a connection slot for the whole idle timeout."""
+    hl7_max_connections: int = Field(default=32, gt=0)
+    """Connections open at once; one more is closed as soon as it is accepted."""
     hl7_max_message_bytes: int = 256 * 1024
     hl7_tls_cert: Path | None = None
     hl7_tls_key: Path | None = None
+    hl7_tls_client_ca: Path | None = None
+    """The CA (PEM) that signs the hospitals' client certificates: required with TLS."""
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PARCOURS_PORT"))
 
     def journal_env(self) -> dict[str, str]:
