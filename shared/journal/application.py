@@ -29,7 +29,7 @@ from shared.domain.errors import (
 from shared.domain.pathway import Pathway
 from shared.domain.person_index import PersonIndex
 from shared.domain.records import ReceivedValidation
-from shared.domain.ruptures import wanted_keys
+from shared.domain.ruptures import deadlines, wanted_keys
 from shared.domain.territory import Territory
 from shared.journal import idempotency
 from shared.journal.locks import TerritoryLocks
@@ -237,12 +237,18 @@ class Journal(JournalStore):
     # -- alerts -----------------------------------------------------------------------------
 
     def raise_alert(self, pathway_id: UUID, alert: ev.AlertRaised) -> bool:
-        """Records a rule's alert unless it fired already or its condition has cleared."""
+        """Records a rule's alert unless it fired already or its condition has cleared. Its
+        recipients are the file's as it stands when the alert is raised: a deadline planned
+        before a transfer goes to the new case manager, not to the former one."""
         meta = self._stamped(Meta(actor=SYSTEM))
         raised: list[bool] = []
 
         def decide(pathway: Pathway) -> list[Any]:
-            raised[:] = [pathway.raise_alert(alert, meta, self.wanted_keys(pathway))]
+            wanted = {d.dedup_key: d for d in deadlines(pathway.state, self.delays, self.policy)}
+            current = wanted.get(alert.dedup_key)
+            fresh = alert.model_copy(update={"recipients": list(current.recipients)}) \
+                if current else alert
+            raised[:] = [pathway.raise_alert(fresh, meta, set(wanted))]
             return []
         self._transact(pathway_id, decide, None, meta)
         return raised[0]
