@@ -80,6 +80,12 @@ def test_patient_by_ins_with_fr_core_identifier(client: TestClient,
     assert fhir_get(client, f"/fhir/Patient/{story['pathway']}") == patient
     unknown = f.fictitious_ins_for(__import__("random").Random(5), "1", date(1930, 1, 1))
     assert fhir_get(client, f"/fhir/Patient?identifier={INS_SYSTEM}|{unknown}")["total"] == 0
+    posted = client.post("/fhir/Patient/_search",
+                         data={"identifier": f"{INS_SYSTEM}|{story['ins']}"})
+    assert posted.status_code == 200 and posted.json()["entry"][0]["resource"] == patient
+    malformed = client.post("/fhir/Patient/_search", json={"identifier": story["ins"]})
+    assert malformed.status_code == 400
+    assert malformed.json()["resourceType"] == "OperationOutcome"
 
 
 def test_episode_plans_care_team_stays_and_flags(client: TestClient,

@@ -49,7 +49,8 @@ def test_no_command_answers_500_to_a_malformed_body(client: TestClient) -> None:
     for template, operations in client.get("/openapi.json").json()["paths"].items():
         path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
         for method, operation in operations.items():
-            if method not in ("post", "put") or "requestBody" not in operation:
+            if method not in ("post", "put") or "requestBody" not in operation \
+                    or template.startswith("/fhir/"):  # a search, in FHIR's error shape
                 continue
             for body in BAD_BODIES:
                 response = client.request(method.upper(), path, json=body)
