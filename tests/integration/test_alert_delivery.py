@@ -46,7 +46,10 @@ def test_a_hospitalisation_reaches_webhook_stream_and_mailbox(
         pathway = api.post("/pathways", json=referral_json(8)).json()[
             "pathway_id"]
         api.post(f"/pathways/{pathway}/admission",
-                 json={"decided_on": "2026-01-20", "case_manager_id": "gc-1"}).raise_for_status()
+                 # Admitted today: no evaluation nor médecin traitant is overdue yet, so the
+                 # only alert is the stay's.
+                 json={"decided_on": datetime.now(UTC).date().isoformat(),
+                       "case_manager_id": "gc-1"}).raise_for_status()
         api.post(f"/pathways/{pathway}/care-circle",
                  json=dump(f.member("nurse-1", "nurse"))).raise_for_status()
 
