@@ -98,10 +98,12 @@ def _preferences_out(professional_id: str, found: Preferences | None) -> Prefere
 
 def _own_or_admin(tx: Tx, service: NotificationService, principal: Principal,
                   professional_id: str) -> None:
-    """The professional, or an administrator of a territory whose alerts they receive."""
+    """The professional, or an administrator of a territory whose alerts they receive (or of
+    any territory while they have received none: nothing of another territory is at stake)."""
     forbid_unless(principal.id == professional_id or (
-        principal.role == "administrator"
-        and bool(_of_territory(tx, service, principal, 1, professional_id=professional_id))),
+        principal.role == "administrator" and principal.territory is not None and (
+            bool(_of_territory(tx, service, principal, 1, professional_id=professional_id))
+            or not store.deliveries(tx, professional_id=professional_id, limit=1))),
         "consulter les préférences d'un autre professionnel")
 
 
@@ -149,7 +151,8 @@ def _of_territory(tx: Tx, service: NotificationService, principal: Principal, li
             pathway = delivery.alert.pathway_id
             if pathway not in territories:
                 territories[pathway] = service.territory_of(pathway)
-            if access.administers(principal, territories[pathway]):
+            # A pathway the journal does not hold names no territory's person.
+            if territories[pathway] is None or access.administers(principal, territories[pathway]):
                 found.append(delivery)
         if len(page) < 500:
             break

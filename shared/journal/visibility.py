@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from uuid import UUID
 
+from eventsourcing.persistence import PersistenceError
+
 from shared.domain import access
 from shared.domain.access import PathwayFacts
 from shared.domain.errors import PathwayNotFoundError
@@ -37,8 +39,8 @@ def territory_of(store: JournalStore) -> Callable[[str], str | None]:
     def found(pathway_id: str) -> str | None:
         try:
             return store.territory_of(UUID(pathway_id))
-        except (PathwayNotFoundError, ValueError):
-            return None
+        except (PathwayNotFoundError, ValueError, PersistenceError):
+            return None  # no journal here yet: no territory to administer
     return found
 
 
