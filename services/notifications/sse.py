@@ -21,6 +21,9 @@ from shared.storage.sqldb import Database
 
 RECONNECT_MS = 5000
 BATCH = 100
+RECHECK_S = 2.0
+"""How often a stream asks again whether its credential holds: a session's is a query, and
+every open stream polls several times a second."""
 Shown = Callable[[list[str]], None]
 """Records that the stream showed these persons (pathway ids), before it shows them."""
 
@@ -162,14 +165,16 @@ async def _events(db: Database, hub: Hub, ticket: Ticket, reader: Reader,
             yield format_event(delivery)
     else:
         cursor = last_event_id
-    last_write = time.monotonic()
+    last_write = recheck = time.monotonic()
     while not hub.closed:
         if ticket.closed:
             yield CLOSED_TOO_MANY
             return
-        if not await run_in_threadpool(reader.allowed):
-            yield CLOSED_SIGNED_OUT
-            return
+        if time.monotonic() >= recheck:
+            if not await run_in_threadpool(reader.allowed):
+                yield CLOSED_SIGNED_OUT
+                return
+            recheck = time.monotonic() + RECHECK_S
         seen, was = hub.version, cursor
         cursor, events = await run_in_threadpool(_after, db, reader, cursor)
         await run_in_threadpool(reader.shown, [person for _, person in events if person])

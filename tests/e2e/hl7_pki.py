@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.e2e.hl7_helpers import END, START, Ack
+from tests.e2e.hl7_helpers import Connection
 
 
 @dataclass(frozen=True)
@@ -74,23 +74,10 @@ def client_context(listener_ca: Path, client: Issued | None) -> ssl.SSLContext:
     return context
 
 
-class TlsConnection:
+class TlsConnection(Connection):
     """One MLLP connection over TLS to 127.0.0.1."""
 
     def __init__(self, port: int, context: ssl.SSLContext) -> None:
         raw = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.socket = context.wrap_socket(raw, server_hostname="127.0.0.1")
         self.buffer = b""
-
-    def send(self, payload: bytes) -> Ack:
-        self.socket.sendall(START + payload + END)
-        while END not in self.buffer:
-            chunk = self.socket.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed by the listener")
-            self.buffer += chunk
-        frame, _, self.buffer = self.buffer.partition(END)
-        return Ack(frame[1:])
-
-    def close(self) -> None:
-        self.socket.close()

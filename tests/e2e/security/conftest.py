@@ -7,11 +7,13 @@ set and before any connection, never by calling them."""
 import ipaddress
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.notifications import destinations
+from tests.e2e.security.served import Served, serving
 
 
 def _is_loopback(host: str) -> bool:
@@ -76,3 +78,8 @@ def outside(monkeypatch: pytest.MonkeyPatch) -> Iterator[Outside]:
     guard = Outside(monkeypatch)
     yield guard
     assert guard.attempts == [], guard.attempts
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    yield from serving(tmp_path, monkeypatch)

@@ -7,18 +7,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from parcours.cli import app as cli
-from parcours.web import create_app
-from services.notifications.main import ApiServer
 from shared import fictitious as f
-from shared.runtime.settings import Settings
 from tests.e2e.api import admit, dump, manager, post, referred
 from tests.e2e.conftest import HEADERS, MANAGER
+from tests.e2e.security.served import Served
 from tests.e2e.test_ruptures_api import STAY, Clock, Platform, followed, start
-from tests.integration.notification_helpers import SseClient, free_port, wait_until
+from tests.integration.notification_helpers import wait_until
 
 
 def _log(platform: Platform, pathway: str) -> list[tuple[str, str, str]]:
@@ -104,30 +101,16 @@ def test_the_chain_says_when_a_record_was_removed_or_changed(platform: Platform,
     assert pathway
 
 
-def test_the_alert_stream_is_audited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PARCOURS_NOTIFICATIONS_SSE_POLL_S", "0.1")
-    clock = Clock()
-    app = create_app(Settings(mode="embedded", data_dir=tmp_path / "var", demo_on_empty=False,
-                              scheduler_interval_s=3600, alerts_at_once=False,
-                              future_date_tolerance_days=400), clock)
-    port = free_port()
-    server = ApiServer(app, "127.0.0.1", port).start()
-    try:
-        client = TestClient(app, headers=HEADERS)
-        platform = Platform(client, clock)
-        manager(client, "gc-1")
-        pathway = followed(platform, 1)
-        stream = SseClient(f"http://127.0.0.1:{port}/notifications/stream/gc-1",
-                           headers=MANAGER)
-        post(client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
-        clock.now = STAY + timedelta(minutes=1)
-        app.state.platform.tick()
-        (event,) = stream.wait_for(1)
-        assert event["event"] == "alert"
+def test_the_alert_stream_is_audited(served: Served) -> None:
+    platform = served.platform
+    pathway = followed(platform, 1)
+    stream = served.stream("gc-1", MANAGER)
+    post(platform.client, f"/pathways/{pathway}/hospitalisations", dump(f.stay(STAY)))
+    platform.at(STAY + timedelta(minutes=1))
+    (event,) = stream.wait_for(1)
+    assert event["event"] == "alert"
 
-        def streamed() -> bool:
-            return ("gc-1", "alert stream", "allowed") in _log(platform, pathway)
-        wait_until(streamed, 10, "the stream's audit record")
-    finally:
-        server.stop()
+    def streamed() -> bool:
+        return ("gc-1", "alert stream", "allowed") in _log(platform, pathway)
+    wait_until(streamed, 10, "the stream's audit record")
 

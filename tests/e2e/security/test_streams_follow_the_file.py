@@ -5,71 +5,21 @@ replayed nor sent the person's alerts, and a stream ends with the credential tha
 Each test ends its reading on a notice the reader causes (a change of their own channels): the
 stream sends in one order, so an alert it was going to send would have come before it."""
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from fastapi.testclient import TestClient
-
-from parcours.web import create_app
 from services.notifications import store
-from services.notifications.main import ApiServer
 from shared import fictitious as f
 from shared.api.auth import development_key, sign
 from shared.domain.principal import Principal
 from shared.fictitious import TERRITORY
-from shared.runtime.settings import Settings
 from tests.conftest import _KEY, bearer
 from tests.e2e.api import dump, manager, post
-from tests.e2e.conftest import HEADERS, MANAGER
-from tests.e2e.test_ruptures_api import STAY, Clock, Platform, followed
-from tests.integration.notification_helpers import SseClient, free_port, wait_until
+from tests.e2e.conftest import MANAGER
+from tests.e2e.security.served import Served
+from tests.e2e.test_ruptures_api import STAY, followed
+from tests.integration.notification_helpers import SseClient, wait_until
 
 NURSE = bearer("nurse-1", "referrer", None)
-
-
-@dataclass
-class Served:
-    platform: Platform
-    port: int
-
-    def stream(self, who: str, headers: dict[str, str],
-               last_event_id: str | None = None) -> SseClient:
-        return SseClient(f"http://127.0.0.1:{self.port}/notifications/stream/{who}",
-                         last_event_id, headers)
-
-    def mark(self, who: str, headers: dict[str, str]) -> None:
-        """A notice on the reader's stream, after everything before it."""
-        for channels in (["sse", "email"], ["sse"]):
-            answer = self.platform.client.put(
-                f"/notifications/preferences/{who}", headers=headers,
-                json={"channels": channels, "email": f"{who}@exemple.invalid"})
-            assert answer.status_code == 200, answer.text
-
-    def streamed_records(self, who: str, pathway: str) -> int:
-        answer = self.platform.client.get(f"/pathways/{pathway}/access-log")
-        assert answer.status_code == 200, answer.text
-        return sum(1 for r in answer.json()
-                   if (r["actor_id"], r["action"]) == (who, "alert stream"))
-
-
-@pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
-    monkeypatch.setenv("PARCOURS_NOTIFICATIONS_SSE_POLL_S", "0.1")
-    clock = Clock()
-    app = create_app(Settings(mode="embedded", data_dir=tmp_path / "var", demo_on_empty=False,
-                              scheduler_interval_s=3600, alerts_at_once=False,
-                              future_date_tolerance_days=400), clock)
-    port = free_port()
-    server = ApiServer(app, "127.0.0.1", port).start()
-    try:
-        client = TestClient(app, headers=HEADERS)
-        manager(client, "gc-1")
-        yield Served(Platform(client, clock), port)
-    finally:
-        server.stop()
 
 
 def _alerts(stream: SseClient) -> list[dict[str, str]]:
