@@ -89,7 +89,9 @@ def _alerted_on_the_territory(base: str) -> None:
                 json={"name": "Gestionnaire Un"}).raise_for_status()
         pathway = api.post("/pathways", json=referral_json(1)).json()["pathway_id"]
         api.post(f"/pathways/{pathway}/admission", json={
-            "decided_on": "2026-01-20", "case_manager_id": "gc-1"}).raise_for_status()
+            # Admitted today: by the real clock nothing else than the stay's alert is due.
+            "decided_on": datetime.now(UTC).date().isoformat(),
+            "case_manager_id": "gc-1"}).raise_for_status()
         stay = dump(f.stay(datetime.now(UTC) - timedelta(hours=1)))
         api.post(f"/pathways/{pathway}/hospitalisations", json=stay).raise_for_status()
         wait_until(lambda: bool(api.get("/notifications/deliveries", headers=ADMIN).json()),
