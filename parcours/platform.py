@@ -28,6 +28,7 @@ from shared.journal.store import read_log
 from shared.runtime.resilience import bound_store_wait
 from shared.runtime.settings import Settings
 from shared.storage.audit import AuditLog
+from shared.storage.audit_anchor import AuditAnchor
 from shared.storage.sqldb import Database, PostgresDatabase, SqliteDatabase
 from shared.streaming import kafka_io
 from shared.streaming.projecting import LogProjectors, Projection, prepare
@@ -108,10 +109,11 @@ def schema_lock(settings: Settings) -> Iterator[None]:
 
 
 def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
+    anchor = AuditAnchor.from_settings(settings)  # first: a missing key refuses at once
     journal = build_journal(settings)
     views = views_database(settings)
     platform = Platform(settings=settings, journal=journal, views=views, clock=clock,
-                        verifier=verifier_for(settings), audit=AuditLog(views))
+                        verifier=verifier_for(settings), audit=AuditLog(views, anchor))
     if settings.mode == "distributed":
         # The projection processes fill these tables and fire the alerts; the API only reads.
         for make in PROJECTIONS.values():

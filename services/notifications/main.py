@@ -31,7 +31,8 @@ from shared.domain.clock import system_clock
 from shared.runtime.resilience import Backoff, retrying
 from shared.runtime.settings import Settings
 from shared.runtime.startup import wait_for_services
-from shared.storage.audit import AuditLog
+from shared.storage.audit import AuditLog, AuditSetupError
+from shared.storage.audit_anchor import AuditAnchor
 from shared.storage.sqldb import PostgresDatabase
 from shared.streaming import kafka_io
 
@@ -42,14 +43,15 @@ class WrongModeError(RuntimeError):
     pass
 
 
-def create_app(service: NotificationService, verifier: TokenVerifier) -> FastAPI:
+def create_app(service: NotificationService, verifier: TokenVerifier,
+               anchor: AuditAnchor) -> FastAPI:
     app = FastAPI(title="Parcours — alertes",
                   description="Diffusion des alertes de rupture de parcours aux professionnels.",
                   version="0.1.0")
     install_error_handlers(app)
     app.add_middleware(AuditResponses)
     app.state.notifications, app.state.verifier = service, verifier
-    app.state.audit = AuditLog(service.db)
+    app.state.audit = AuditLog(service.db, anchor)
     openapi.install(app)
     app.include_router(router)
 
@@ -113,6 +115,7 @@ def run(settings: Settings, stop: threading.Event,
                              "(PARCOURS_MODE=distributed); in the embedded mode `parcours "
                              "serve` delivers the alerts itself")
     notifications = notifications or NotificationSettings()
+    anchor = AuditAnchor.from_settings(settings)  # before any wait: a missing key never works
     # Like the relay and the projections: a server away at start is waited for, a database
     # URL or Kafka bootstrap that can never work ends the process at once, naming it.
     if not wait_for_services(settings, stop, "notifications"):
@@ -138,7 +141,7 @@ def run(settings: Settings, stop: threading.Event,
                 stop.set()
 
         intake_thread = threading.Thread(target=intake, name="notifications-intake")
-        api = ApiServer(create_app(service, verifier_for(settings)), settings.host,
+        api = ApiServer(create_app(service, verifier_for(settings), anchor), settings.host,
                         notifications.port)
         with service.dispatcher_thread():
             intake_thread.start()
@@ -168,5 +171,5 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     try:
         run(Settings(), stop)
-    except (WrongModeError, DevelopmentKeyError) as error:
+    except (WrongModeError, DevelopmentKeyError, AuditSetupError) as error:
         sys.exit(f"notifications: {error}")

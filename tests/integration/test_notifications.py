@@ -28,6 +28,7 @@ from services.notifications.webhook import verify
 from shared.api.auth import verifier_for
 from shared.events import EventEnvelope
 from shared.runtime.settings import Settings
+from shared.storage.audit_anchor import AuditAnchor
 from shared.storage.sqldb import PostgresDatabase, SqliteDatabase
 from shared.streaming.projecting import LogProjector, prepare, stored_offsets
 from tests.conftest import PUBLIC_KEY, bearer
@@ -68,7 +69,8 @@ class Notifications:
         self.db = PostgresDatabase(settings.database_url)
         self.service = build_distributed(self.db, self.options, self.clock)
         self.projector = alerts_projector(settings, self.service)
-        self.api = ApiServer(create_app(self.service, verifier_for(settings)), "127.0.0.1",
+        self.api = ApiServer(create_app(self.service, verifier_for(settings),
+                                        AuditAnchor.from_settings(settings)), "127.0.0.1",
                              self.options.port).start()
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.options.port}", timeout=10,
                                  headers=ADMIN)
@@ -392,6 +394,7 @@ def start_process(settings: Settings, smtp: SmtpSink, port: int, log: Path,
         "PARCOURS_MODE": "distributed",
         "PARCOURS_AUTH_PUBLIC_KEY": PUBLIC_KEY,
         "PARCOURS_DATABASE_URL": settings.database_url,
+        "PARCOURS_DATA_DIR": str(settings.data_dir),
         "PARCOURS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "PARCOURS_ALERTS_TOPIC": settings.alerts_topic,
         "PARCOURS_HOST": "127.0.0.1",
