@@ -17,6 +17,7 @@ from projections.caseload.projection import CaseloadProjection
 from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
+from services.notifications.outbound import configure
 from services.notifications.service import NotificationService, build_embedded
 from services.relay.relay import Relay
 from services.scheduler.scheduler import Scheduler, makes_due_at_once
@@ -126,7 +127,7 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
         if projectors[0].catch_up(names).get(notifications.projection.name):
             notifications.hub.notify()  # new deliveries: the open streams show them now
 
-    notifications = build_embedded(views, clock=clock, catch_up=catch_up)
+    notifications = configure(build_embedded(views, clock=clock, catch_up=catch_up))
     projectors.append(LogProjectors(partial(read_log, journal), views,
                                     [*projections.values(), notifications.projection]))
     ruptures = projections["ruptures"]

@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.notifications.api import router
+from services.notifications.outbound import configure
 from services.notifications.service import (
     Clock,
     NotificationService,
@@ -125,7 +126,8 @@ def run(settings: Settings, stop: threading.Event,
     failure: list[BaseException] = []
     try:
         starting = Backoff("notifications start-up", log)
-        service = retrying(partial(build_distributed, db, notifications, clock), starting, stop)
+        service = retrying(lambda: configure(build_distributed(db, notifications, clock)),
+                           starting, stop)
         if service is None:
             return  # stopped while waiting for PostgreSQL
         projector = retrying(partial(alerts_projector, settings, service), starting, stop)

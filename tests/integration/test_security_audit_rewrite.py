@@ -161,7 +161,7 @@ def test_records_written_before_the_key_are_sealed_and_said(settings: Settings,
         prev = "0" * 64
         for seq in (1, 2, 3):
             record: dict[str, object] = {
-                "id": f"legacy-{seq}", "at": "2025-01-0%dT09:00:00+00:00" % seq,
+                "id": f"legacy-{seq}", "at": f"2025-01-0{seq}T09:00:00+00:00",
                 "actor_id": "coord-1", "actor_role": "coordinator", "territory": "t",
                 "action": "pathway", "pathway_id": "p", "outcome": "allowed", "address": None}
             digest = plain_sha256(prev, seq, record)
