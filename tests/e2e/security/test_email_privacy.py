@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
+from services.notifications import store
 from services.notifications.mailer import SmtpSender
 from services.notifications.settings import NotificationSettings
 from shared import fictitious as f
@@ -35,10 +36,22 @@ from tests.integration.notification_helpers import (
     free_port,
     wait_until,
 )
-from tests.unit.test_notifications_messages import EMAIL_DELIVERY
 
 PUBLIC_URL = "https://parcours.exemple.invalid"
 SENDER = "Parcours <alertes@parcours.exemple.invalid>"
+_ALERT = store.Alert(
+    alert_id="8d1e1f0e-4c55-4b0c-9d1b-0f3f7c9e2a01",
+    pathway_id="0b7c2d3e-1111-4a4a-8b8b-222233334444",
+    event_id="1a2b3c4d-5555-4e4e-9f9f-666677778888", rule="R1", severity="critical",
+    title="Hospitalisation de Mme Exemple", message="Hospitalisation en urgence.",
+    due_at="2031-03-04T08:00:00.000000+00:00", raised_at="2031-03-01T08:00:00.000000+00:00",
+    status="open")
+EMAIL_DELIVERY = store.Delivery(
+    delivery_id=store.delivery_id_for(_ALERT.alert_id, "pro-1", "email"), seq=7,
+    professional_id="pro-1", recipient_name="Dr Claire Exemple", recipient_role="attending_gp",
+    channel="email", destination="claire.exemple@exemple.invalid", status="pending",
+    attempts=0, next_attempt_at=None, created_at=_ALERT.raised_at,
+    updated_at=_ALERT.raised_at, sent_at=None, last_error=None, alert=_ALERT)
 
 
 def certificate(folder: Path) -> tuple[Path, Path]:
