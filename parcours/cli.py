@@ -119,8 +119,13 @@ def serve(
     from parcours.web import create_app
     from shared.api import access_log
     from shared.api.auth import DevelopmentKeyError
+    from shared.storage.audit_anchor import AuditAnchor, AuditSetupError
 
     settings = Settings()
+    try:
+        AuditAnchor.from_settings(settings)  # before the demo's load: refuse a missing key now
+    except AuditSetupError as error:
+        raise typer.BadParameter(str(error)) from None
     _logging()
     if settings.mode == "embedded" and settings.demo_on_empty:
         # Before the server starts, so that it never shares the journal during the load.
@@ -136,7 +141,7 @@ def serve(
     settings = settings.model_copy(update={"host": host, "port": port})
     try:
         application = create_app(settings)
-    except DevelopmentKeyError as error:
+    except (DevelopmentKeyError, AuditSetupError) as error:
         raise typer.BadParameter(str(error)) from None
     typer.echo(f"Parcours ({settings.mode}) on http://{host}:{port} — API documentation at /docs")
     # The alert streams never end by themselves: give them a few seconds at shutdown.
@@ -205,12 +210,14 @@ def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJE
 def notify() -> None:
     """Deliver alerts to professionals (SSE, webhooks, e-mail), with its own HTTP API."""
     from services.notifications.main import WrongModeError, run
+    from shared.api.auth import DevelopmentKeyError
+    from shared.storage.audit_anchor import AuditSetupError
 
     stop = _stop_on_signals()
     _logging()
     try:
         run(Settings(), stop)
-    except WrongModeError as error:
+    except (WrongModeError, DevelopmentKeyError, AuditSetupError) as error:
         raise typer.BadParameter(str(error)) from None
 
 
@@ -343,23 +350,68 @@ def schema_export(directory: Path) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the read audit's hash chain: exit 0 when intact, 1 when a record was removed or
-    changed (the first broken record is named)."""
+def audit_verify(
+    legacy_until: Annotated[int | None, typer.Option(
+        help="Records 1 to N were written before the key (plain SHA-256): say so when no "
+             "legacy checkpoint does (the checkpoint file was lost)")] = None,
+) -> None:
+    """Check the read audit: its keyed hash chain, and every checkpoint of the checkpoint file
+    against the record it names. Exit 0 when intact, 1 when a record was removed or changed,
+    the chain rewritten, or its end cut (the first broken record is named)."""
     from parcours.platform import views_database
     from shared.storage.audit import AuditLog, AuditSetupError
+    from shared.storage.audit_anchor import AuditAnchor
 
     settings = Settings()
+    try:
+        anchor = AuditAnchor.from_settings(settings)
+    except AuditSetupError as error:
+        raise typer.BadParameter(str(error)) from None
     db = views_database(settings)
     try:
-        verdict = AuditLog(db).verify()
+        verdict = AuditLog(db, anchor).verify(legacy_until)
     except AuditSetupError as error:
         raise typer.BadParameter(str(error)) from None
     finally:
         db.close()
-    if verdict.intact:
-        typer.echo(f"read audit intact: {verdict.records} records, chain verified")
+    if not verdict.intact:
+        where = f" at record {verdict.broken_at}" if verdict.broken_at else ""
+        typer.echo(f"read audit BROKEN{where}: {verdict.reason} "
+                   f"({verdict.records} records verified before it)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"read audit intact: {verdict.records} records, chain verified with the "
+               f"audit's key; {verdict.checkpoints} checkpoints of {anchor.path} match it")
+    if verdict.legacy:
+        typer.echo(f"note: records 1 to {verdict.legacy} predate the key and are checked "
+                   "with plain SHA-256 only: someone with every right on the database could "
+                   "have rewritten them before the key was set")
+    if not verdict.checkpoints and verdict.records:
+        typer.echo(f"warning: no checkpoint in {anchor.path} vouches for this chain, so "
+                   "records cut from its end would not show: run `parcours audit checkpoint`")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Anchor the read audit's head now: appends a signed checkpoint (record number and hash)
+    to the checkpoint file, outside the database (run it from cron between the automatic
+    ones)."""
+    from parcours.platform import views_database
+    from shared.storage.audit import AuditLog, AuditSetupError
+    from shared.storage.audit_anchor import AuditAnchor
+
+    settings = Settings()
+    try:
+        anchor = AuditAnchor.from_settings(settings)
+    except AuditSetupError as error:
+        raise typer.BadParameter(str(error)) from None
+    db = views_database(settings)
+    try:
+        mark = AuditLog(db, anchor).checkpoint()
+    except AuditSetupError as error:
+        raise typer.BadParameter(str(error)) from None
+    finally:
+        db.close()
+    if mark is None:
+        typer.echo("the read audit is empty: nothing to anchor yet")
         return
-    typer.echo(f"read audit BROKEN at record {verdict.broken_at}: {verdict.reason} "
-               f"({verdict.records} records verified before it)", err=True)
-    raise typer.Exit(1)
+    typer.echo(f"checkpoint: record {mark.seq}, hash {mark.hash[:16]}…, in {anchor.path}")

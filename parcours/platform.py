@@ -17,6 +17,7 @@ from projections.caseload.projection import CaseloadProjection
 from projections.contacts.projection import ContactsProjection
 from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
+from services.notifications.outbound import configure
 from services.notifications.service import NotificationService, build_embedded
 from services.relay.relay import Relay
 from services.scheduler.scheduler import Scheduler, makes_due_at_once
@@ -29,6 +30,7 @@ from shared.journal.visibility import readable_today, territory_of
 from shared.runtime.resilience import bound_store_wait
 from shared.runtime.settings import Settings
 from shared.storage.audit import AuditLog
+from shared.storage.audit_anchor import AuditAnchor
 from shared.storage.sqldb import Database, PostgresDatabase, SqliteDatabase
 from shared.streaming import kafka_io
 from shared.streaming.projecting import LogProjectors, Projection, prepare
@@ -109,10 +111,11 @@ def schema_lock(settings: Settings) -> Iterator[None]:
 
 
 def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
+    anchor = AuditAnchor.from_settings(settings)  # first: a missing key refuses at once
     journal = build_journal(settings)
     views = views_database(settings)
     platform = Platform(settings=settings, journal=journal, views=views, clock=clock,
-                        verifier=verifier_for(settings), audit=AuditLog(views))
+                        verifier=verifier_for(settings), audit=AuditLog(views, anchor))
     if settings.mode == "distributed":
         # The projection processes fill these tables and fire the alerts; the API only reads.
         for make in PROJECTIONS.values():
@@ -125,8 +128,9 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
         if projectors[0].catch_up(names).get(notifications.projection.name):
             notifications.hub.notify()  # new deliveries: the open streams show them now
 
-    notifications = build_embedded(views, readable_today(journal, lambda: clock().date()),
-                                   territory_of(journal), clock=clock, catch_up=catch_up)
+    notifications = configure(build_embedded(
+        views, readable_today(journal, lambda: clock().date()), territory_of(journal),
+        clock=clock, catch_up=catch_up))
     projectors.append(LogProjectors(partial(read_log, journal), views,
                                     [*projections.values(), notifications.projection]))
     ruptures = projections["ruptures"]

@@ -17,6 +17,10 @@ os.environ["PARCOURS_AUTH_DEV_KEY_PATH"] = str(_KEY)
 # identity provider's, through the public key (PARCOURS_AUTH_PUBLIC_KEY).
 PUBLIC_KEY = development_key(_KEY).public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+# The read audit's key, likewise: the distributed mode refuses to start without one.
+AUDIT_KEY_FILE = _KEY.with_name("audit-key")
+AUDIT_KEY_FILE.write_text(os.urandom(32).hex())
+os.environ["PARCOURS_AUDIT_KEY_FILE"] = str(AUDIT_KEY_FILE)
 
 
 def bearer(user_id: str, role: Role, territory: str | None = TERRITORY) -> dict[str, str]:

@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.notifications.api import router
+from services.notifications.outbound import configure
 from services.notifications.service import (
     Clock,
     NotificationService,
@@ -33,7 +34,8 @@ from shared.journal.visibility import readable_today, territory_of
 from shared.runtime.resilience import Backoff, retrying
 from shared.runtime.settings import Settings
 from shared.runtime.startup import wait_for_services
-from shared.storage.audit import AuditLog
+from shared.storage.audit import AuditLog, AuditSetupError
+from shared.storage.audit_anchor import AuditAnchor
 from shared.storage.sqldb import PostgresDatabase
 from shared.streaming import kafka_io
 
@@ -44,14 +46,15 @@ class WrongModeError(RuntimeError):
     pass
 
 
-def create_app(service: NotificationService, verifier: TokenVerifier) -> FastAPI:
+def create_app(service: NotificationService, verifier: TokenVerifier,
+               anchor: AuditAnchor) -> FastAPI:
     app = FastAPI(title="Parcours — alertes",
                   description="Diffusion des alertes de rupture de parcours aux professionnels.",
                   version="0.1.0")
     install_error_handlers(app)
     app.add_middleware(AuditResponses)
     app.state.notifications, app.state.verifier = service, verifier
-    app.state.audit = AuditLog(service.db)
+    app.state.audit = AuditLog(service.db, anchor)
     openapi.install(app)
     app.include_router(router)
 
@@ -123,6 +126,7 @@ def run(settings: Settings, stop: threading.Event,
                              "(PARCOURS_MODE=distributed); in the embedded mode `parcours "
                              "serve` delivers the alerts itself")
     notifications = notifications or NotificationSettings()
+    anchor = AuditAnchor.from_settings(settings)  # before any wait: a missing key never works
     # Like the relay and the projections: a server away at start is waited for, a database
     # URL or Kafka bootstrap that can never work ends the process at once, naming it.
     if not wait_for_services(settings, stop, "notifications"):
@@ -134,8 +138,8 @@ def run(settings: Settings, stop: threading.Event,
     try:
         starting = Backoff("notifications start-up", log)
         readable = readable_today(journal, lambda: clock().date())
-        service = retrying(partial(build_distributed, db, notifications, readable,
-                                   territory_of(journal), clock), starting, stop)
+        service = retrying(lambda: configure(build_distributed(
+            db, notifications, readable, territory_of(journal), clock)), starting, stop)
         if service is None:
             return  # stopped while waiting for PostgreSQL
         projector = retrying(partial(alerts_projector, settings, service), starting, stop)
@@ -151,7 +155,7 @@ def run(settings: Settings, stop: threading.Event,
                 stop.set()
 
         intake_thread = threading.Thread(target=intake, name="notifications-intake")
-        api = ApiServer(create_app(service, verifier_for(settings)), settings.host,
+        api = ApiServer(create_app(service, verifier_for(settings), anchor), settings.host,
                         notifications.port)
         with service.dispatcher_thread():
             intake_thread.start()
@@ -182,5 +186,5 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     try:
         run(Settings(), stop)
-    except (WrongModeError, DevelopmentKeyError) as error:
+    except (WrongModeError, DevelopmentKeyError, AuditSetupError) as error:
         sys.exit(f"notifications: {error}")

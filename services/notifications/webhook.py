@@ -1,4 +1,6 @@
-"""Webhooks: an HTTP POST of the alert as JSON, signed with the subscription's own secret.
+"""Webhooks: an HTTP POST as JSON, signed with the subscription's own secret: a notice that an
+alert waits (its id and the link to the alerts page), or the whole alert for a receiver listed
+as a health data system (``disclosure``).
 
 The signature covers a timestamp and the raw body: ``X-Parcours-Timestamp: <unix seconds>`` and
 ``X-Parcours-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + body>``, so a receiver can
@@ -26,6 +28,7 @@ from services.notifications.destinations import (
     Target,
     check,
 )
+from services.notifications.disclosure import NOTICE_ONLY, Disclosure
 from services.notifications.sending import Outcome
 from services.notifications.store import Delivery
 
@@ -58,7 +61,8 @@ def verify(secret: str, body: bytes, timestamp: str | None, signature: str | Non
 
 
 def alert_document(delivery: Delivery) -> dict[str, Any]:
-    """The alert as a receiver (or the stream) sees it: the same for every attempt."""
+    """The whole alert, as the stream and a health data receiver see it: the same for every
+    attempt."""
     alert = delivery.alert
     return {
         "type": EVENT_TYPE,
@@ -81,21 +85,37 @@ def alert_document(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def body_of(delivery: Delivery) -> bytes:
+def notice_document(delivery: Delivery, disclosure: Disclosure) -> dict[str, Any]:
+    """What a receiver outside the health data perimeter is told: an alert waits, there."""
+    return {
+        "type": EVENT_TYPE,
+        "delivery_id": delivery.delivery_id,
+        "content": "notice",
+        "alert": {"alert_id": delivery.alert.alert_id, "url": disclosure.alerts_link},
+        "recipient": {"professional_id": delivery.professional_id},
+    }
+
+
+def body_of(delivery: Delivery, disclosure: Disclosure = NOTICE_ONLY) -> bytes:
+    document = (alert_document(delivery)
+                if disclosure.tells_everything_to("webhook", delivery.destination)
+                else notice_document(delivery, disclosure))
     # Sorted keys and fixed separators: the same delivery always gives the same bytes.
-    return json.dumps(alert_document(delivery), ensure_ascii=False, sort_keys=True,
+    return json.dumps(document, ensure_ascii=False, sort_keys=True,
                       separators=(",", ":")).encode()
 
 
 class WebhookSender:
     def __init__(self, secret_for: SecretLookup, timeout_s: float = 10.0,
                  allow_loopback_http: bool = False, resolve: Resolver | None = None,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time,
+                 disclosure: Disclosure = NOTICE_ONLY) -> None:
         self._secret_for = secret_for
         self.timeout_s = timeout_s
         self.allow_loopback_http = allow_loopback_http
         self.resolve = resolve
         self.wall_clock = wall_clock
+        self.disclosure = disclosure
 
     def send(self, delivery: Delivery, attempt: int) -> Outcome:
         if not delivery.destination:
@@ -107,7 +127,7 @@ class WebhookSender:
             target = check(delivery.destination, self.allow_loopback_http, self.resolve)
         except DestinationRefusedError as refused:
             return Outcome(False, error=refused.code)
-        body = body_of(delivery)
+        body = body_of(delivery, self.disclosure)
         timestamp = str(int(self.wall_clock()))
         headers = {
             "Content-Type": "application/json; charset=utf-8",

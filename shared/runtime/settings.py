@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     hl7_max_connections: int = Field(default=32, gt=0)
     """Connections open at once; one more is closed as soon as it is accepted."""
     hl7_max_message_bytes: int = 256 * 1024
+    # The read audit's chain is keyed with a secret the database never holds, so that someone
+    # with every right on the database still cannot rewrite it (shared.storage.audit_anchor).
+    audit_key: SecretStr | None = None
+    audit_key_file: Path | None = None
+    audit_checkpoint_path: Path | None = None
+    """Where the audit's signed checkpoints are appended: default ``<data_dir>/
+    audit-checkpoints.jsonl``. Outside the database on purpose."""
+    audit_checkpoint_every: int = Field(default=1000, gt=0)
+    """A checkpoint each time the chain crosses a multiple of this many records."""
     hl7_tls_cert: Path | None = None
     hl7_tls_key: Path | None = None
     hl7_tls_client_ca: Path | None = None

@@ -39,8 +39,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def base_settings() -> Settings:
-    settings = Settings(mode="distributed", auth_public_key=PUBLIC_KEY)
+def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # data_dir: where the read audit's checkpoints go, one folder per database (below).
+    settings = Settings(mode="distributed", auth_public_key=PUBLIC_KEY,
+                        data_dir=tmp_path_factory.mktemp("var"))
     problems = []
     try:
         psycopg.connect(settings.database_url, connect_timeout=5).close()
@@ -63,14 +65,17 @@ def base_settings() -> Settings:
 
 
 @pytest.fixture
-def settings(base_settings: Settings) -> Iterator[Settings]:
-    """A fresh database and a fresh topic for each test."""
+def settings(base_settings: Settings,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A fresh database and a fresh topic for each test, and a data folder of its own (the
+    read audit's checkpoints belong to one database)."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base_settings.database_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     database_url = base_settings.database_url.rsplit("/", 1)[0] + f"/{name}"
     settings = base_settings.model_copy(
-        update={"database_url": database_url, "topic": f"parcours.test-{name}"}
+        update={"database_url": database_url, "topic": f"parcours.test-{name}",
+                "data_dir": tmp_path_factory.mktemp(name)}
     )
     kafka_io.ensure_topic(settings)
     yield settings

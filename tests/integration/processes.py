@@ -19,6 +19,7 @@ def start(args: list[str], settings: Settings, log: Path, **env: str) -> subproc
         "PARCOURS_TOPIC": settings.topic,
         "PARCOURS_FAILPOINTS": "",
         "PARCOURS_AUTH_PUBLIC_KEY": PUBLIC_KEY,
+        "PARCOURS_DATA_DIR": str(settings.data_dir),
         **env,
     }
     with log.open("ab") as out:

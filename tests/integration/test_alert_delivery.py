@@ -75,13 +75,17 @@ def test_a_hospitalisation_reaches_webhook_stream_and_mailbox(
 
     (hook,) = receiver.accepted()
     assert hook.signature_valid
+    # Outside the platform, only that an alert waits and where; the stream, signed in, has it.
     posted = json.loads(hook.body)
-    assert posted["alert"]["rule"] == "R1" and posted["alert"]["pathway_id"] == pathway
-    assert posted["recipient"]["professional_id"] == "gc-1"
+    streamed = json.loads(event["data"])["alert"]
+    assert streamed["rule"] == "R1" and streamed["pathway_id"] == pathway
+    assert posted["alert"] == {"alert_id": streamed["alert_id"],
+                               "url": "https://parcours.exemple.invalid/alertes"}
+    assert posted["recipient"] == {"professional_id": "gc-1"}
     (mail,) = smtp.mails
     assert mail.recipients == ["gc-1@exemple.invalid"]
-    assert "Hospitalisation" in mail.message["Subject"]
-    assert json.loads(event["data"])["alert"]["rule"] == "R1"
+    assert mail.message["Subject"] == "[Parcours] Une alerte vous attend"
+    assert "Hospitalisation" not in mail.message.as_string()
 
 
 def _answers(base: str) -> bool:
@@ -104,6 +108,8 @@ class _processes:
                "PARCOURS_SCHEDULER_INTERVAL_S": "0.2",
                "PARCOURS_NOTIFICATIONS_WEBHOOK_ALLOW_LOOPBACK_HTTP": "true",
                "PARCOURS_NOTIFICATIONS_SMTP_PORT": str(smtp.port),
+               "PARCOURS_NOTIFICATIONS_SMTP_ALLOW_PLAINTEXT": "true",
+               "PARCOURS_NOTIFICATIONS_PUBLIC_URL": "https://parcours.exemple.invalid",
                "PARCOURS_NOTIFICATIONS_PORT": str(port),
                "PARCOURS_NOTIFICATIONS_DISPATCH_INTERVAL_S": "0.2",
                "PARCOURS_NOTIFICATIONS_SSE_POLL_S": "0.2"}

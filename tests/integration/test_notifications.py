@@ -21,6 +21,7 @@ import pytest
 from services.notifications import store
 from services.notifications.consumer import NotificationsProjection
 from services.notifications.main import ApiServer, alerts_projector, create_app
+from services.notifications.outbound import configure
 from services.notifications.preferences import Preferences
 from services.notifications.service import build_distributed, build_embedded
 from services.notifications.settings import NotificationSettings
@@ -30,6 +31,7 @@ from shared.domain.principal import Principal
 from shared.events import EventEnvelope
 from shared.fictitious import TERRITORY
 from shared.runtime.settings import Settings
+from shared.storage.audit_anchor import AuditAnchor
 from shared.storage.sqldb import PostgresDatabase, SqliteDatabase
 from shared.streaming.projecting import LogProjector, prepare, stored_offsets
 from tests.conftest import PUBLIC_KEY, bearer
@@ -71,13 +73,15 @@ class Notifications:
         self.clock = FakeClock()
         self.options = NotificationSettings.model_validate({
             "webhook_allow_loopback_http": True, "smtp_host": "127.0.0.1", "smtp_port": smtp.port,
+            "smtp_allow_plaintext": True,  # the sink on loopback speaks no TLS
             "smtp_from": "Parcours <alertes@parcours.exemple.invalid>", "port": free_port(),
             "sse_poll_s": 0.1, "webhook_timeout_s": 2})
         self.db = PostgresDatabase(settings.database_url)
-        self.service = build_distributed(self.db, self.options, every_file_readable,
-                                         lambda _: TERRITORY, self.clock)
+        self.service = configure(build_distributed(self.db, self.options, every_file_readable,
+                                                   lambda _: TERRITORY, self.clock))
         self.projector = alerts_projector(settings, self.service)
-        self.api = ApiServer(create_app(self.service, verifier_for(settings)), "127.0.0.1",
+        self.api = ApiServer(create_app(self.service, verifier_for(settings),
+                                        AuditAnchor.from_settings(settings)), "127.0.0.1",
                              self.options.port).start()
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.options.port}", timeout=10,
                                  headers=ADMIN)
@@ -183,8 +187,10 @@ def test_an_alert_reaches_the_webhook_the_stream_and_the_mailbox_once(
     assert sorted(m.recipients[0] for m in smtp.mails) == [
         "claire.exemple@exemple.invalid", "paul.exemple@exemple.invalid"]
     mail = smtp.mails[0].message
-    assert mail["Subject"] == "[Parcours] Alerte critique : Sortie d'hôpital sans réévaluation"
-    assert "Une alerte de rupture de parcours vous concerne." in mail.get_content()
+    # That an alert waits, and its link: the alert itself is read once signed in.
+    assert mail["Subject"] == "[Parcours] Une alerte vous attend"
+    assert "Une alerte vous attend dans Parcours." in mail.get_content()
+    assert "hôpital" not in mail.get_content()
 
     (event,) = first_stream.wait_for(1)
     assert event["event"] == "alert"
@@ -401,6 +407,7 @@ def start_process(settings: Settings, smtp: SmtpSink, port: int, log: Path,
         "PARCOURS_MODE": "distributed",
         "PARCOURS_AUTH_PUBLIC_KEY": PUBLIC_KEY,
         "PARCOURS_DATABASE_URL": settings.database_url,
+        "PARCOURS_DATA_DIR": str(settings.data_dir),
         "PARCOURS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "PARCOURS_ALERTS_TOPIC": settings.alerts_topic,
         "PARCOURS_HOST": "127.0.0.1",
@@ -410,6 +417,7 @@ def start_process(settings: Settings, smtp: SmtpSink, port: int, log: Path,
         "PARCOURS_NOTIFICATIONS_WEBHOOK_ALLOW_LOOPBACK_HTTP": "true",
         "PARCOURS_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
         "PARCOURS_NOTIFICATIONS_SMTP_PORT": str(smtp.port),
+        "PARCOURS_NOTIFICATIONS_SMTP_ALLOW_PLAINTEXT": "true",
         "PARCOURS_NOTIFICATIONS_SMTP_TIMEOUT_S": "2",
         "PARCOURS_NOTIFICATIONS_WEBHOOK_TIMEOUT_S": "2",
         "PARCOURS_NOTIFICATIONS_CLAIM_S": "3",

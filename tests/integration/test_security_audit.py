@@ -13,6 +13,7 @@ from parcours.cli import app as cli
 from parcours.web import create_app
 from shared.runtime.settings import Settings
 from shared.storage.audit import AuditLog, AuditSetupError
+from shared.storage.audit_anchor import AuditAnchor
 from shared.storage.sqldb import PostgresDatabase
 from tests.conftest import bearer
 from tests.e2e.conftest import open_territory, referral_json
@@ -61,6 +62,7 @@ def test_the_application_role_cannot_remove_or_change_the_audit(
 def test_the_chain_is_intact_and_verified(settings: Settings, reads: str) -> None:
     result = CliRunner().invoke(cli, ["audit", "verify"], env={
         "PARCOURS_MODE": "distributed", "PARCOURS_DATABASE_URL": settings.database_url,
+        "PARCOURS_DATA_DIR": str(settings.data_dir),
         "PARCOURS_AUTH_PUBLIC_KEY": settings.auth_public_key or ""})
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
@@ -82,7 +84,7 @@ def test_the_platform_refuses_an_audit_its_role_could_change(base_settings: Sett
         db = PostgresDatabase(url)
         try:
             with pytest.raises(AuditSetupError, match="missing"):
-                AuditLog(db)
+                AuditLog(db, AuditAnchor.from_settings(base_settings))
             with db.transaction() as tx:
                 tx.execute("CREATE SCHEMA audit")
                 tx.execute("CREATE TABLE audit.read_audit (seq BIGINT PRIMARY KEY, id TEXT,"
@@ -90,7 +92,7 @@ def test_the_platform_refuses_an_audit_its_role_could_change(base_settings: Sett
                            " action TEXT, pathway_id TEXT, outcome TEXT, address TEXT,"
                            " prev_hash TEXT, hash TEXT)")
             with pytest.raises(AuditSetupError, match="nothing more"):
-                AuditLog(db)
+                AuditLog(db, AuditAnchor.from_settings(base_settings))
         finally:
             db.close()
     finally:

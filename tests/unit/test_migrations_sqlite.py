@@ -4,6 +4,7 @@ from pathlib import Path
 
 from services.notifications.service import build_embedded
 from shared.storage.audit import AuditLog
+from shared.storage.audit_anchor import AuditAnchor
 from shared.storage.migrations import MIGRATIONS, migrate
 from shared.storage.sqldb import SqliteDatabase
 
@@ -21,7 +22,7 @@ def test_the_notifier_and_the_audit_find_their_tables_made_by_the_migrations(
         tmp_path: Path) -> None:
     db = SqliteDatabase(tmp_path / "views.sqlite")
     build_embedded(db, lambda _, ids: set(), lambda _: None)
-    AuditLog(db)
+    AuditLog(db, AuditAnchor(b"k" * 32, tmp_path / "audit-checkpoints.jsonl"))
     with db.transaction() as tx:
         applied = [row[0] for row in tx.execute(
             "SELECT number FROM schema_migrations ORDER BY number")]

@@ -3,9 +3,19 @@
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 
 from services.notifications import store
-from services.notifications.webhook import alert_document, body_of, sign, verify
+from services.notifications.disclosure import Disclosure
+from services.notifications.webhook import (
+    alert_document,
+    body_of,
+    notice_document,
+    sign,
+    verify,
+)
+
+PLATFORM = Disclosure("https://parcours.exemple.invalid")
 
 ALERT = store.Alert(
     alert_id="8d1e1f0e-4c55-4b0c-9d1b-0f3f7c9e2a01",
@@ -45,14 +55,31 @@ def test_a_receiver_verifies_with_its_secret_and_refuses_an_old_timestamp() -> N
 
 def test_the_body_is_the_same_bytes_for_every_attempt_and_carries_the_delivery_id() -> None:
     assert body_of(DELIVERY) == body_of(DELIVERY)
-    document = json.loads(body_of(DELIVERY))
-    assert document == alert_document(DELIVERY)
+    document = json.loads(body_of(DELIVERY, PLATFORM))
+    assert document == notice_document(DELIVERY, PLATFORM)
     assert document["type"] == "alert.raised"
     assert document["delivery_id"] == DELIVERY.delivery_id
+    assert document["content"] == "notice"
+    # That an alert waits, and where: nothing of the person nor of what happened.
+    assert document["alert"] == {"alert_id": ALERT.alert_id,
+                                 "url": "https://parcours.exemple.invalid/alertes"}
+    assert document["recipient"] == {"professional_id": "pro-1"}
+    assert b"h\xc3\xb4pital" not in body_of(DELIVERY, PLATFORM)
+
+
+def test_a_receiver_listed_as_a_health_data_system_gets_the_whole_alert() -> None:
+    listed = replace(PLATFORM, health_data_receivers=("https://recepteur.exemple.invalid",))
+    document = json.loads(body_of(DELIVERY, listed))
+    assert document == alert_document(DELIVERY)
     assert document["alert"]["title"] == "Sortie d'hôpital sans réévaluation"
     assert document["recipient"] == {"professional_id": "pro-1", "name": "Dr Claire Exemple",
                                      "role": "attending_gp"}
-    assert "hôpital".encode() in body_of(DELIVERY)  # UTF-8, not \\u escapes
+    assert "hôpital".encode() in body_of(DELIVERY, listed)  # UTF-8, not \\u escapes
+    # Only that origin, and only over https.
+    for other in ("https://recepteur.exemple.invalid:8443", "https://autre.exemple.invalid",
+                  "http://recepteur.exemple.invalid"):
+        elsewhere = replace(PLATFORM, health_data_receivers=(other,))
+        assert json.loads(body_of(DELIVERY, elsewhere))["content"] == "notice", other
 
 
 def test_delivery_ids_are_stable_per_alert_recipient_and_channel() -> None:
