@@ -23,6 +23,7 @@ from services.relay.relay import Relay
 from services.scheduler.scheduler import Scheduler, makes_due_at_once
 from shared.api.auth import TokenVerifier, verifier_for
 from shared.domain.clock import Clock, system_clock
+from shared.events.pseudonymise import Analytics
 from shared.journal.application import Journal
 from shared.journal.locks import SerialisedCacheRepository
 from shared.journal.store import read_log
@@ -176,7 +177,9 @@ def build_relay(settings: Settings) -> Relay:
     analytics = None
     if settings.pseudonym_key:
         kafka_io.ensure_topic(settings, settings.analytics_topic)
-        analytics = (settings.analytics_topic, settings.pseudonym_key.get_secret_value().encode())
+        analytics = (settings.analytics_topic, Analytics(
+            settings.pseudonym_key.get_secret_value().encode(), settings.analytics_k,
+            settings.analytics_period, settings.zone()))
     else:
         log.warning("relay: no PARCOURS_PSEUDONYM_KEY, the analytics stream is not published")
     db = PostgresDatabase(settings.database_url, max_size=2, wait_s=settings.db_wait_s)

@@ -22,9 +22,9 @@ from typing import Any
 from kafka.partitioner.default import murmur2
 
 from shared.events import EventEnvelope
-from shared.events.pseudonymise import FORMAT, pseudonymise, to_json
+from shared.events.pseudonymise import FORMAT, Analytics, to_json
 from shared.journal.application import Journal
-from shared.journal.store import read_log
+from shared.journal.store import read_log, read_referrals
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,15 @@ it (murmur2, positive): computed here, off the relay's busy thread."""
 @dataclass(frozen=True)
 class Encoder:
     """What the relay sends for an event: the pathway topic always, the alerts topic for alert
-    events, and a pseudonymised copy to the analytics topic when it is configured."""
+    events, and a pseudonymised copy to the analytics topic when it is configured.
+
+    The analytics copy of a referral depends on the referrals before it in the log (how many
+    persons share its traits): ``read_batch`` counts them first when a batch does not follow
+    the one it encoded last."""
 
     topic: str
     alerts_topic: str | None = None
-    analytics: tuple[str, bytes] | None = None
+    analytics: tuple[str, Analytics] | None = None
 
     def records(self, envelope: EventEnvelope) -> list[KafkaRecord]:
         key, value = str(envelope.pathway_id).encode(), envelope.to_json()
@@ -56,8 +60,8 @@ class Encoder:
         if self.alerts_topic and envelope.type in ALERT_TYPES:
             records.append((self.alerts_topic, key, value, headers, hashed))
         if self.analytics:
-            topic, secret = self.analytics
-            anonymous = pseudonymise(envelope, secret)  # None: a type not allowed out yet
+            topic, analytics = self.analytics
+            anonymous = analytics.record(envelope)  # None: a type not allowed out yet
             if anonymous is not None:
                 pseudonym = anonymous["pathway"].encode()
                 records.append((topic, pseudonym, to_json(anonymous),
@@ -82,9 +86,21 @@ class Batch:
 
 
 def read_batch(journal: Journal, encoder: Encoder, start: int, size: int) -> Batch:
+    analytics = encoder.analytics[1] if encoder.analytics else None
+    if analytics is not None and analytics.position != start - 1:
+        # A restart, or a batch read ahead and abandoned: count from the log itself, so that
+        # the records are the same whatever batches the log was read in.
+        analytics.restart(read_referrals(journal, start - 1), start)
     entries = read_log(journal, start, size)
-    records = [record for _, envelope in entries if envelope is not None
-               for record in encoder.records(envelope)]
+    try:
+        records = [record for _, envelope in entries if envelope is not None
+                   for record in encoder.records(envelope)]
+    except BaseException:
+        if analytics is not None:
+            analytics.position = -1  # counted part of a batch: count anew next time
+        raise
+    if analytics is not None and entries:
+        analytics.position = entries[-1][0]
     return Batch(start, entries[-1][0] if entries else 0, len(entries), records)
 
 

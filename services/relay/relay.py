@@ -17,6 +17,7 @@ from kafka import KafkaProducer
 from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
 from services.relay.reader import Encoder, InlineReader, ProcessReader
 from services.relay.wakeup import Polling, StoreWakeup
+from shared.events.pseudonymise import Analytics
 from shared.journal.application import Journal
 from shared.runtime.failpoints import failpoint
 from shared.runtime.resilience import Backoff, retrying
@@ -39,7 +40,7 @@ class Relay:
         topic: str,
         alerts_topic: str | None = None,
         batch_size: int = 2000,
-        analytics: tuple[str, bytes] | None = None,
+        analytics: tuple[str, Analytics] | None = None,
         positions_topic: str = DEFAULT_TOPIC,
         read_ahead: bool = False,
     ) -> None:

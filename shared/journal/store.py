@@ -15,11 +15,11 @@ from eventsourcing.application import (
     Repository,
 )
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Recording
-from eventsourcing.utils import resolve_topic, strtobool
+from eventsourcing.utils import get_topic, resolve_topic, strtobool
 
 from shared.domain import ins
 from shared.domain.errors import PathwayNotFoundError
-from shared.domain.events import PathwayEvent
+from shared.domain.events import EVENT_CLASSES, PathwayEvent, PathwayOpened
 from shared.domain.pathway import Pathway
 from shared.domain.person_index import PersonIndex
 from shared.domain.territory import Territory
@@ -187,6 +187,27 @@ def read_log(journal: JournalStore, start: int,
         assert isinstance(event, PathwayEvent)
         entries.append((notification.id, to_envelope(event, notification.id)))
     return entries
+
+
+REFERRAL_TOPICS = (get_topic(PathwayOpened), get_topic(EVENT_CLASSES["Referred"]))
+
+
+def read_referrals(journal: JournalStore, stop: int, page: int = 2000) -> list[EventEnvelope]:
+    """Every referral (a stream's first, and a person's later ones) at positions up to
+    ``stop``, in the log's order: what the analytics stream counts before it goes on."""
+    referrals: list[EventEnvelope] = []
+    start = 1
+    while start <= stop:
+        notifications = journal.recorder.select_notifications(
+            start=start, limit=page, stop=stop, topics=REFERRAL_TOPICS)
+        for notification in notifications:
+            event = journal.mapper.to_domain_event(notification)
+            assert isinstance(event, PathwayEvent)
+            referrals.append(to_envelope(event, notification.id))
+        if len(notifications) < page:
+            break
+        start = notifications[-1].id + 1
+    return referrals
 
 
 @lru_cache(maxsize=256)

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     alerts_topic: str = "parcours.alerts.v1"
     analytics_topic: str = "parcours.analytics.v1"
     pseudonym_key: SecretStr | None = None
+    analytics_k: int = Field(default=5, ge=2)
+    """The analytics stream publishes a referral's traits (territory, sex, age band) only in
+    combinations that at least this many persons referred in the same period share."""
+    analytics_period: Literal["month", "quarter", "year"] = "quarter"
+    """The analytics stream's period: its dates go to it, and its pseudonyms change with it."""
     topic_partitions: int = 6
     db_wait_s: float = Field(default=5.0, gt=0)
     """How long a request waits for a PostgreSQL connection before answering 503: during an

@@ -15,6 +15,7 @@ from projections.ruptures.projection import RupturesProjection
 from services.relay.relay import Relay
 from services.scheduler.scheduler import Scheduler
 from shared import fictitious as f
+from shared.events.pseudonymise import Analytics
 from shared.journal.application import Journal
 from shared.journal.store import read_log
 from shared.runtime.settings import Settings
@@ -89,7 +90,7 @@ def test_the_analytics_topic_holds_nothing_that_names_or_links_back(
     assert Scheduler(db, journal, rules, lambda: STAY + timedelta(days=6, hours=1)).fire_due()
 
     relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
-                  analytics=(analytics.topic, KEY))
+                  analytics=(analytics.topic, Analytics(KEY, k=2)))
     while relay.publish_next_batch():
         pass
     db.close()
@@ -116,5 +117,5 @@ def test_the_analytics_topic_holds_nothing_that_names_or_links_back(
     assert not re.search(r"\d{4}-\d{2}-\d{2}", dump), "an exact date left"
     for record in published:
         document = json.loads(record.value)
-        assert "global_position" not in document and document["format"] == "pseudonymised-v2"
+        assert "global_position" not in document and document["format"] == "pseudonymised-v3"
         assert "event_id" not in dict(record.headers)
