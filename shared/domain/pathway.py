@@ -309,10 +309,12 @@ class Pathway(HospitalStays, AlertLifecycle):
             case ev.IdentityQualified():
                 self.identity_qualified_by = payload.qualified_by
             case ev.IdentityVigilanceRaised():  # a new dict: copies share the old one
-                self.vigilance = {**self.vigilance, payload.vigilance_id: Vigilance(payload)}
+                self.vigilance = {**self.vigilance, payload.vigilance_id: Vigilance(
+                    payload, event.occurred_at)}
             case ev.IdentityVigilanceResolved():
                 self.vigilance = {**self.vigilance, payload.vigilance_id: dataclass_replace(
-                    self.vigilance[payload.vigilance_id], resolved_by=payload.resolved_by)}
+                    self.vigilance[payload.vigilance_id], resolved_by=payload.resolved_by,
+                    resolved_at=event.occurred_at)}
             case ev.Admitted():
                 self.status, self.admitted_on = Status.ACTIVE, payload.decided_on
                 self._decide("admitted", payload.decided_on)

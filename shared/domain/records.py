@@ -73,7 +73,9 @@ class Vigilance:
     file's. Frozen: resolving it replaces it, so copies of the state may share it."""
 
     raised: ev.IdentityVigilanceRaised
+    raised_at: AwareDatetime
     resolved_by: str | None = None
+    resolved_at: AwareDatetime | None = None
 
 
 @dataclass
