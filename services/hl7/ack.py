@@ -22,10 +22,11 @@ def escape(text: str) -> str:
 
 
 def acknowledgement(code: str, header: Header | None, text: str, now: datetime,
-                    hl7_error: int | None = None, application_error: str | None = None
-                    ) -> bytes:
+                    hl7_error: int | None = None, application_error: str | None = None,
+                    locations: tuple[str, ...] = ()) -> bytes:
     """The ACK's bytes, in the character set the message announced (UTF-8 when unknown).
-    ``application_error``, Parcours' own stable code, goes to ERR-5 (a local code, ``L``)."""
+    ``application_error``, Parcours' own stable code, goes to ERR-5 (a local code, ``L``);
+    ``locations``, the fields in question (``PID^1^7``), to ERR-2, repeated."""
     charset = header.charset if header and header.charset in CHARSETS else "UNICODE UTF-8"
     trigger = header.trigger.split("^") if header else []
     event = trigger[1] if len(trigger) > 1 else ""
@@ -39,7 +40,7 @@ def acknowledgement(code: str, header: Header | None, text: str, now: datetime,
     ]
     if code != "AA":
         error = hl7_error or 207
-        segments.append("|".join(["ERR", "", "",
+        segments.append("|".join(["ERR", "", "~".join(locations),
                                   f"{error}^{ERROR_LABELS.get(error, '')}^HL70357", "E",
                                   f"{application_error}^^L" if application_error else "",
                                   "", "", escape(text)]))

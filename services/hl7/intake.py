@@ -56,7 +56,8 @@ class AdtIntake:
             # A message Parcours cannot read or will not take from this sender: AR; one it
             # reads but does not handle (another message type, a rule of the practice): AE.
             return acknowledgement(rejected.ack, rejected.header, rejected.message, now,
-                                   rejected.hl7_code)
+                                   rejected.hl7_code, rejected.application_error,
+                                   rejected.locations)
         except Exception:
             log.exception("ADT message could not be applied")
             return acknowledgement("AE", None, "Erreur interne de Parcours : renvoyez le "
@@ -76,11 +77,18 @@ class AdtIntake:
         key = (sender.key, header.control_id, message.movement_id)
         if self.store.applied(*key):
             return "AA", "Message déjà reçu : rien de plus n'est enregistré.", header
-        pathway_id = self._followed(message, sender)
-        if pathway_id is None:
+        differed = self.store.vigilance(*key)
+        if differed is not None:  # the same answer, and no second incident
+            raise identity_mismatch(differed, header)
+        pathway = self._followed(message, sender)
+        if pathway is None:
             return "AA", "Message reçu.", header  # nothing kept but the count
+        pathway_id = pathway.id
         target = None
-        if command.correction is not None and command.correction.movement_id:
+        # Traits that contradict the file's are an incident whatever the movement: even an
+        # update of one Parcours never received goes on to raise it.
+        if command.correction is not None and command.correction.movement_id and \
+                not command.contradicted(pathway):
             target = self.store.movement(sender.key, command.correction.movement_id,
                                          str(pathway_id))
             if target is None:  # told before the person was followed, or never
@@ -91,6 +99,9 @@ class AdtIntake:
         except AlreadyAppliedError as before:
             # Applied, then the intake stopped before remembering it: remembered now, with
             # the event its movement became, which a correction of it will look for.
+            differed = tuple(before.record.answer.body.get("vigilance") or ())
+            if differed:
+                self._remember_vigilance(key, pathway_id, differed, header)
             told = before.record.answer.body.get("movement_event_id")
             self.store.remember(*key, str(pathway_id), self.clock(),
                                 UUID(told) if told else None)
@@ -99,6 +110,8 @@ class AdtIntake:
             raise MessageRejectedError(207, f"{refused.message} ({refused.code})", header,
                                        "AE") from None
         failpoint("hl7.after_apply")  # in the journal, not yet in the intake's own keys
+        if applied.vigilance:
+            self._remember_vigilance(key, pathway_id, applied.vigilance, header)
         self.store.remember(*key, str(pathway_id), self.clock(), applied.movement_event_id)
         if applied.recorded:
             return "AA", f"{command.note} enregistrée.", header
@@ -108,17 +121,24 @@ class AdtIntake:
         return "AA", command.note if command.payload is None else \
             "Rien de nouveau pour le parcours : déjà connu, ou rien à annuler.", header
 
-    def _followed(self, message: AdtMessage, sender: Sender) -> UUID | None:
+    def _remember_vigilance(self, key: tuple[str, str, str], pathway_id: UUID,
+                            differed: tuple[str, ...], header: Header) -> None:
+        self.store.remember_vigilance(*key, str(pathway_id), differed, self.clock())
+        log.warning("HL7 identity-vigilance incident from %s (message %s): %s differ",
+                    key[0], key[1], ", ".join(differed))
+        raise identity_mismatch(differed, header)
+
+    def _followed(self, message: AdtMessage, sender: Sender) -> Pathway | None:
         """The pathway the message is about, if Parcours may use it; otherwise only counted.
         A person of another territory reads like one not followed: the sender learns nothing."""
         day = self.clock().date()
         if not message.ins or not message.identity_qualified:
             self.store.count_unmatched(sender.key, day, "identity_not_qualified")
             return None
-        pathway_id = _active_pathway(self.journal, message.ins, sender.territory)
-        if pathway_id is None:
+        pathway = _active_pathway(self.journal, message.ins, sender.territory)
+        if pathway is None:
             self.store.count_unmatched(sender.key, day, "not_followed")
-        return pathway_id
+        return pathway
 
     def _apply(self, pathway_id: UUID, command: HospitalCommand, sender: Sender,
                target: UUID | None, key: tuple[str, str, str]) -> Applied:
@@ -138,6 +158,26 @@ class AdtIntake:
         return Applied(False)
 
 
+IDENTITY_MISMATCH = "hl7.identity_mismatch"
+TRAITS = {"family_name": ("le nom de naissance", "PID^1^5"),
+          "given_names": ("les prénoms de naissance", "PID^1^5"),
+          "birth_date": ("la date de naissance", "PID^1^7"), "sex": ("le sexe", "PID^1^8")}
+
+
+def identity_mismatch(differed: tuple[str, ...], header: Header) -> MessageRejectedError:
+    """AE for a message whose traits contradict the file's: which traits, never the file's
+    values (the sender must not learn an identity from a mismatch), ERR-3 ``204`` (the key,
+    the INS, does not identify the person the message describes) and ERR-2 the fields."""
+    named = [TRAITS[t][0] for t in differed if t in TRAITS]
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} et {named[-1]}"
+    locations = tuple(dict.fromkeys(TRAITS[t][1] for t in differed if t in TRAITS))
+    return MessageRejectedError(
+        204, f"Vigilance identité : pour cette INS, {listed} du message ne correspond"
+        f"{'ent' if len(named) > 1 else ''} pas à l'identité du dossier Parcours. Mouvement "
+        "non enregistré ; à vérifier par votre cellule d'identitovigilance, puis à renvoyer "
+        "sous un nouvel identifiant de message.", header, "AE", IDENTITY_MISMATCH, locations)
+
+
 def _once(key: tuple[str, str, str], applied: list[Applied]) -> IdempotentRequest:
     """The message's key as the journal's idempotency key; its answer keeps the event the
     movement became. A resend is the same message, whatever its bytes."""
@@ -146,21 +186,22 @@ def _once(key: tuple[str, str, str], applied: list[Applied]) -> IdempotentReques
 
     def answer(_: object) -> Answer:
         told = applied[0].movement_event_id if applied else None
-        return Answer(200, {"movement_event_id": str(told) if told else None}, {})
+        return Answer(200, {"movement_event_id": str(told) if told else None,
+                            "vigilance": list(applied[0].vigilance) if applied else []}, {})
     return IdempotentRequest(scope=f"hl7:{sender}", key=digest, fingerprint=digest,
                              answer=answer)
 
 
 # -- the journal calls ----------------------------------------------------------------------
 
-def _active_pathway(journal: Journal, value: str, territory: str) -> UUID | None:
+def _active_pathway(journal: Journal, value: str, territory: str) -> Pathway | None:
     pathway_id = journal.pathway_of_person(value)
     if pathway_id is None:
         return None
     pathway = journal.pathway(pathway_id)
     if pathway.status is not Status.ACTIVE or pathway.territory != territory:
         return None
-    return pathway.id
+    return pathway
 
 
 def _execute(journal: Journal, pathway_id: UUID, command: HospitalCommand, meta: Meta,

@@ -3,9 +3,9 @@ which of the message's dates is the fact's, the kind of stay, the discharge dest
 Pure: no I/O. A command decides against the pathway's current state whether the fact is new
 (a stay typed by the case manager and the same stay from the hospital are one stay)."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from services.hl7.corrections import Correction, same
 from services.hl7.messages import AdtMessage, MessageRejectedError, Traits
@@ -16,6 +16,7 @@ from shared.events.payloads import (
     AdmissionCancelled,
     DischargeCancelled,
     IdentityQualified,
+    IdentityVigilanceRaised,
     TransferCancelled,
 )
 
@@ -41,6 +42,18 @@ class Applied:
     recorded: bool
     movement_event_id: UUID | None = None
     identity_qualified: bool = False
+    vigilance: tuple[str, ...] = ()
+    """The traits that contradicted the file's: the movement was not applied."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a message comes from, as an identity-vigilance incident names it."""
+
+    sender: str
+    establishment: str
+    control_id: str
+    trigger: str
 
 
 @dataclass(frozen=True)
@@ -55,10 +68,28 @@ class HospitalCommand:
     correction: Correction | None = None
     qualified_identity: tuple[str, Traits] | None = None
     """The sender and the traits of a qualified identity (PID-32 VALI) the message carries."""
+    traits: Traits = field(default_factory=Traits)
+    origin: Origin | None = None
+
+    def contradicted(self, pathway: Pathway) -> list[ev.payloads.IdentityTrait]:
+        """The message's traits that contradict the person's: none for traits not given."""
+        t = self.traits
+        return pathway.traits_contradicted(t.family_name, t.given_names, t.birth_date, t.sex)
 
     def apply(self, pathway: Pathway, meta: Meta, tolerance: timedelta,
               target: UUID | None = None) -> Applied:
-        """Runs the command; ``target`` is the event a corrected movement became."""
+        """Runs the command; ``target`` is the event a corrected movement became. A message
+        whose traits contradict the file's may be about another person who was given this
+        INS by mistake: nothing of it is applied, an identity-vigilance incident is."""
+        differ = self.contradicted(pathway)
+        if differ:
+            origin = self.origin or Origin("?", "?", "?", self.trigger)
+            pathway.raise_identity_vigilance(IdentityVigilanceRaised(
+                vigilance_id=uuid4(), sender=origin.sender,
+                establishment=origin.establishment, control_id=origin.control_id,
+                trigger=origin.trigger, differing_traits=differ),
+                replace(meta, occurred_at=None))
+            return Applied(False, vigilance=tuple(differ))
         applied = self._movement(pathway, meta, tolerance, target)
         if self._qualify(pathway, replace(meta, occurred_at=None)):
             return replace(applied, identity_qualified=True)
@@ -139,10 +170,17 @@ class HospitalCommand:
 
 def command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:
     """The command of a message; an unsupported one is a MessageRejectedError (answered AE)."""
-    command = _command_for(message, sender)
+    command = replace(_command_for(message, sender), traits=message.traits, origin=Origin(
+        sender.key, sender.establishment or message.facility or message.header.sending_facility,
+        message.header.control_id, command_trigger(message)))
     if not message.identity_qualified:
         return command
     return replace(command, qualified_identity=(sender.key, message.traits))
+
+
+def command_trigger(message: AdtMessage) -> str:
+    """MSH-9.2, the trigger event (``A03``)."""
+    return message.header.trigger.partition("^")[2].split("^")[0]
 
 
 def _command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:

@@ -29,9 +29,12 @@ class MessageRejectedError(Exception):
     a message Parcours cannot read or take, AE for one it reads but cannot apply."""
 
     def __init__(self, hl7_code: int, message: str, header: "Header | None" = None,
-                 ack: str = "AR") -> None:
+                 ack: str = "AR", application_error: str | None = None,
+                 locations: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.hl7_code, self.message, self.header, self.ack = hl7_code, message, header, ack
+        self.application_error, self.locations = application_error, locations
+        """Parcours' own stable code (ERR-5), and the fields in question (ERR-2)."""
 
 
 @dataclass(frozen=True)

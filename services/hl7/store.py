@@ -1,6 +1,8 @@
 """What the intake keeps beside the journal: the keys of the messages already applied (so that
 a repeat stores nothing), which event each movement became (so that the hospital's ZBE-4
-UPDATE of a movement finds what it corrects), and, for persons Parcours does not follow, a
+UPDATE of a movement finds what it corrects), the keys of the messages answered AE for an
+identity-vigilance incident with the names of the traits that differed (so that a repeat gets
+the same answer and raises no second incident), and, for persons Parcours does not follow, a
 count per sending facility and nothing else (data minimisation)."""
 
 from datetime import date, datetime
@@ -13,7 +15,7 @@ from shared.storage.sqldb import Database
 class IntakeStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        migrate(db)  # keys and counts cannot be rebuilt: their tables are migration 5
+        migrate(db)  # keys and counts cannot be rebuilt: their tables are migrations 5, 7
 
     def applied(self, sender: str, control_id: str, movement_id: str) -> bool:
         with self.db.transaction() as tx:
@@ -35,6 +37,24 @@ class IntakeStore:
                            "SET pathway_id = excluded.pathway_id, event_id = excluded.event_id",
                            {"s": sender, "m": movement_id, "p": pathway_id,
                             "e": str(movement_event_id)})
+
+    def remember_vigilance(self, sender: str, control_id: str, movement_id: str,
+                           pathway_id: str, traits: tuple[str, ...], at: datetime) -> None:
+        """The message raised an identity-vigilance incident: ``traits`` differed."""
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO hl7_vigilance VALUES (:s, :c, :m, :p, :t, :at) "
+                       "ON CONFLICT DO NOTHING",
+                       {"s": sender, "c": control_id, "m": movement_id, "p": pathway_id,
+                        "t": " ".join(traits), "at": at.isoformat()})
+
+    def vigilance(self, sender: str, control_id: str, movement_id: str
+                  ) -> tuple[str, ...] | None:
+        """The traits that differed, if this message raised an incident already."""
+        with self.db.transaction() as tx:
+            row = tx.one("SELECT traits FROM hl7_vigilance WHERE sender = :s AND "
+                         "control_id = :c AND movement_id = :m",
+                         {"s": sender, "c": control_id, "m": movement_id})
+        return tuple(str(row[0]).split()) if row else None
 
     def movement(self, sender: str, movement_id: str, pathway_id: str) -> UUID | None:
         """The event a movement of this person became, if Parcours received it."""

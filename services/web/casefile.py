@@ -4,7 +4,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -20,9 +20,11 @@ from services.web.guard import (
 )
 from services.web.render import page
 from shared.domain import access
-from shared.domain.errors import PathwayError, PathwayNotFoundError
+from shared.domain.commands import Meta
+from shared.domain.errors import PathwayError, PathwayNotFoundError, RuleBrokenError
 from shared.domain.plans import diff
 from shared.domain.principal import Principal
+from shared.events import Actor
 from shared.journal.idempotency import AlreadyAppliedError
 
 router = APIRouter(include_in_schema=False)
@@ -104,6 +106,7 @@ def _dossier(request: Request, user: Principal, parts: Parts, pathway_id: UUID,
             "MovementCorrected")],
         notes=[e for e in journal if e.type == "FollowUpNoted"],
         alerts=list(pathway.alerts.values()), pathway_id=pathway_id,
+        vigilance=current.open_vigilance(),
         manager_name=reads.manager_name(parts, pathway.territory, pathway.case_manager_id),
         done=request.query_params.get("fait"), **context)
 
@@ -132,6 +135,31 @@ FORM_TITLES = {
     "cloture": "Dossier clos.", "transfert": "Dossier transféré.",
     "validation-recue": "Validation du PSI enregistrée.",
 }
+
+
+@router.post("/dossiers/{pathway_id}/vigilance")
+def resolve_vigilance(request: Request, pathway_id: UUID, user: User, parts: PartsDep,
+                      form: Posted) -> Response:
+    """Marks an identity-vigilance incident resolved: the case manager or the coordinator,
+    once it is checked with the hospital; the journal records who."""
+    facts = access.PathwayFacts.of(parts.journal.pathway(pathway_id))
+    if not access.reads_file(user, facts, reads.today(parts)):
+        raise PathwayNotFoundError("Parcours introuvable.", pathway_id=str(pathway_id))
+    require(access.follows(user, facts), "traiter ce signalement pour ce dossier")
+    try:
+        vigilance_id = UUID(str(form.get("vigilance_id", "")))
+    except ValueError:
+        raise PathwayNotFoundError("Signalement de vigilance identité inconnu.") from None
+    meta = Meta(actor=Actor(id=user.id, role=user.role), correlation_id=uuid4(),
+                now=parts.clock())
+    try:
+        parts.journal.resolve_identity_vigilance(pathway_id, vigilance_id,
+                                                 str(form.get("comment", ""))[:5000], meta)
+    except RuleBrokenError as rule:
+        if rule.code != "vigilance.already_resolved":  # sent twice: done the first time
+            return _dossier(request, user, parts, pathway_id, "journal", status=409,
+                            banner=rule.message)
+    return see_other(f"/dossiers/{pathway_id}?onglet=journal&fait=vigilance")
 
 
 @router.post("/dossiers/{pathway_id}/{command}")

@@ -9,8 +9,9 @@ Here: intake, the case file and how each event changes the state. The state and 
 guards are in ``state.py``, hospital stays in ``stays.py``, alerts in ``alerting.py``.
 (A little over 300 lines: what each event does to the state reads in one ``when``.)"""
 
+from dataclasses import replace as dataclass_replace
 from datetime import date
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from shared import events as ev
 from shared.domain.alerting import ALERT_PAYLOADS, AlertLifecycle
@@ -28,9 +29,13 @@ from shared.domain.records import (
     Membership,
     ReceivedValidation,
     Status,
+    Vigilance,
 )
 from shared.domain.stays import HospitalStays
 from shared.events.values import Person
+
+VIGILANCE_PAYLOADS = (ev.IdentityVigilanceRaised, ev.IdentityVigilanceResolved)
+"""Not facts of the person's follow-up: they do not date the episode's last fact."""
 
 
 class Pathway(HospitalStays, AlertLifecycle):
@@ -79,6 +84,45 @@ class Pathway(HospitalStays, AlertLifecycle):
             sex in ("F", "M") and sex == person.sex and all(
                 comparable(given) == comparable(known) for given, known in (
                     (family_name, person.family_name), (given_names, person.given_names)))
+
+    def traits_contradicted(self, family_name: str, given_names: str,
+                            birth_date: date | None, sex: str) -> list[ev.payloads.IdentityTrait]:
+        """The traits given that contradict the person's, compared as ``identity_agrees``
+        does; a trait not given contradicts nothing, and one given name that is the person's
+        first (a sender giving PID-5.2 alone) is no contradiction of their list."""
+        person = self.person
+        if person is None:
+            return []
+        differ: list[ev.payloads.IdentityTrait] = []
+        if family_name and comparable(family_name) != comparable(person.family_name):
+            differ.append("family_name")
+        given, known = comparable(given_names), comparable(person.given_names)
+        if given and given != known and given != known.split(" ")[0]:
+            differ.append("given_names")
+        if birth_date is not None and birth_date != person.birth_date:
+            differ.append("birth_date")
+        if sex in ("F", "M") and person.sex in ("F", "M") and sex != person.sex:
+            differ.append("sex")
+        return differ
+
+    def raise_identity_vigilance(self, raised: ev.IdentityVigilanceRaised,
+                                 meta: Meta) -> None:
+        """A hospital's message contradicted the person's identity (the caller compared the
+        traits with ``traits_contradicted``): someone must check it with the hospital."""
+        self._record(raised, meta)
+
+    def resolve_identity_vigilance(self, vigilance_id: UUID, comment: str,
+                                   meta: Meta) -> None:
+        """The incident was checked with the hospital's identity-vigilance cell."""
+        known = self.vigilance.get(vigilance_id)
+        if known is None:
+            raise RuleBrokenError("vigilance.unknown",
+                                  "Signalement de vigilance identité inconnu pour ce dossier.")
+        if known.resolved_by is not None:
+            raise RuleBrokenError("vigilance.already_resolved",
+                                  "Ce signalement de vigilance identité est déjà résolu.")
+        self._record(ev.IdentityVigilanceResolved(
+            vigilance_id=vigilance_id, resolved_by=meta.actor.id, comment=comment), meta)
 
     def qualify_identity(self, qualified: ev.IdentityQualified, meta: Meta) -> None:
         """A hospital's qualified identity agreed with the person's traits (the caller checked
@@ -245,7 +289,7 @@ class Pathway(HospitalStays, AlertLifecycle):
             self._begin_episode(payload, event.originator_version)
         else:
             evolve(self.state, payload, event.event_id, event.occurred_at, event.actor.id)
-        if not isinstance(payload, ALERT_PAYLOADS):
+        if not isinstance(payload, ALERT_PAYLOADS + VIGILANCE_PAYLOADS):
             self.last_fact_event_id = event.event_id
             fact = payload.fact_date()
             if fact is not None:
@@ -264,6 +308,13 @@ class Pathway(HospitalStays, AlertLifecycle):
                 self.identity_qualified_by = None
             case ev.IdentityQualified():
                 self.identity_qualified_by = payload.qualified_by
+            case ev.IdentityVigilanceRaised():  # a new dict: copies share the old one
+                self.vigilance = {**self.vigilance, payload.vigilance_id: Vigilance(
+                    payload, event.occurred_at)}
+            case ev.IdentityVigilanceResolved():
+                self.vigilance = {**self.vigilance, payload.vigilance_id: dataclass_replace(
+                    self.vigilance[payload.vigilance_id], resolved_by=payload.resolved_by,
+                    resolved_at=event.occurred_at)}
             case ev.Admitted():
                 self.status, self.admitted_on = Status.ACTIVE, payload.decided_on
                 self._decide("admitted", payload.decided_on)

@@ -67,6 +67,17 @@ class Alert:
     resolved_by: str | None = None
 
 
+@dataclass(frozen=True)
+class Vigilance:
+    """An identity-vigilance incident: a hospital's message whose traits contradict the
+    file's. Frozen: resolving it replaces it, so copies of the state may share it."""
+
+    raised: ev.IdentityVigilanceRaised
+    raised_at: AwareDatetime
+    resolved_by: str | None = None
+    resolved_at: AwareDatetime | None = None
+
+
 @dataclass
 class Stay:
     establishment: str

@@ -18,7 +18,15 @@ from shared.domain.errors import RuleBrokenError
 from shared.domain.events import EVENT_CLASSES, event_fields
 from shared.domain.followup import FollowUpState
 from shared.domain.plausibility import Bound, require_plausible
-from shared.domain.records import Alert, Episode, FollowUp, Membership, Status, Stay
+from shared.domain.records import (
+    Alert,
+    Episode,
+    FollowUp,
+    Membership,
+    Status,
+    Stay,
+    Vigilance,
+)
 from shared.events.values import Person
 
 SHARED_BY_COPIES = frozenset({
@@ -49,6 +57,9 @@ class PathwayState(BaseAggregate[UUID]):
         self.state = FollowUpState(pathway_id="", territory="", person_label="")
         self.alerts: dict[UUID, Alert] = {}
         self.fired_keys: set[str] = set()
+        self.vigilance: dict[UUID, Vigilance] = {}
+        """Identity-vigilance incidents, resolved or not, across episodes: the identity is the
+        person's, not an episode's."""
         self.letter_received = False
         self.last_fact_event_id: UUID | None = None
 
@@ -70,6 +81,7 @@ class PathwayState(BaseAggregate[UUID]):
             update={"members": [member.model_copy() for member in self.state.members]})
         twin.alerts = {alert_id: copy(alert) for alert_id, alert in self.alerts.items()}
         twin.fired_keys = set(self.fired_keys)
+        twin.vigilance = dict(self.vigilance)
         twin._pending_events = list(self._pending_events)
         memo[id(self)] = twin
         return twin
@@ -94,6 +106,9 @@ class PathwayState(BaseAggregate[UUID]):
 
     def open_alerts(self) -> list[Alert]:
         return [a for a in self.alerts.values() if a.state != "resolved"]
+
+    def open_vigilance(self) -> list[Vigilance]:
+        return [v for v in self.vigilance.values() if v.resolved_by is None]
 
     # -- guards -----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ Over 300 lines on purpose: the whole published contract of the pathway stream in
 one short class per event type."""
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -420,6 +420,36 @@ class IdentityQualified(Payload):
     """The sending facility, "<MSH-3>^<MSH-4>"."""
 
 
+IdentityTrait = Literal["family_name", "given_names", "birth_date", "sex"]
+
+
+class IdentityVigilanceRaised(Payload):
+    """A known hospital sent a movement for the INS Parcours follows with identity traits that
+    contradict the file's (an identity-vigilance incident): the movement was not applied, the
+    hospital was answered AE, and the case manager and the coordinator have it to check with
+    the hospital's identity-vigilance cell. Which traits differ, never the hospital's values:
+    they may be another person's."""
+
+    vigilance_id: UUID
+    sender: NonEmpty
+    """The sending facility, "<MSH-3>^<MSH-4>"."""
+    establishment: NonEmpty
+    control_id: NonEmpty
+    """MSH-10 of the message, for the hospital to find it."""
+    trigger: Annotated[str, Field(max_length=8)] = ""
+    """MSH-9.2, e.g. ``A03``."""
+    differing_traits: Annotated[list[IdentityTrait], Field(min_length=1)]
+
+
+class IdentityVigilanceResolved(Payload):
+    """A professional checked the incident with the hospital and marked it resolved."""
+
+    vigilance_id: UUID
+    resolved_by: NonEmpty
+    comment: Text = ""
+
+
 PAYLOAD_TYPES.update({cls.type_name(): cls
                       for cls in (AdmissionCancelled, TransferCancelled, DischargeCancelled,
-                                  MovementCorrected, IdentityQualified)})
+                                  MovementCorrected, IdentityQualified,
+                                  IdentityVigilanceRaised, IdentityVigilanceResolved)})

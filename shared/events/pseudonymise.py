@@ -151,6 +151,11 @@ ALLOWED: dict[tuple[str, int], Spec] = {
     ("AlertResolved", 1): {"alert_id": keyed("alert"), "resolved_by": PROFESSIONAL,
                            "cleared_by_event_id": present},
     ("IdentityCorrected", 1): {},  # that it happened; the traits never leave
+    # That it happened and which traits differed; not which hospital, nor its message.
+    ("IdentityVigilanceRaised", 1): {"vigilance_id": keyed("vigilance"),
+                                     "differing_traits": [code]},
+    ("IdentityVigilanceResolved", 1): {"vigilance_id": keyed("vigilance"),
+                                       "resolved_by": PROFESSIONAL},
     ("IdentityQualified", 1): {},  # that it happened; not which hospital knows the person
     ("EpisodesShared", 1): {"from_territory": code, "with_territory": code,
                             "consent_given_on": dated},

@@ -234,6 +234,14 @@ class Journal(JournalStore):
         self._transact(pathway_id, decide, None, meta)
         return changed[0]
 
+    def resolve_identity_vigilance(self, pathway_id: UUID, vigilance_id: UUID, comment: str,
+                                   meta: Meta) -> Pathway:
+        """A professional checked an identity-vigilance incident with the hospital."""
+        meta = self._stamped(meta)
+        return self._run(pathway_id,
+                         lambda p: p.resolve_identity_vigilance(vigilance_id, comment, meta),
+                         None, meta)
+
     # -- alerts -----------------------------------------------------------------------------
 
     def raise_alert(self, pathway_id: UUID, alert: ev.AlertRaised) -> bool:

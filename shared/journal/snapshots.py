@@ -25,7 +25,15 @@ from shared.domain import state as state_module
 from shared.domain import territory as territory_module
 from shared.domain.followup import FollowUpState
 from shared.domain.pathway import Pathway
-from shared.domain.records import Alert, Episode, FollowUp, Membership, Status, Stay
+from shared.domain.records import (
+    Alert,
+    Episode,
+    FollowUp,
+    Membership,
+    Status,
+    Stay,
+    Vigilance,
+)
 from shared.domain.territory import Territory
 from shared.events.values import Person
 
@@ -48,6 +56,7 @@ class PathwayFields(BaseModel):
     state: FollowUpState
     alerts: dict[UUID, Alert]
     fired_keys: set[str]
+    vigilance: dict[UUID, Vigilance]
     letter_received: bool
     last_fact_event_id: UUID | None
 

@@ -160,6 +160,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             started_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL,
             revoked_at DOUBLE PRECISION)""",
     )),
+    Migration(7, "ADT intake: messages answered AE for an identity-vigilance incident", (
+        """CREATE TABLE IF NOT EXISTS hl7_vigilance (
+            sender TEXT NOT NULL, control_id TEXT NOT NULL, movement_id TEXT NOT NULL,
+            pathway_id TEXT NOT NULL, traits TEXT NOT NULL, received_at TEXT NOT NULL,
+            PRIMARY KEY (sender, control_id, movement_id))""",
+    )),
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

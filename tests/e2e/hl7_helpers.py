@@ -17,13 +17,14 @@ def dtm(moment: datetime) -> str:
 
 
 def message(name: str, **values: Any) -> bytes:
-    """A fixture filled in; dates may be given as datetimes."""
+    """A fixture filled in; dates may be given as datetimes. PID's traits are left empty
+    unless given: a trait absent contradicts nothing, one given must be the person's."""
     filled = {"SENT": "20261101120000+0100", "CONTROL": "MSG-1", "CHARSET": "UNICODE UTF-8",
               "IPP": "IPP-FICTIF-1", "STATUS": "VALI", "CLASS": "I", "UNIT": "Gériatrie",
               "PRIOR_UNIT": "Gériatrie", "VISIT": "VN-1", "MOVEMENT": "MVT-1", "MODE": "8",
               "TO": "", "ADMITTED": "", "MOVED": "", "DISCHARGED": "", "CANCELLED": "",
-              "INS": "", "ORIGINAL": "A01", "FAMILY": "TÉMOIN", "GIVEN": "Rosé",
-              "BIRTH": "19400314", "SEX": "F"}
+              "INS": "", "ORIGINAL": "A01", "FAMILY": "", "GIVEN": "", "BIRTH": "",
+              "SEX": ""}
     filled.update({k: dtm(v) if isinstance(v, datetime) else str(v)
                    for k, v in values.items()})
     text = Template((FIXTURES / f"{name}.hl7").read_text("utf-8")).substitute(filled)

@@ -93,3 +93,34 @@ def test_a_resend_after_a_crash_before_the_intake_kept_its_key_is_applied_once(
                                      ORIGINAL="A01", CLASS="E"))
         assert (fix.code, fix.error) == ("AA", None), fix.raw
         assert _hospital_facts(base, pathway) == ["Hospitalised", "MovementCorrected"]
+
+
+def test_an_incident_raised_before_a_crash_is_not_raised_again_by_the_resend(
+        tmp_path: Path) -> None:
+    """Killed after the incident's commit, before the intake kept the message's key: the
+    resend finds it in the journal's keys, is answered AE as it would have been, and the case
+    manager still has one incident."""
+    http_port, hl7_port, log = free_port(), free_port(), tmp_path / "serve.log"
+    base = f"http://127.0.0.1:{http_port}"
+    with serve(tmp_path, http_port, hl7_port, log, "hl7.after_apply=1") as server:
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=10) as http:
+            http.put(f"/territories/{f.TERRITORY}/case-managers/gc-1",
+                     json={"name": "Gestionnaire gc-1"}).raise_for_status()
+            body = referral_json(4)
+            pathway = http.post("/pathways", json=body).json()["pathway_id"]
+            http.post(f"/pathways/{pathway}/admission", json={
+                "decided_on": "2026-01-20", "case_manager_id": "gc-1"}).raise_for_status()
+        a01 = message("a01", INS=body["person"]["ins"], ADMITTED=ADMITTED, CONTROL="MSG-1",
+                      MOVEMENT="MVT-1", FAMILY="AUTREPERSONNE")
+        with pytest.raises(ConnectionError):
+            send(hl7_port, a01)
+        assert server.wait(timeout=30) == -9
+
+    http_port, hl7_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{http_port}"
+    with serve(tmp_path, http_port, hl7_port, log):
+        assert _hospital_facts(base, pathway) == ["IdentityVigilanceRaised"]
+        for _ in range(2):
+            again = send(hl7_port, a01)
+            assert (again.code, again.error) == ("AE", "204"), again.raw
+            assert _hospital_facts(base, pathway) == ["IdentityVigilanceRaised"]

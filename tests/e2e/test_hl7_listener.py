@@ -5,6 +5,7 @@ the listener keeps serving."""
 
 import contextlib
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from services.hl7.store import IntakeStore
 from services.notifications.main import ApiServer
 from shared import fictitious as f
 from shared.runtime.settings import Settings
+from tests.conftest import bearer
 from tests.e2e.conftest import HEADERS, MANAGER, referral_json
 from tests.e2e.hl7_helpers import Connection, message, send
 from tests.integration.notification_helpers import SseClient, free_port, wait_until
@@ -401,3 +403,120 @@ def test_a_qualified_identity_with_the_same_traits_makes_the_patient_vali(
         assert _identity_status(running, pathway) == ("VALI" if agrees else "PROV")
         assert running.http.get(f"/pathways/{pathway}").json()["person"]["family_name"] == \
             person["family_name"]
+
+
+def _traits_of(person: dict[str, Any]) -> dict[str, str]:
+    return {"FAMILY": person["family_name"].upper(), "GIVEN": person["given_names"],
+            "BIRTH": person["birth_date"].replace("-", ""), "SEX": person["sex"]}
+
+
+def _signed_in_page(running: Running, user: str) -> Any:
+    """A browser on the same app, signed in as a demo professional (no lifespan: the running
+    server's platform is the one it reads)."""
+    from fastapi.testclient import TestClient
+
+    browser = TestClient(running.app, base_url="http://127.0.0.1", follow_redirects=False)
+    form = browser.get("/connexion")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert token, form.text
+    assert browser.post("/connexion", data={"user": user, "csrf": token.group(1)}
+                        ).status_code == 303
+    return browser
+
+
+def test_another_persons_traits_are_an_identity_vigilance_incident_not_a_discharge(
+        running: Running) -> None:
+    """Finding: an A03 with the followed INS and another name, birth date and sex was applied
+    with AA. It is answered AE with an ERR the identity cell reads, nothing is applied, and
+    the case manager has one incident to resolve, in the API and on the file page."""
+    running.http.put(f"/territories/{f.TERRITORY}/case-managers/gc-anne",
+                     json={"name": "Anne Fictif"}).raise_for_status()
+    body = referral_json(21)
+    person = body["person"]
+    pathway = running.http.post("/pathways", json=body).json()["pathway_id"]
+    running.http.post(f"/pathways/{pathway}/admission", json={
+        "decided_on": "2026-01-20", "case_manager_id": "gc-anne"}).raise_for_status()
+    ins = person["ins"]
+    agreeing = _traits_of(person)
+    # The person's own traits, accents and case aside: the admission is theirs.
+    agreeing["GIVEN"] = agreeing["GIVEN"].upper()
+    ack = send(running.hl7_port, message("a01", INS=ins, CONTROL="MSG-V1", MOVEMENT="MVT-V1",
+                                         ADMITTED=ADMITTED, **agreeing))
+    assert (ack.code, ack.error) == ("AA", None), ack.raw
+
+    other = {"FAMILY": "AUTREPERSONNE", "GIVEN": "Gaspard", "BIRTH": "19510707",
+             "SEX": "M" if person["sex"] == "F" else "F"}
+    a03 = message("a03", INS=ins, CONTROL="MSG-V2", MOVEMENT="MVT-V2", ADMITTED=ADMITTED,
+                  DISCHARGED=ADMITTED + timedelta(days=3), **other)
+    before = running.stored()
+    for _ in range(2):  # a resend: the same answer, no second incident
+        ack = send(running.hl7_port, a03)
+        assert (ack.code, ack.control_id, ack.error) == ("AE", "MSG-V2", "204"), ack.raw
+        err = ack.segments["ERR"]
+        assert err[5] == "hl7.identity_mismatch^^L"
+        assert set(err[2].split("~")) == {"PID^1^5", "PID^1^7", "PID^1^8"}
+        assert "Vigilance identité" in err[8] and "date de naissance" in err[8]
+        assert "nom de naissance" in err[8] and "le sexe" in err[8]
+        text = ack.raw.decode("utf-8")
+        for known in (person["family_name"], person["family_name"].upper(),
+                      person["birth_date"], agreeing["BIRTH"], person["given_names"]):
+            assert known not in text  # the hospital learns nothing of the file's identity
+        assert running.stored() == before + 1
+
+    state = running.http.get(f"/pathways/{pathway}").json()
+    assert state["open_stay"] is not None  # the stay stays open
+    assert "Discharged" not in [e["type"] for e in running.facts(pathway)]
+    (raised,) = [e for e in running.facts(pathway) if e["type"] == "IdentityVigilanceRaised"]
+    assert raised["actor"]["id"] == SENDER
+    assert "AUTREPERSONNE" not in str(raised) and "19510707" not in str(raised)
+
+    incidents = running.http.get(f"/pathways/{pathway}/identity-vigilance",
+                                 headers=bearer("gc-anne", "case_manager")).json()
+    (incident,) = incidents
+    assert incident["resolved"] is False
+    assert {k: incident["vigilance"][k] for k in ("sender", "establishment", "control_id",
+                                                   "trigger")} == {
+        "sender": "SIH_FICTIF^CH_VILLEFICTIVE", "establishment": "CH de Villefictive",
+        "control_id": "MSG-V2", "trigger": "A03"}
+    assert set(incident["vigilance"]["differing_traits"]) == {
+        "family_name", "given_names", "birth_date", "sex"}
+
+    browser = _signed_in_page(running, "gc-anne")
+    page = browser.get(f"/dossiers/{pathway}")
+    assert page.status_code == 200
+    assert "Vigilance identité</strong> : un message de CH de Villefictive ne correspond " \
+           "pas à l'identité du dossier (nom de naissance, prénoms, date de naissance, " \
+           "sexe). À vérifier avec la cellule d'identitovigilance." in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf
+    done = browser.post(f"/dossiers/{pathway}/vigilance", data={
+        "csrf": csrf.group(1), "vigilance_id": incident["vigilance"]["vigilance_id"],
+        "comment": "Erreur d'INS corrigée par la cellule d'identitovigilance du CH"})
+    assert done.status_code == 303, done.text
+    assert "Vigilance identité</strong>" not in browser.get(f"/dossiers/{pathway}").text
+    (resolved,) = running.http.get(f"/pathways/{pathway}/identity-vigilance").json()
+    assert (resolved["resolved"], resolved["resolved_by"]) == (True, "gc-anne")
+    (event,) = [e for e in running.http.get(f"/pathways/{pathway}/journal").json()
+                if e["type"] == "IdentityVigilanceResolved"]
+    assert event["actor"]["id"] == "gc-anne"
+    # Without a CSRF token the form does nothing.
+    assert browser.post(f"/dossiers/{pathway}/vigilance", data={
+        "vigilance_id": incident["vigilance"]["vigilance_id"]}).status_code in (400, 403)
+
+    # The same hospital's message with the file's traits is applied as before.
+    ack = send(running.hl7_port, message(
+        "a03", INS=ins, CONTROL="MSG-V3", MOVEMENT="MVT-V3", ADMITTED=ADMITTED,
+        DISCHARGED=ADMITTED + timedelta(days=3), **_traits_of(person)))
+    assert (ack.code, ack.error) == ("AA", None), ack.raw
+    assert running.http.get(f"/pathways/{pathway}").json()["open_stay"] is None
+
+
+def test_an_unknown_movement_update_with_other_traits_is_an_incident_too(
+        running: Running) -> None:
+    pathway, ins = running.person(22)
+    ack = send(running.hl7_port, message("z99", INS=ins, CONTROL="MSG-V4", MOVEMENT="MVT-NEVER",
+                                         ADMITTED=ADMITTED, BIRTH="19300101"))
+    assert (ack.code, ack.error) == ("AE", "204"), ack.raw
+    assert ack.segments["ERR"][2] == "PID^1^7"
+    (incident,) = running.http.get(f"/pathways/{pathway}/identity-vigilance").json()
+    assert incident["vigilance"]["differing_traits"] == ["birth_date"]

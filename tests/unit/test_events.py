@@ -25,6 +25,9 @@ def envelope_for(payload: ev.Payload) -> EventEnvelope:
     )
 
 
+VIGILANCE = uuid4()
+
+
 def hospital_feed_payloads() -> list[ev.Payload]:
     """The facts only a hospital's ADT feed records (cancellations, corrections)."""
     at = datetime(2026, 3, 1, 10, tzinfo=UTC)
@@ -37,6 +40,12 @@ def hospital_feed_payloads() -> list[ev.Payload]:
                                    movement_id="MVT-1", at=at, ward="Cardiologie",
                                    kind="emergency"),
         payloads.IdentityQualified(qualified_by="SIH_FICTIF^CH_VILLEFICTIVE"),
+        payloads.IdentityVigilanceRaised(
+            vigilance_id=VIGILANCE, sender="SIH_FICTIF^CH_VILLEFICTIVE",
+            establishment="CH de Villefictive", control_id="MSG-1", trigger="A03",
+            differing_traits=["family_name", "birth_date"]),
+        payloads.IdentityVigilanceResolved(vigilance_id=VIGILANCE, resolved_by="gc-1",
+                                           comment="Vu avec la cellule d'identitovigilance"),
     ]
 
 

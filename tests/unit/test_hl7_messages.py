@@ -31,7 +31,8 @@ def test_hl7_dates_with_and_without_an_offset() -> None:
 @pytest.mark.parametrize("oid", ["1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9",
                                  "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"])
 def test_the_ins_is_read_from_each_ins_authority(oid: str) -> None:
-    raw = message("a01", INS=INS, ADMITTED=ADMITTED).replace(b"1.2.250.1.213.1.4.8",
+    raw = message("a01", INS=INS, ADMITTED=ADMITTED, FAMILY="TÉMOIN", GIVEN="Rosé",
+                  BIRTH="19400314", SEX="F").replace(b"1.2.250.1.213.1.4.8",
                                                               oid.encode())
     read = parse(raw)
     assert (read.ins, read.identity_qualified) == (INS, True)
@@ -135,7 +136,8 @@ def test_an_a08_corrects_the_visit_in_progress_and_never_the_identity() -> None:
 
 
 def test_the_identity_traits_are_those_of_the_birth_name() -> None:
-    raw = message("a01", INS=INS, ADMITTED=ADMITTED).replace(
+    raw = message("a01", INS=INS, ADMITTED=ADMITTED, FAMILY="TÉMOIN", GIVEN="Rosé",
+                  BIRTH="19400314", SEX="F").replace(
         "TÉMOIN^Rosé^Rosé^^^^L".encode(), "USAGE^Rose^^^^^D~TÉMOIN^Rose^Rose Marie^^^^L".encode())
     traits = parse(raw).traits
     assert (traits.family_name, traits.given_names, traits.birth_date, traits.sex) == (
