@@ -24,18 +24,23 @@ class KafkaPositions:
         """(topic, key, value) of the record that says ``position`` is published."""
         return self.topic, self.key, str(position).encode()
 
-    def read(self, timeout_s: float = 30) -> int | None:
+    def read(self, timeout_s: float = 30, settled: bool = True) -> int | None:
         """The last committed position of this relay, or None if it never committed one.
 
-        Call it after the producer's ``init_transactions``: a batch a dead relay left open is
-        aborted by then, and the end read here (the last stable offset) is final."""
+        Call it after the producer's ``init_transactions``. ``settled``: wait until no
+        transaction is open on the partition (its last stable offset reaches its end) before
+        reading. A commit decided before a broker crash may be completed by the broker only
+        after it is back, and ``init_transactions`` of a new producer may return before that
+        commit's marker is written: read then, the position would be the one before the batch,
+        and the batch would be published twice. Observers (tests, tools) pass False."""
         consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id="parcours-relay",
                                  isolation_level="read_committed", enable_auto_commit=False)
         try:
             partition = TopicPartition(self.topic, 0)
             consumer.assign([partition])
-            end = consumer.end_offsets([partition])[partition]
             deadline = time.monotonic() + timeout_s
+            end = self._stable_end(consumer, partition, deadline) if settled \
+                else consumer.end_offsets([partition])[partition]
             # Search backwards from the end: the last few records are nearly always enough
             # (transaction markers take offsets too), the whole partition at worst.
             window = 64
@@ -47,6 +52,25 @@ class KafkaPositions:
                 window *= 8
         finally:
             consumer.close()
+
+    def _stable_end(self, committed: KafkaConsumer, partition: TopicPartition,
+                    deadline: float) -> int:
+        """The partition's end once its last stable offset has reached it (every transaction
+        on it committed or aborted); raises KafkaTimeoutError past ``deadline``."""
+        everything = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id="parcours-relay",
+                                   isolation_level="read_uncommitted", enable_auto_commit=False)
+        try:
+            while True:
+                stable = committed.end_offsets([partition])[partition]
+                if stable >= everything.end_offsets([partition])[partition]:
+                    return int(stable)
+                if time.monotonic() > deadline:
+                    raise KafkaTimeoutError(
+                        f"a transaction is still open on {self.topic} (last stable offset "
+                        f"{stable}): its outcome decides where the relay starts again")
+                time.sleep(0.1)
+        finally:
+            everything.close()
 
     def _last_between(self, consumer: KafkaConsumer, partition: TopicPartition, start: int,
                       end: int, deadline: float) -> int | None:
