@@ -218,11 +218,9 @@ kafka_tool() {
         -cp "$LIB_DIR/*" kafka.tools.StorageTool "$@"
 }
 
-# Features the data dir is formatted with. Eligible leader replicas are off: with them, on this
-# one-node cluster, every restart after a kill -9 then elects each partition's leader UNCLEAN (from its
-# last known ELR), and a transaction open at the kill could be left hanging for good on the
-# relay's positions partition (its last stable offset stuck below the end; see
-# docs/operations.md). Without ELR the broker recovers its logs and elects cleanly.
+# Features the data dir is formatted with. Eligible leader replicas are off: with them, this
+# one-node cluster elected each partition's leader UNCLEAN (from its last known ELR) on every
+# restart after a kill -9, which the fault tests do on purpose.
 FEATURES=(eligible.leader.replicas.version=0)
 
 # KRaft needs the data dir formatted once with a cluster id. With --standalone

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
+from services.relay.positions import KafkaPositions
 from shared.runtime.settings import Settings
 
 
@@ -37,7 +37,7 @@ def read_topic(settings: Settings, topic: str | None = None,
 def relay_position(settings: Settings) -> int:
     """What the relay committed on Kafka, read as any consumer of committed records would,
     without waiting for the relay's open transaction to end."""
-    return KafkaPositions(settings.kafka_bootstrap, DEFAULT_TOPIC,
+    return KafkaPositions(settings.kafka_bootstrap, settings.relay_positions_topic,
                           f"relay:{settings.topic}").read(settled=False) or 0
 
 

@@ -19,6 +19,7 @@ def start(args: list[str], settings: Settings, log: Path, **env: str) -> subproc
         "PARCOURS_DATABASE_URL": settings.database_url,
         "PARCOURS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "PARCOURS_TOPIC": settings.topic,
+        "PARCOURS_RELAY_POSITIONS_TOPIC": settings.relay_positions_topic,
         "PARCOURS_FAILPOINTS": "",
         "PARCOURS_AUTH_PUBLIC_KEY": PUBLIC_KEY,
         "PARCOURS_DATA_DIR": str(settings.data_dir),

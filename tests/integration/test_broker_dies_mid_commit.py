@@ -9,6 +9,7 @@ chooses rather than one it hopes for."""
 
 import os
 import time
+from functools import partial
 from pathlib import Path
 
 from shared.events import EventEnvelope
@@ -29,6 +30,10 @@ def moment(round_: int) -> tuple[str, int]:
     per_point = -(-ROUNDS // len(POINTS))
     step = 20 // max(1, per_point - 1)
     return POINTS[round_ % len(POINTS)], (round_ // len(POINTS)) * step
+
+
+def published_up_to(settings: Settings, last: int | None) -> bool:
+    return relay_position(settings) == last
 
 
 def test_broker_killed_during_a_batch_leaves_each_event_once_on_the_topic(
@@ -55,7 +60,7 @@ def test_broker_killed_during_a_batch_leaves_each_event_once_on_the_topic(
             infra("kafka", "start")
             last = journal.recorder.max_notification_id()
             assert relay.poll() is None, log.read_text()[-5000:]
-            wait_until(lambda: relay_position(settings) == last, 180,
+            wait_until(partial(published_up_to, settings, last), 180,
                        f"the relay to commit up to {last} after the kill at {kills[-1]}")
     finally:
         for leftover in gate.iterdir():
