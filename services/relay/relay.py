@@ -14,9 +14,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from kafka import KafkaProducer
+from kafka import KafkaProducer, TopicPartition
 from kafka.errors import KafkaTimeoutError
 
+from services.relay.orphans import abort_orphans
 from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
 from services.relay.reader import Encoder, InlineReader, ProcessReader
 from services.relay.wakeup import Polling, StoreWakeup
@@ -97,6 +98,8 @@ class Relay:
             # Aborts the transaction a killed relay left open (or waits for the commit it had
             # begun), and fences any relay still running with the same transactional id.
             self.producer.init_transactions()
+            abort_orphans(bootstrap, self._own_partitions(self.producer),
+                          *_producer_id_and_epoch(self.producer))
             committed = self.positions.read()
             if committed is None:
                 committed = self._position_before_transactions()
@@ -144,6 +147,13 @@ class Relay:
         self._position = last
         failpoint("relay.after_commit")
         return published
+
+    def _own_partitions(self, producer: KafkaProducer) -> list[TopicPartition]:
+        """Every partition the relay's transactions write to."""
+        topics = [self.topic, self.alerts_topic, self.analytics and self.analytics[0],
+                  self.positions_topic]
+        return [TopicPartition(topic, partition) for topic in topics if topic
+                for partition in sorted(producer.partitions_for(topic))]
 
     def _partition(self, producer: KafkaProducer, topic: str, hashed: int) -> int:
         """The default partitioner's choice (a key's hash modulo the partition count), with
@@ -199,6 +209,15 @@ class Relay:
             row = tx.one("SELECT position FROM relay_positions WHERE name = :name",
                          {"name": self.name})
         return int(row[0]) if row else 0
+
+
+def _producer_id_and_epoch(producer: KafkaProducer) -> tuple[int, int]:
+    """What the broker gave the relay's transactional id at ``init_transactions`` (not public
+    in kafka-python)."""
+    manager = producer._transaction_manager
+    assert manager is not None, "the relay's producer is transactional"
+    current = manager.producer_id_and_epoch
+    return int(current.producer_id), int(current.epoch)
 
 
 def _commit(producer: KafkaProducer) -> None:
