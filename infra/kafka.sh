@@ -218,17 +218,22 @@ kafka_tool() {
         -cp "$LIB_DIR/*" kafka.tools.StorageTool "$@"
 }
 
+# Features the data dir is formatted with. Eligible leader replicas are off: with them, this
+# one-node cluster elected each partition's leader UNCLEAN (from its last known ELR) on every
+# restart after a kill -9, which the fault tests do on purpose.
+FEATURES=(eligible.leader.replicas.version=0)
+
 # KRaft needs the data dir formatted once with a cluster id. With --standalone
 # the controller endpoint is written into the metadata log as the only voter,
-# so a data dir formatted for another controller port is re-created rather
+# so a data dir formatted for another controller port or other features is re-created rather
 # than reused (it only ever holds throw-away test data).
 format_storage() {
-    local want="controller=$PARCOURS_HOST:$PARCOURS_KAFKA_CONTROLLER_PORT node.id=1"
+    local want="controller=$PARCOURS_HOST:$PARCOURS_KAFKA_CONTROLLER_PORT node.id=1 features=${FEATURES[*]}"
     if [[ -f "$DATA_DIR/meta.properties" ]]; then
         if [[ "$(cat "$FORMAT_STAMP" 2>/dev/null || true)" == "$want" ]]; then
             return 0
         fi
-        info "The data dir was formatted for another controller endpoint; re-creating it (test data only)."
+        info "The data dir was formatted for another controller endpoint or features; re-creating it (test data only)."
         rm -rf "$DATA_DIR"
         mkdir -p "$DATA_DIR"
     fi
@@ -241,7 +246,9 @@ format_storage() {
             "See the log above; re-running infra/kafka.sh install may help if jars are damaged."
     }
     info "Formatting $DATA_DIR (cluster id $cluster_id)..."
-    if ! out="$(kafka_tool format --standalone -t "$cluster_id" -c "$PROPS" 2>&1)"; then
+    local feature_flags=() feature
+    for feature in "${FEATURES[@]}"; do feature_flags+=(--feature "$feature"); done
+    if ! out="$(kafka_tool format --standalone -t "$cluster_id" -c "$PROPS" "${feature_flags[@]}" 2>&1)"; then
         printf '%s\n' "$out" >&2
         die "Formatting the Kafka data dir failed (output above)." \
             "Delete $DATA_DIR and re-run infra/kafka.sh start; if it fails again, check $PROPS."

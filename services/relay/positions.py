@@ -7,12 +7,14 @@ is. Kafka is therefore the one source of truth for the relay's progress; Postgre
 ``relay_positions`` (migration 1, the at-least-once relay's) is read only once, to start a relay
 upgraded from that version where the old one stopped."""
 
+import logging
 import time
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaTimeoutError
 
 DEFAULT_TOPIC = "parcours.relay-positions.v1"
+log = logging.getLogger(__name__)
 
 
 class KafkaPositions:
@@ -24,18 +26,24 @@ class KafkaPositions:
         """(topic, key, value) of the record that says ``position`` is published."""
         return self.topic, self.key, str(position).encode()
 
-    def read(self, timeout_s: float = 30) -> int | None:
+    def read(self, timeout_s: float = 30, settled: bool = True) -> int | None:
         """The last committed position of this relay, or None if it never committed one.
 
-        Call it after the producer's ``init_transactions``: a batch a dead relay left open is
-        aborted by then, and the end read here (the last stable offset) is final."""
+        Call it after the producer's ``init_transactions``. ``settled``: first wait until every
+        transaction open on the partition at that moment has ended (its last stable offset
+        has reached the end the partition had). A commit decided before a broker crash may be
+        completed by the broker after its restart, after the next producer's
+        ``init_transactions`` has returned: read before its marker, the position would be the
+        one before the batch, and the batch would be published twice. Observers (tests,
+        tools) pass False and read what is committed now."""
+        deadline = time.monotonic() + timeout_s
+        partition = TopicPartition(self.topic, 0)
         consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id="parcours-relay",
                                  isolation_level="read_committed", enable_auto_commit=False)
         try:
-            partition = TopicPartition(self.topic, 0)
             consumer.assign([partition])
-            end = consumer.end_offsets([partition])[partition]
-            deadline = time.monotonic() + timeout_s
+            end = self._stable_end(consumer, partition, deadline) if settled \
+                else consumer.end_offsets([partition])[partition]
             # Search backwards from the end: the last few records are nearly always enough
             # (transaction markers take offsets too), the whole partition at worst.
             window = 64
@@ -47,6 +55,30 @@ class KafkaPositions:
                 window *= 8
         finally:
             consumer.close()
+
+    def _stable_end(self, committed: KafkaConsumer, partition: TopicPartition,
+                    deadline: float) -> int:
+        """The last stable offset, once it has reached the partition's end as it is now
+        (another relay's later transactions do not hold it back); KafkaTimeoutError past
+        ``deadline``."""
+        everything = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id="parcours-relay",
+                                   isolation_level="read_uncommitted", enable_auto_commit=False)
+        try:
+            end = everything.end_offsets([partition])[partition]
+        finally:
+            everything.close()
+        began, waited = time.monotonic(), False
+        while (stable := committed.end_offsets([partition])[partition]) < end:
+            if time.monotonic() > deadline:
+                raise KafkaTimeoutError(
+                    f"a transaction is still open on {self.topic} at offset {stable}: its "
+                    "outcome decides where the relay starts again")
+            waited = True
+            time.sleep(0.1)
+        if waited:
+            log.info("relay: waited %.1f s for the transaction open on %s to end",
+                     time.monotonic() - began, self.topic)
+        return int(stable)
 
     def _last_between(self, consumer: KafkaConsumer, partition: TopicPartition, start: int,
                       end: int, deadline: float) -> int | None:

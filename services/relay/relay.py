@@ -4,7 +4,9 @@ Each batch is one Kafka transaction holding the batch's records and the relay's 
 (``services.relay.positions``): consumers reading committed records see the whole batch with
 its position, or nothing of it. A relay killed at any moment leaves at most an open
 transaction, which the next one aborts when it starts (same transactional id) before reading
-its position back from Kafka; so it publishes again exactly what was not committed. The
+its position back from Kafka; so it publishes again exactly what was not committed. A broker
+that dies during a commit may finish it after its restart: the commit's wait is bounded, and
+the position is read only once no transaction is open on its partition. The
 consumers' stream-version check (``shared.streaming.projecting``) stays as a second guard."""
 
 import logging
@@ -12,8 +14,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from kafka import KafkaProducer
+from kafka import KafkaProducer, TopicPartition
+from kafka.errors import KafkaTimeoutError
 
+from services.relay.orphans import abort_orphans
 from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
 from services.relay.reader import Encoder, InlineReader, ProcessReader
 from services.relay.wakeup import Polling, StoreWakeup
@@ -29,6 +33,8 @@ log = logging.getLogger(__name__)
 
 PAGE = 500
 """Log entries read from the store at a time; a transaction gathers pages up to the batch size."""
+COMMIT_TIMEOUT_S = 15
+"""How long a batch's commit may wait for the broker before the relay starts again."""
 
 
 class Relay:
@@ -92,6 +98,8 @@ class Relay:
             # Aborts the transaction a killed relay left open (or waits for the commit it had
             # begun), and fences any relay still running with the same transactional id.
             self.producer.init_transactions()
+            abort_orphans(bootstrap, self._own_partitions(self.producer),
+                          *_producer_id_and_epoch(self.producer))
             committed = self.positions.read()
             if committed is None:
                 committed = self._position_before_transactions()
@@ -115,6 +123,7 @@ class Relay:
         published = 0
         try:
             producer.begin_transaction()
+            failpoint("relay.before_send")
             self._partitions.clear()  # the partition counts as the producer knows them now
             while True:
                 for topic, key, value, headers, hashed in batch.records:
@@ -131,13 +140,20 @@ class Relay:
             producer.send(topic, key=key, value=value)
             producer.flush(timeout=30)  # bounded: commit_transaction itself waits forever
             failpoint("relay.before_commit")  # the records are on the broker, not committed
-            producer.commit_transaction()  # raises if any record of the batch failed
+            _commit(producer)  # raises if any record of the batch failed
         except BaseException:
             self._forget()
             raise
         self._position = last
         failpoint("relay.after_commit")
         return published
+
+    def _own_partitions(self, producer: KafkaProducer) -> list[TopicPartition]:
+        """Every partition the relay's transactions write to."""
+        topics = [self.topic, self.alerts_topic, self.analytics and self.analytics[0],
+                  self.positions_topic]
+        return [TopicPartition(topic, partition) for topic in topics if topic
+                for partition in sorted(producer.partitions_for(topic))]
 
     def _partition(self, producer: KafkaProducer, topic: str, hashed: int) -> int:
         """The default partitioner's choice (a key's hash modulo the partition count), with
@@ -193,6 +209,30 @@ class Relay:
             row = tx.one("SELECT position FROM relay_positions WHERE name = :name",
                          {"name": self.name})
         return int(row[0]) if row else 0
+
+
+def _producer_id_and_epoch(producer: KafkaProducer) -> tuple[int, int]:
+    """What the broker gave the relay's transactional id at ``init_transactions`` (not public
+    in kafka-python)."""
+    manager = producer._transaction_manager
+    assert manager is not None, "the relay's producer is transactional"
+    current = manager.producer_id_and_epoch
+    return int(current.producer_id), int(current.epoch)
+
+
+def _commit(producer: KafkaProducer) -> None:
+    """``commit_transaction``, bounded. kafka-python's waits without end for the broker's
+    answer, and a broker killed during a commit may never give it: the relay would hang. On
+    timeout it raises; the relay then drops the producer, and the next one's
+    ``init_transactions`` makes the broker finish that commit (or abort the transaction)
+    before the position is read back. Uses the producer's private transaction manager: the
+    public method takes no timeout."""
+    manager = producer._transaction_manager
+    assert manager is not None, "the relay's producer is transactional"
+    result = manager.begin_commit()
+    producer._sender.wakeup()
+    if not result.wait(timeout_ms=COMMIT_TIMEOUT_S * 1000):
+        raise KafkaTimeoutError(f"the batch's commit had no answer within {COMMIT_TIMEOUT_S} s")
 
 
 def _wakeup(journal: Journal, db: Database) -> StoreWakeup | Polling:

@@ -38,14 +38,17 @@ class Backoff:
         self.first_s, self.cap_s = first_s, cap_s
         self.failures = 0
         self.since: float | None = None
+        self.last: BaseException | None = None  # an outage's errors change as it goes
 
     def failed(self, error: BaseException, stop: threading.Event) -> None:
         """Records a failed attempt and waits before the next one (returns early on stop)."""
+        said = f"{type(error).__name__}: {str(error).strip()[:200]}"
         if self.failures == 0:
             self.since = time.monotonic()
-            self.log.warning("%s: unavailable (%s: %s); retrying until it is back",
-                             self.what, type(error).__name__, str(error).strip()[:200])
-        self.failures += 1
+            self.log.warning("%s: unavailable (%s); retrying until it is back", self.what, said)
+        elif type(error) is not type(self.last):
+            self.log.info("%s: still unavailable (%s)", self.what, said)
+        self.failures, self.last = self.failures + 1, error
         stop.wait(self.delay())
 
     def delay(self) -> float:
@@ -55,7 +58,7 @@ class Backoff:
         if self.failures and self.since is not None:
             self.log.warning("%s: back after %.1f s (%d attempts)", self.what,
                              time.monotonic() - self.since, self.failures)
-        self.failures, self.since = 0, None
+        self.failures, self.since, self.last = 0, None, None
 
 
 def retrying(work: Callable[[], T], backoff: Backoff, stop: threading.Event) -> T | None:

@@ -67,14 +67,16 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture
 def settings(base_settings: Settings,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A fresh database and a fresh topic for each test, and a data folder of its own (the
-    read audit's checkpoints belong to one database)."""
+    """A fresh database and a fresh topic for each test, its relay's positions on a topic of
+    their own (a transaction a killed relay left open there holds back no other test), and a
+    data folder of its own (the read audit's checkpoints belong to one database)."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base_settings.database_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     database_url = base_settings.database_url.rsplit("/", 1)[0] + f"/{name}"
     settings = base_settings.model_copy(
         update={"database_url": database_url, "topic": f"parcours.test-{name}",
+                "relay_positions_topic": f"parcours.test-{name}.relay-positions",
                 "data_dir": tmp_path_factory.mktemp(name)}
     )
     kafka_io.ensure_topic(settings)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
+from services.relay.positions import KafkaPositions
 from shared.runtime.settings import Settings
 
 
@@ -31,6 +32,13 @@ def read_topic(settings: Settings, topic: str | None = None,
         return sorted(records, key=lambda r: (r.partition, r.offset))
     finally:
         consumer.close()
+
+
+def relay_position(settings: Settings) -> int:
+    """What the relay committed on Kafka, read as any consumer of committed records would,
+    without waiting for the relay's open transaction to end."""
+    return KafkaPositions(settings.kafka_bootstrap, settings.relay_positions_topic,
+                          f"relay:{settings.topic}").read(settled=False) or 0
 
 
 def next_offsets(records: list[ConsumerRecord]) -> dict[int, int]:

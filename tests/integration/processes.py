@@ -9,6 +9,8 @@ from pathlib import Path
 from shared.runtime.settings import Settings
 from tests.conftest import PUBLIC_KEY
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def start(args: list[str], settings: Settings, log: Path, **env: str) -> subprocess.Popen[bytes]:
     environment = {
@@ -17,6 +19,7 @@ def start(args: list[str], settings: Settings, log: Path, **env: str) -> subproc
         "PARCOURS_DATABASE_URL": settings.database_url,
         "PARCOURS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "PARCOURS_TOPIC": settings.topic,
+        "PARCOURS_RELAY_POSITIONS_TOPIC": settings.relay_positions_topic,
         "PARCOURS_FAILPOINTS": "",
         "PARCOURS_AUTH_PUBLIC_KEY": PUBLIC_KEY,
         "PARCOURS_DATA_DIR": str(settings.data_dir),
@@ -46,3 +49,12 @@ def kill9(process: subprocess.Popen[bytes]) -> None:
 def stop(process: subprocess.Popen[bytes]) -> int:
     process.send_signal(signal.SIGTERM)
     return process.wait(timeout=30)
+
+
+def infra(script: str, verb: str) -> None:
+    """``infra/<script>.sh <verb>``: start, stop or kill the test PostgreSQL or Kafka."""
+    env = {**os.environ}
+    if script == "kafka":
+        env.setdefault("PYTHON", str(ROOT / ".venv/bin/python"))
+    subprocess.run(["bash", str(ROOT / f"infra/{script}.sh"), verb], check=True, env=env,
+                   cwd=ROOT, capture_output=True, timeout=180)

@@ -34,10 +34,12 @@ def test_the_analytics_topic_carries_no_named_person(settings: Settings,
     # Five log entries a batch; the first relay stops after one batch and another one, with
     # a reader process of its own that knows nothing yet, publishes the rest.
     first = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
+                  positions_topic=settings.relay_positions_topic,
                   batch_size=5, analytics=(analytics.topic, Analytics(KEY, k=3)))
     assert first.publish_next_batch()
     first.close()
     second = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
+                   positions_topic=settings.relay_positions_topic,
                    batch_size=5, analytics=(analytics.topic, Analytics(KEY, k=3)),
                    read_ahead=True)
     try:

@@ -116,7 +116,8 @@ def test_kafka_and_journal_give_the_same_view_each_event_applied_once(
     versions = scene(journal)
     events = sum(versions.values())
     db = PostgresDatabase(settings.database_url)
-    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic)
+    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
+                  positions_topic=settings.relay_positions_topic)
     while relay.publish_next_batch():
         pass
     records = read_topic(settings)

@@ -38,7 +38,8 @@ def test_consumer_killed_after_a_commit_ends_with_the_exact_view(
         journal.report_dysfunction(pathway_id, f.dysfunction(), META)
         journal.join_care_circle(pathway_id, f.member(), META)
     db = PostgresDatabase(settings.database_url)
-    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic)
+    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
+                  positions_topic=settings.relay_positions_topic)
     while relay.publish_next_batch():
         pass
     ends = next_offsets(read_topic(settings))

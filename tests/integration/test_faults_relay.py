@@ -11,14 +11,13 @@ from functools import partial
 from pathlib import Path
 from uuid import UUID
 
-from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
 from shared import fictitious as f
 from shared.events import EventEnvelope
 from shared.journal.application import Journal
 from shared.journal.store import read_log
 from shared.runtime.settings import Settings
 from tests.integration.conftest import META, measured
-from tests.integration.kafka_helpers import read_topic, wait_until
+from tests.integration.kafka_helpers import read_topic, relay_position, wait_until
 from tests.integration.processes import died, kill9, start, stop
 
 KILLS = 4
@@ -64,13 +63,8 @@ class Commands:
             self.error = error
 
 
-def committed_position(settings: Settings) -> int:
-    return KafkaPositions(settings.kafka_bootstrap, DEFAULT_TOPIC,
-                          f"relay:{settings.topic}").read() or 0
-
-
 def reached(settings: Settings, position: int) -> bool:
-    return committed_position(settings) >= position
+    return relay_position(settings) >= position
 
 
 def stored_events(journal: Journal) -> dict[UUID, list[tuple[int, UUID]]]:
@@ -97,22 +91,22 @@ def test_relay_killed_mid_batch_publishes_each_event_exactly_once(
         crashed = start(["relay"], settings, log, PARCOURS_RELAY_BATCH_SIZE=BATCH,
                         PARCOURS_FAILPOINTS="relay.before_commit=3")
         assert died(crashed, log) == -9
-        kills.append(committed_position(settings))
+        kills.append(relay_position(settings))
         # Then from outside, at moments the test does not choose precisely: after the relay
         # moved on by a few batches, while commands keep arriving.
         for _ in range(KILLS):
             relay = start(["relay"], settings, log, PARCOURS_RELAY_BATCH_SIZE=BATCH)
-            target = committed_position(settings) + rng.randint(30, 90)
+            target = relay_position(settings) + rng.randint(30, 90)
             wait_until(partial(reached, settings, target), 90, "the relay to move on")
             kill9(relay)
-            kills.append(committed_position(settings))
+            kills.append(relay_position(settings))
         assert commands.error is None, commands.error
     assert commands.count > 0
 
     last = journal.recorder.max_notification_id()
     assert last is not None and last > kills[-1], "the stream ended before the last kill"
     final = start(["relay"], settings, log, PARCOURS_RELAY_BATCH_SIZE=BATCH)
-    wait_until(lambda: committed_position(settings) == last, 120, "the relay to catch up")
+    wait_until(lambda: relay_position(settings) == last, 120, "the relay to catch up")
     assert stop(final) == 0, log.read_text()[-3000:]
 
     stored = stored_events(journal)

@@ -46,7 +46,8 @@ def test_api_events_reach_the_topic_and_the_caseload_view(
             expected[pathway_id] = ["Referred", "Admitted", "CaseManagerAssigned", "Hospitalised"]
 
         db = PostgresDatabase(settings.database_url)
-        drain(Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic))
+        drain(Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
+                    positions_topic=settings.relay_positions_topic))
 
         by_pathway: dict[str, list[EventEnvelope]] = defaultdict(list)
         partitions: dict[str, set[int]] = defaultdict(set)

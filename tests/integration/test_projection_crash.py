@@ -27,7 +27,8 @@ def test_projection_killed_after_a_commit_applies_each_event_once(
 ) -> None:
     versions = fill(journal, 100, seed=1)
     db = PostgresDatabase(settings.database_url)
-    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic)
+    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
+                  positions_topic=settings.relay_positions_topic)
     while relay.publish_next_batch():
         pass
     records = read_topic(settings)

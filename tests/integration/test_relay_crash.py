@@ -7,21 +7,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from projections.caseload.projection import CaseloadProjection
-from services.relay.positions import DEFAULT_TOPIC, KafkaPositions
 from shared.events import EventEnvelope
 from shared.journal.application import Journal
 from shared.runtime.settings import Settings
 from shared.storage.sqldb import PostgresDatabase
 from shared.streaming import kafka_io
 from tests.integration.conftest import EVENTS_PER_PATHWAY, fill
-from tests.integration.kafka_helpers import read_topic, wait_until
+from tests.integration.kafka_helpers import read_topic, relay_position, wait_until
 from tests.integration.processes import died, kill9, start, stop
-
-
-def relay_position(settings: Settings) -> int:
-    """What the relay committed on Kafka, read as any consumer of committed records would."""
-    return KafkaPositions(settings.kafka_bootstrap, DEFAULT_TOPIC,
-                          f"relay:{settings.topic}").read() or 0
 
 
 def test_relay_killed_while_publishing_publishes_each_event_once(

@@ -26,6 +26,7 @@ def test_an_idle_relay_publishes_a_new_event_at_once(settings: Settings,
     fill(journal, 1)
     db = PostgresDatabase(settings.database_url)
     relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
+                  positions_topic=settings.relay_positions_topic,
                   read_ahead=True)
     stop = threading.Event()
     worker = threading.Thread(target=relay.run, args=(stop, IDLE_WAIT_S))

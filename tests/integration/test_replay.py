@@ -30,7 +30,8 @@ def applied(db: PostgresDatabase) -> int:
 def test_replay_beside_a_running_consumer(settings: Settings, journal: Journal) -> None:
     versions = fill(journal, 300, seed=3)
     db = PostgresDatabase(settings.database_url, max_size=4)
-    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic)
+    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
+                  positions_topic=settings.relay_positions_topic)
     while relay.publish_next_batch():
         pass
     live = kafka_io.KafkaProjector(settings, db, CaseloadProjection())

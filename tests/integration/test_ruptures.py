@@ -38,7 +38,8 @@ def follow(journal: Journal, pathways: int) -> None:
 def relaying(settings: Settings, journal: Journal) -> Iterator[None]:
     """The relay, running beside the test as it does in production."""
     db = PostgresDatabase(settings.database_url, max_size=2)
-    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic)
+    relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
+                  positions_topic=settings.relay_positions_topic)
     halt = threading.Event()
     worker = threading.Thread(target=relay.run, args=(halt, 0.05))
     worker.start()

@@ -90,6 +90,7 @@ def test_the_analytics_topic_holds_nothing_that_names_or_links_back(
     assert Scheduler(db, journal, rules, lambda: STAY + timedelta(days=6, hours=1)).fire_due()
 
     relay = Relay(journal, db, lambda: kafka_io.producer(settings), settings.topic,
+                  positions_topic=settings.relay_positions_topic,
                   analytics=(analytics.topic, Analytics(KEY, k=2)))
     while relay.publish_next_batch():
         pass

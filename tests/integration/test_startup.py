@@ -12,8 +12,8 @@ from tests.integration.conftest import fill
 from tests.integration.fault_alerts import answers
 from tests.integration.kafka_helpers import read_topic, wait_until
 from tests.integration.notification_helpers import free_port
-from tests.integration.processes import start, stop
-from tests.integration.test_faults import caught_up, infra
+from tests.integration.processes import infra, start, stop
+from tests.integration.test_faults import caught_up
 
 
 def _wrong_database(settings: Settings, what: str) -> str:
