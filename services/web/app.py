@@ -17,8 +17,7 @@ from services.web import alerts, casefile, coordination, guard, oidc, referrals,
 from services.web.sessions import Session, SessionLedger, Sessions
 from services.web.settings import WebSettings
 from shared.api.asgi import EditHeaders
-from shared.domain.errors import PathwayNotFoundError
-from shared.domain.failures import ForbiddenError, ParcoursError
+from shared.domain.errors import ForbiddenError, ParcoursError, PathwayNotFoundError
 from shared.runtime.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
