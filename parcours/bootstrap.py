@@ -39,6 +39,7 @@ from services.hl7.listener import Limits, Listener, tls_context
 from services.hl7.listener import running as hl7_running
 from services.hl7.senders import check_exposure
 from services.hl7.store import IntakeStore
+from services.notifications.settings import NotificationSettings
 from services.relay.relay import Relay
 from services.scheduler.scheduler import Scheduler
 from shared.api.auth import verifier_for
@@ -122,7 +123,8 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
         for make in PROJECTIONS.values():
             prepare(views, make(settings))
         return platform
-    run_in_process(platform, {name: make(settings) for name, make in PROJECTIONS.items()})
+    run_in_process(platform, {name: make(settings) for name, make in PROJECTIONS.items()},
+                   NotificationSettings())
     return platform
 
 

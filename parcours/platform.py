@@ -12,6 +12,7 @@ from functools import partial
 from projections.ruptures.projection import RupturesProjection
 from services.notifications.outbound import configure
 from services.notifications.service import NotificationService, build_embedded
+from services.notifications.settings import NotificationSettings
 from services.scheduler.scheduler import Scheduler, makes_due_at_once
 from shared.api.auth import TokenVerifier
 from shared.domain.clock import Clock, system_clock
@@ -47,7 +48,8 @@ class Platform:
     """Embedded mode: the notifier running in this process."""
 
 
-def run_in_process(platform: Platform, projections: dict[str, Projection]) -> None:
+def run_in_process(platform: Platform, projections: dict[str, Projection],
+                   notifying: NotificationSettings) -> None:
     """Embedded mode: the projections fed from the store's log, the notifier and the
     scheduler, in this process; sets the platform's ``catch_up``, ``tick`` and
     ``notifications``."""
@@ -60,7 +62,7 @@ def run_in_process(platform: Platform, projections: dict[str, Projection]) -> No
 
     notifications = configure(build_embedded(
         views, readable_today(journal, lambda: clock().date()), territory_of(journal),
-        clock=clock, catch_up=catch_up))
+        notifying, clock=clock, catch_up=catch_up))
     projectors.append(LogProjectors(partial(read_log, journal), views,
                                     [*projections.values(), notifications.projection]))
     ruptures = projections["ruptures"]

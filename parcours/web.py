@@ -24,6 +24,8 @@ from services.notifications.api import router as notifications_router
 from services.notifications.service import NotificationService
 from services.web import app as web_pages
 from services.web import docs as web_docs
+from services.web.sessions import SessionLedger, Sessions
+from services.web.settings import WebSettings
 from shared.api import health, openapi
 from shared.api.asgi import EditHeaders
 from shared.api.auth import TokenVerifier
@@ -73,7 +75,10 @@ def http_app(settings: Settings, lifespan: Lifespan) -> FastAPI:
     if settings.dev_key_path() is not None:
         devauth.check_mountable(settings)  # refuses to start, with its reason
         app.include_router(devauth.router)
-    web_pages.install(app, settings)
+    web = WebSettings()
+    web_pages.install(app, web, Sessions(web.key(settings.data_dir), web.idle_minutes * 60,
+                                         web.absolute_hours * 3600,
+                                         SessionLedger(lambda: app.state.views)))
     web_docs.install(app)
 
     openapi.install(app)
