@@ -1,5 +1,5 @@
-"""The composition root: the one module every process of Parcours is built by. From the
-settings it makes each part and hands it its collaborators:
+"""The composition root: every process of Parcours is built here, from the settings, each
+part handed its collaborators:
 
 - the parts every process shares: ``build_journal``, ``views_database``, ``PROJECTIONS``;
 - the API process of either mode: ``create_app`` (its lifespan runs ``build_platform`` and, in
@@ -8,7 +8,8 @@ settings it makes each part and hands it its collaborators:
   scheduler beside the ruptures projection), ``run_notifier``, ``build_adt_process``;
 - the ADT listener over a given journal: ``build_listener``.
 
-``parcours/cli.py`` runs these as processes. Used from here, and importing nothing of it:
+``parcours/cli.py`` runs these as processes (``python -m services.notifications`` goes
+through it too). Used from here, and importing nothing of it:
 ``platform.py`` (the API process's parts, the embedded mode's loop), ``web.py`` (the HTTP
 applications' routes and headers), ``notifier.py`` (the distributed notifier, built). Services
 are handed their collaborators and never build them from the settings."""
