@@ -32,7 +32,7 @@ PARTIAL = RESULTS.with_name("partial.json")  # a run of some benchmarks only
 def main() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # kafka-python's
     logging.basicConfig(level=logging.WARNING, format="    [%(name)s] %(message)s")
-    for name in ("shared.api.auth", "parcours.platform"):  # the development key's notice
+    for name in ("shared.api.auth", "parcours.bootstrap"):  # the development key's notice
         logging.getLogger(name).setLevel(logging.ERROR)
     # A consumer joining right after its topic was created may not know the partitions yet
     # and says so; the group join is timed in the figure and its baseline alike.

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 
 from bench.common import Context, Progress, Result, free_port, say
-from parcours.web import create_app
-from services.notifications.main import ApiServer
+from parcours.bootstrap import create_app
 from shared import fictitious
 from shared.api.auth import Principal, development_key, sign
+from shared.api.server import ApiServer
 from shared.domain.commands import Meta
 from shared.events import Actor
 from shared.fictitious import TERRITORY
@@ -133,7 +133,7 @@ if __name__ == "__main__":
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    for name in ("shared.api.auth", "parcours.platform", "uvicorn.error"):
+    for name in ("shared.api.auth", "parcours.bootstrap", "uvicorn.error"):
         logging.getLogger(name).setLevel(logging.ERROR)
     ctx = Context(Settings(), float(os.environ.get("BENCH_SCALE", "1")))
     result = run(ctx)

@@ -14,7 +14,7 @@ import psycopg
 
 from bench import journal_append, relay_throughput
 from bench.common import Context, Progress, Result, say
-from parcours.platform import PROJECTIONS
+from parcours.bootstrap import PROJECTIONS
 from shared import fictitious as f
 from shared.journal.application import Journal
 from shared.journal.store import read_log

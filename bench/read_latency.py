@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from bench.common import Context, Progress, Result, percentile, say
+from parcours.bootstrap import create_app
 from parcours.demo import load_demo
-from parcours.web import create_app
 from shared.api.auth import Principal, development_key, sign
 from shared.fictitious import TERRITORY
 from shared.journal.application import Journal

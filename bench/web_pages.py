@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from bench.common import Context, Progress, Result, percentile, say, table
 from bench.read_latency import _get, _load_demo
-from parcours.web import create_app
+from parcours.bootstrap import create_app
 from shared.runtime.settings import Settings
 
 REQUESTS = 200  # of each page, interleaved

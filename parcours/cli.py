@@ -1,11 +1,12 @@
 """The ``parcours`` command: one subcommand per process or tool, each running what
-``parcours/platform.py`` builds (signals, start-up waits, progress, exit codes).
+``parcours/bootstrap.py`` builds (signals, start-up waits, progress, exit codes).
 
 Over 300 lines on purpose: it is the whole command line in one place, each subcommand a screen
 at most, and ``parcours --help`` reads in the same order."""
 
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -94,8 +95,8 @@ def _load_demo(journal: "Journal", seed: int = 2026) -> None:
 @app.command()
 def demo(seed: Annotated[int, typer.Option(help="Random seed of the story")] = 2026) -> None:
     """Fill an empty store with the fictitious demo territory, through the API's commands."""
+    from parcours.bootstrap import build_journal
     from parcours.demo import is_empty
-    from parcours.platform import build_journal
 
     journal = build_journal(Settings())
     try:
@@ -114,9 +115,8 @@ def serve(
     """Serve the HTTP API (and, in the embedded mode, the projections in process)."""
     import uvicorn
 
+    from parcours.bootstrap import build_journal, create_app
     from parcours.demo import is_empty
-    from parcours.platform import build_journal
-    from parcours.web import create_app
     from shared.api import access_log
     from shared.api.auth import DevelopmentKeyError
     from shared.storage.audit_anchor import AuditAnchor, AuditSetupError
@@ -152,7 +152,7 @@ def serve(
 @app.command()
 def relay() -> None:
     """Publish the event store's log to Kafka, in order, resuming where it stopped."""
-    from parcours.platform import build_relay
+    from parcours.bootstrap import build_relay
     from shared.runtime.resilience import Backoff, retrying
     from shared.runtime.startup import wait_for_services
 
@@ -182,7 +182,7 @@ PROJECTION_NAMES = "caseload, ruptures, contacts or dysfunctions"
 def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJECTION_NAMES}")],
             ) -> None:
     """Run one projection as a Kafka consumer group member."""
-    from parcours.platform import PROJECTIONS, build_projection_process
+    from parcours.bootstrap import PROJECTIONS, build_projection_process
     from shared.runtime.resilience import Backoff, retrying
     from shared.runtime.startup import wait_for_services
 
@@ -209,16 +209,31 @@ def project(name: Annotated[str, typer.Argument(help=f"Projection to run: {PROJE
 @app.command()
 def notify() -> None:
     """Deliver alerts to professionals (SSE, webhooks, e-mail), with its own HTTP API."""
-    from services.notifications.main import WrongModeError, run
+    from parcours.bootstrap import WrongModeError, run_notifier
     from shared.api.auth import DevelopmentKeyError
     from shared.storage.audit_anchor import AuditSetupError
 
     stop = _stop_on_signals()
     _logging()
     try:
-        run(Settings(), stop)
+        run_notifier(Settings(), stop)
     except (WrongModeError, DevelopmentKeyError, AuditSetupError) as error:
         raise typer.BadParameter(str(error)) from None
+
+
+def notify_main() -> None:
+    """``python -m services.notifications``: ``parcours notify``, a setting that can never
+    work ending it with status 1 and its message."""
+    from parcours.bootstrap import WrongModeError, run_notifier
+    from shared.api.auth import DevelopmentKeyError
+    from shared.storage.audit_anchor import AuditSetupError
+
+    _logging()
+    stop = _stop_on_signals()
+    try:
+        run_notifier(Settings(), stop)
+    except (WrongModeError, DevelopmentKeyError, AuditSetupError) as error:
+        sys.exit(f"notifications: {error}")
 
 
 @app.command()
@@ -233,7 +248,7 @@ def replay(name: Annotated[str, typer.Argument(
     ``all`` reads the log once and feeds every projection."""
     from functools import partial
 
-    from parcours.platform import PROJECTIONS, build_journal, views_database
+    from parcours.bootstrap import PROJECTIONS, build_journal, views_database
     from shared.journal.store import read_log
     from shared.streaming.projecting import LogReplaySource, Replayable
     from shared.streaming.replay import ReplaySource, replay_all
@@ -292,15 +307,12 @@ def hl7_listen() -> None:
     """Receive ADT messages over MLLP on $PARCOURS_HL7_PORT (2575) and apply them."""
     import asyncio
 
-    from parcours.platform import views_database
-    from services.hl7.bootstrap import build_listener
-    from shared.journal.application import Journal
+    from parcours.bootstrap import build_adt_process
 
     settings = Settings()
     _logging()
-    journal = Journal(env=settings.journal_env())
-    views = views_database(settings)
-    listener = build_listener(settings, journal, views)
+    adt = build_adt_process(settings)
+    listener = adt.listener
 
     async def serve() -> None:
         stop = asyncio.Event()
@@ -314,8 +326,7 @@ def hl7_listen() -> None:
     try:
         asyncio.run(serve())
     finally:
-        views.close()
-        journal.close()
+        adt.close()
 
 
 @hl7_app.command("send")
@@ -358,7 +369,7 @@ def audit_verify(
     """Check the read audit: its keyed hash chain, and every checkpoint of the checkpoint file
     against the record it names. Exit 0 when intact, 1 when a record was removed or changed,
     the chain rewritten, or its end cut (the first broken record is named)."""
-    from parcours.platform import views_database
+    from parcours.bootstrap import views_database
     from shared.storage.audit import AuditLog, AuditSetupError
     from shared.storage.audit_anchor import AuditAnchor
 
@@ -395,7 +406,7 @@ def audit_checkpoint() -> None:
     """Anchor the read audit's head now: appends a signed checkpoint (record number and hash)
     to the checkpoint file, outside the database (run it from cron between the automatic
     ones)."""
-    from parcours.platform import views_database
+    from parcours.bootstrap import views_database
     from shared.storage.audit import AuditLog, AuditSetupError
     from shared.storage.audit_anchor import AuditAnchor
 

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from shared.api.auth import DevelopmentKeyError, Principal, development_key, sign
 from shared.api.http import SettingsDep
-from shared.domain.failures import ForbiddenError
+from shared.domain.errors import ForbiddenError
 from shared.events.values import NonEmpty
 from shared.fictitious import DEMO_USERS
 from shared.runtime.settings import Settings

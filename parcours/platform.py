@@ -1,48 +1,36 @@
-"""The composition root: builds every part of either mode from the settings — the journal,
-the views database, the projections, the scheduler, the notifier in the embedded mode; the
-relay and each projection's consumer (with the scheduler beside the ruptures one) in the
-distributed mode — and hands them out. ``parcours/cli.py`` runs them as processes,
-``parcours/web.py`` serves them over HTTP."""
+"""The API process's parts: ``Platform``, what the routes are handed; in the embedded mode the
+views, the scheduler and the notifier running in process (``run_in_process``), and
+``Background``, the thread that keeps them fresh. ``parcours/bootstrap.py``, the composition
+root, builds them from the settings; this module builds nothing from them itself."""
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-import psycopg
-
-from projections.caseload.projection import CaseloadProjection
-from projections.contacts.projection import ContactsProjection
-from projections.dysfunctions.projection import DysfunctionsProjection
 from projections.ruptures.projection import RupturesProjection
 from services.notifications.outbound import configure
 from services.notifications.service import NotificationService, build_embedded
-from services.relay.relay import Relay
+from services.notifications.settings import NotificationSettings
 from services.scheduler.scheduler import Scheduler, makes_due_at_once
-from shared.api.auth import TokenVerifier, verifier_for
+from shared.api.auth import TokenVerifier
 from shared.domain.clock import Clock, system_clock
-from shared.events.pseudonymise import Analytics
 from shared.journal.application import Journal
-from shared.journal.locks import SerialisedCacheRepository
 from shared.journal.store import read_log
 from shared.journal.visibility import readable_today, territory_of
-from shared.runtime.resilience import bound_store_wait
 from shared.runtime.settings import Settings
 from shared.storage.audit import AuditLog
-from shared.storage.audit_anchor import AuditAnchor
-from shared.storage.sqldb import Database, PostgresDatabase, SqliteDatabase
-from shared.streaming import kafka_io
-from shared.streaming.projecting import LogProjectors, Projection, prepare
+from shared.storage.sqldb import Database
+from shared.streaming.projecting import LogProjectors, Projection
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Platform:
-    """The parts of one process, built once here and handed to the routes by
-    ``shared.api.http.provide``."""
+    """The parts of one process, built once by ``parcours.bootstrap`` and handed to the routes
+    by ``shared.api.http.provide``."""
 
     settings: Settings
     journal: Journal
@@ -60,69 +48,12 @@ class Platform:
     """Embedded mode: the notifier running in this process."""
 
 
-ProjectionFactory = Callable[[Settings], Projection]
-
-PROJECTIONS: dict[str, ProjectionFactory] = {
-    "caseload": lambda settings: CaseloadProjection(settings.policy()),
-    "ruptures": lambda settings: RupturesProjection(settings.delays(), settings.policy()),
-    "contacts": lambda settings: ContactsProjection(),
-    "dysfunctions": lambda settings: DysfunctionsProjection(),
-}
-
-
-def views_database(settings: Settings) -> Database:
-    if settings.mode == "embedded":
-        return SqliteDatabase(settings.views_sqlite_path)
-    return PostgresDatabase(settings.database_url, wait_s=settings.db_wait_s)
-
-
-def build_journal(settings: Settings) -> Journal:
-    """The journal with the practice's delays and the territory's time zone."""
-    with schema_lock(settings):
-        journal = Journal(env=settings.journal_env(), policy=settings.policy(),
-                          delays=settings.delays(), zone=settings.zone())
-    # 503 within the bound in an outage, for a request on the store and for one waiting
-    # behind it for the same aggregate's lock or the same territory's turn.
-    bound_store_wait(journal.recorder, settings.db_wait_s)
-    if isinstance(journal.repository, SerialisedCacheRepository):
-        journal.repository.lock_wait_s = settings.db_wait_s
-    journal.territory_locks.wait_s = settings.db_wait_s
-    return journal
-
-
-JOURNAL_LOCK_KEY = 0x5041_524A  # "PARJ": a journal creating the store's tables
-
-
-@contextmanager
-def schema_lock(settings: Settings) -> Iterator[None]:
-    """The library creates the store's tables, types and notify function when a journal starts;
-    processes started together on one database raced there ("tuple concurrently updated"). On
-    PostgreSQL they take an advisory lock in turn: one of their own, as the journal's recorder
-    takes the schema lock itself (``shared.storage.migrations``) from another connection."""
-    if settings.mode != "distributed":
-        yield
-        return
-    with psycopg.connect(settings.database_url, autocommit=True,
-                         connect_timeout=max(1, int(settings.db_wait_s))) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (JOURNAL_LOCK_KEY,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (JOURNAL_LOCK_KEY,))
-
-
-def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
-    anchor = AuditAnchor.from_settings(settings)  # first: a missing key refuses at once
-    journal = build_journal(settings)
-    views = views_database(settings)
-    platform = Platform(settings=settings, journal=journal, views=views, clock=clock,
-                        verifier=verifier_for(settings), audit=AuditLog(views, anchor))
-    if settings.mode == "distributed":
-        # The projection processes fill these tables and fire the alerts; the API only reads.
-        for make in PROJECTIONS.values():
-            prepare(views, make(settings))
-        return platform
-    projections = {name: make(settings) for name, make in PROJECTIONS.items()}
+def run_in_process(platform: Platform, projections: dict[str, Projection],
+                   notifying: NotificationSettings) -> None:
+    """Embedded mode: the projections fed from the store's log, the notifier and the
+    scheduler, in this process; sets the platform's ``catch_up``, ``tick`` and
+    ``notifications``."""
+    journal, views, clock = platform.journal, platform.views, platform.clock
     projectors: list[LogProjectors] = []
 
     def catch_up(names: Collection[str] | None = None) -> None:
@@ -131,7 +62,7 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
 
     notifications = configure(build_embedded(
         views, readable_today(journal, lambda: clock().date()), territory_of(journal),
-        clock=clock, catch_up=catch_up))
+        notifying, clock=clock, catch_up=catch_up))
     projectors.append(LogProjectors(partial(read_log, journal), views,
                                     [*projections.values(), notifications.projection]))
     ruptures = projections["ruptures"]
@@ -150,11 +81,10 @@ def build_platform(settings: Settings, clock: Clock = system_clock) -> Platform:
         if makes_due_at_once(events):
             platform.wake.set()  # R1/R2 fire now, not at the next tick
 
-    if settings.alerts_at_once:
+    if platform.settings.alerts_at_once:
         journal.listeners.append(on_recorded)
     platform.catch_up, platform.tick = catch_up, tick
     platform.notifications = notifications
-    return platform
 
 
 def scheduler_for(projection: Projection, views: Database, journal: Journal,
@@ -164,50 +94,6 @@ def scheduler_for(projection: Projection, views: Database, journal: Journal,
     if not isinstance(projection, RupturesProjection):
         return None
     return Scheduler(views, journal, projection, clock)
-
-
-# -- the distributed mode's processes -----------------------------------------------------------
-
-
-def build_relay(settings: Settings) -> Relay:
-    """The store's log to Kafka, exactly once (``services/relay``). Connects to PostgreSQL and
-    Kafka: the caller retries while they are away."""
-    kafka_io.ensure_topic(settings)
-    kafka_io.ensure_topic(settings, settings.alerts_topic)
-    analytics = None
-    if settings.pseudonym_key:
-        kafka_io.ensure_topic(settings, settings.analytics_topic)
-        analytics = (settings.analytics_topic, Analytics(
-            settings.pseudonym_key.get_secret_value().encode(), settings.analytics_k,
-            settings.analytics_period, settings.zone()))
-    else:
-        log.warning("relay: no PARCOURS_PSEUDONYM_KEY, the analytics stream is not published")
-    db = PostgresDatabase(settings.database_url, max_size=2, wait_s=settings.db_wait_s)
-    return Relay(build_journal(settings), db, partial(kafka_io.producer, settings),
-                 settings.topic, settings.alerts_topic, settings.relay_batch_size, analytics,
-                 positions_topic=settings.relay_positions_topic, read_ahead=True)
-
-
-@dataclass
-class ProjectionProcess:
-    """One projection as a member of its Kafka consumer group, with the scheduler that fires
-    its deadlines when it is the ruptures projection."""
-
-    projector: kafka_io.KafkaProjector
-    scheduler: Scheduler | None
-    due_now: threading.Event | None
-    """Set by the ruptures projection when an applied event makes an alert due at once."""
-
-
-def build_projection_process(settings: Settings, name: str) -> ProjectionProcess:
-    """Connects to PostgreSQL and Kafka: the caller retries while they are away."""
-    kafka_io.ensure_topic(settings)
-    db = PostgresDatabase(settings.database_url, max_size=3, wait_s=settings.db_wait_s)
-    projection = PROJECTIONS[name](settings)
-    projector = kafka_io.KafkaProjector(settings, db, projection)
-    due_now = projection.due_now if isinstance(projection, RupturesProjection) else None
-    return ProjectionProcess(projector, scheduler_for(projection, db, build_journal(settings)),
-                             due_now)
 
 
 class Background:

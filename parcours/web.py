@@ -1,8 +1,9 @@
-"""The HTTP application: every router, the error format, the security headers, and the
-platform's lifetime."""
+"""The HTTP applications' shape: every router, the error format, the security headers, of the
+platform's API (``http_app``) and of the distributed notifier's own (``notifications_app``).
+``parcours/bootstrap.py``, the composition root, builds their parts and runs their lifetime."""
 
-from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -10,7 +11,6 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import Scope
 
 from parcours import devauth
-from parcours.platform import Background, build_platform
 from projections.caseload.api import router as caseload_router
 from projections.contacts.api import router as contacts_router
 from projections.dysfunctions.api import router as dysfunctions_router
@@ -19,19 +19,22 @@ from services.casefile.api import router as casefile_router
 from services.casefile.reads import router as casefile_reads
 from services.casefile.vigilance import router as vigilance_router
 from services.fhir.api import router as fhir_router
-from services.hl7.bootstrap import build_listener
-from services.hl7.listener import running as hl7_running
 from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
+from services.notifications.service import NotificationService
 from services.web import app as web_pages
 from services.web import docs as web_docs
+from services.web.sessions import SessionLedger, Sessions
+from services.web.settings import WebSettings
 from shared.api import health, openapi
 from shared.api.asgi import EditHeaders
-from shared.api.http import install_error_handlers, provide
+from shared.api.auth import TokenVerifier
+from shared.api.http import install_error_handlers
 from shared.api.read_audit import AuditResponses
 from shared.api.throttle import Failures
-from shared.domain.clock import Clock, system_clock
 from shared.runtime.settings import Settings
+from shared.storage.audit import AuditLog
+from shared.storage.audit_anchor import AuditAnchor
 
 DESCRIPTION = """Parcours : coordination des parcours des personnes âgées en situation complexe
 suivies en gestion de cas (MAIA / DAC). Chaque parcours est un journal d'événements.
@@ -52,31 +55,11 @@ _DOCS = ("/docs", "/redoc", "/openapi.json")
 _CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
-def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
-    settings = settings or Settings()
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        platform = build_platform(settings, clock)
-        provide(app, settings=settings, journal=platform.journal, views=platform.views,
-                verifier=platform.verifier, audit=platform.audit, clock=platform.clock,
-                catch_up=platform.catch_up)
-        app.state.platform = platform  # for tests and tools that drive the embedded mode
-        notifications = platform.notifications
-        with ExitStack() as running:
-            if notifications is not None:
-                app.state.notifications = notifications
-                running.enter_context(notifications.dispatcher_thread())
-                running.callback(notifications.hub.close)  # ends the open alert streams
-            running.enter_context(Background(platform, settings.scheduler_interval_s))
-            if settings.mode == "embedded" and settings.hl7_port is not None:
-                # The hospitals' ADT feed, in the same process as the embedded journal.
-                listener = build_listener(settings, platform.journal, platform.views, clock)
-                app.state.hl7_port = running.enter_context(hl7_running(listener))
-            yield
-        platform.views.close()
-        platform.journal.close()
 
+def http_app(settings: Settings, lifespan: Lifespan) -> FastAPI:
+    """The platform's API and pages; ``lifespan`` builds and runs what they are handed."""
     app = FastAPI(title="Parcours", description=DESCRIPTION, version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None)
     install_error_handlers(app, settings.max_body_bytes,
@@ -92,7 +75,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     if settings.dev_key_path() is not None:
         devauth.check_mountable(settings)  # refuses to start, with its reason
         app.include_router(devauth.router)
-    web_pages.install(app, settings)
+    web = WebSettings()
+    web_pages.install(app, web, Sessions(web.key(settings.data_dir), web.idle_minutes * 60,
+                                         web.absolute_hours * 3600,
+                                         SessionLedger(lambda: app.state.views)))
     web_docs.install(app)
 
     openapi.install(app)
@@ -118,4 +104,25 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             allow_headers=["Authorization", "Content-Type", "If-Match", "X-Correlation-Id"],
             expose_headers=["ETag", "Location"],
         )
+    return app
+
+
+def notifications_app(service: NotificationService, verifier: TokenVerifier,
+                      anchor: AuditAnchor) -> FastAPI:
+    """The distributed notifier's own API: the alerts' routes and its liveness."""
+    app = FastAPI(title="Parcours — alertes",
+                  description="Diffusion des alertes de rupture de parcours aux professionnels.",
+                  version="0.1.0")
+    install_error_handlers(app)
+    app.add_middleware(AuditResponses)
+    app.state.notifications, app.state.verifier = service, verifier
+    app.state.audit = AuditLog(service.db, anchor)
+    openapi.install(app)
+    app.include_router(notifications_router)
+
+    @app.get("/health", tags=["exploitation"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "service": "notifications"}
+
     return app

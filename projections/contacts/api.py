@@ -21,8 +21,7 @@ from shared.api.http import (
     scoped_territory,
 )
 from shared.api.throttle import Busy, OneEach
-from shared.domain.errors import PathwayNotFoundError
-from shared.domain.failures import InProgressError
+from shared.domain.errors import InProgressError, PathwayNotFoundError
 from shared.storage.sqldb import Database
 
 EXPORTS = OneEach()

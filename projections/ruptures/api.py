@@ -21,8 +21,7 @@ from shared.api.http import (
     command_result,
 )
 from shared.domain import access
-from shared.domain.errors import PathwayNotFoundError
-from shared.domain.failures import ForbiddenError
+from shared.domain.errors import ForbiddenError, PathwayNotFoundError
 from shared.domain.principal import Principal
 from shared.events.values import Text
 from shared.journal.application import Journal

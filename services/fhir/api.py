@@ -17,8 +17,7 @@ from services.fhir import resources as fhir
 from services.fhir import sources
 from services.fhir.timeline import episodes
 from shared.api.http import AuditDep, JournalDep, PrincipalDep, TodayDep, reading, visible_events
-from shared.domain.errors import PathwayNotFoundError
-from shared.domain.failures import ParcoursError, UnauthenticatedError
+from shared.domain.errors import ParcoursError, PathwayNotFoundError, UnauthenticatedError
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
 from shared.journal.application import Journal

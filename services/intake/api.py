@@ -28,8 +28,7 @@ from shared.api.http import (
 from shared.domain import access
 from shared.domain import referral_requests as rq
 from shared.domain.access import PathwayFacts
-from shared.domain.errors import RuleBrokenError
-from shared.domain.failures import ForbiddenError
+from shared.domain.errors import ForbiddenError, RuleBrokenError
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
 from shared.domain.territory import Territory

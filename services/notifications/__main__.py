@@ -1,3 +1,6 @@
-from services.notifications.main import main
+"""``python -m services.notifications``: an entry point, built by the composition root like
+``parcours notify``."""
 
-main()
+from parcours.cli import notify_main
+
+notify_main()

@@ -20,8 +20,7 @@ from shared import events as ev
 from shared.domain import access
 from shared.domain.access import PathwayFacts
 from shared.domain.commands import Answer, IdempotentRequest, Meta
-from shared.domain.errors import PathwayNotFoundError
-from shared.domain.failures import ForbiddenError
+from shared.domain.errors import ForbiddenError, PathwayNotFoundError
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
 from shared.domain.records import ReceivedValidation

@@ -14,12 +14,10 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from services.web import alerts, casefile, coordination, guard, oidc, referrals, signin
-from services.web.sessions import Session, SessionLedger, Sessions
+from services.web.sessions import Session, Sessions
 from services.web.settings import WebSettings
 from shared.api.asgi import EditHeaders
-from shared.domain.errors import PathwayNotFoundError
-from shared.domain.failures import ForbiddenError, ParcoursError
-from shared.runtime.settings import Settings
+from shared.domain.errors import ForbiddenError, ParcoursError, PathwayNotFoundError
 
 STATIC = Path(__file__).parent / "static"
 PREFIXES = ("/connexion", "/deconnexion", "/accueil", "/file-active", "/dossiers", "/alertes",
@@ -35,12 +33,10 @@ def is_page(path: str) -> bool:
     return path == "/" or path.startswith(PREFIXES) or path.startswith("/static/")
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    web = WebSettings()
+def install(app: FastAPI, web: WebSettings, sessions: Sessions) -> None:
+    """``web``, ``sessions``: the pages' settings and sessions, built by the composition root."""
     app.state.web_settings = web
-    app.state.web_sessions = Sessions(web.key(settings.data_dir), web.idle_minutes * 60,
-                                      web.absolute_hours * 3600,
-                                      SessionLedger(lambda: app.state.views))
+    app.state.web_sessions = sessions
     for pages in (signin, oidc, casefile, alerts, referrals, coordination):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

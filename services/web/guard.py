@@ -12,7 +12,7 @@ from services.web.render import page
 from services.web.sessions import COOKIE, Session, Sessions
 from shared.api.http import AuditDep, CatchUpDep, ClockDep, JournalDep, SettingsDep, ViewsDep
 from shared.domain.clock import Clock
-from shared.domain.failures import ForbiddenError
+from shared.domain.errors import ForbiddenError
 from shared.domain.principal import Principal
 from shared.journal.application import Journal
 from shared.runtime.settings import Settings

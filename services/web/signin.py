@@ -18,7 +18,7 @@ from services.web.render import page
 from services.web.sessions import Session
 from shared.api.http import SettingsDep
 from shared.api.throttle import Failures
-from shared.domain.failures import ForbiddenError
+from shared.domain.errors import ForbiddenError
 from shared.domain.principal import Principal
 from shared.fictitious import DEMO_USERS
 

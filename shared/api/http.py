@@ -29,13 +29,11 @@ from shared.domain.clock import Clock, system_clock
 from shared.domain.commands import Answer, IdempotentRequest, Meta
 from shared.domain.errors import (
     ConcurrentChangeError,
-    ImplausibleInputError,
-    PathwayNotFoundError,
-)
-from shared.domain.failures import (
     ForbiddenError,
+    ImplausibleInputError,
     InProgressError,
     ParcoursError,
+    PathwayNotFoundError,
     TooManyFailuresError,
     UnauthenticatedError,
 )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from services.hl7.bootstrap import build_listener
+from parcours.bootstrap import build_listener
 from services.hl7.listener import Listener, running
 from shared import fictitious as f
 from shared.domain.commands import Meta

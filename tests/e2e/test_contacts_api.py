@@ -1,6 +1,6 @@
 """The contact graph through HTTP on the embedded platform (SQLite, fed from the store's log).
 
-The platform is the real one from ``parcours.web.create_app``."""
+The platform is the real one from ``parcours.bootstrap.create_app``."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +10,7 @@ import networkx as nx
 import pytest
 from fastapi.testclient import TestClient
 
-from parcours.web import create_app
+from parcours.bootstrap import create_app
 from shared import fictitious as f
 from shared.events.values import CareRole
 from shared.runtime.settings import Settings

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+from parcours.bootstrap import create_app
 from parcours.demo import DemoSummary, load_demo
-from parcours.web import create_app
 from shared import fictitious
 from shared.journal.application import Journal
 from shared.journal.store import read_log

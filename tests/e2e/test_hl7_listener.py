@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from parcours.web import create_app
+from parcours.bootstrap import create_app
 from services.hl7.store import IntakeStore
-from services.notifications.main import ApiServer
 from shared import fictitious as f
+from shared.api.server import ApiServer
 from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.conftest import HEADERS, MANAGER, referral_json

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from parcours.web import create_app
+from parcours.bootstrap import create_app
 from shared import fictitious as f
 from shared.runtime.settings import Settings
 from tests.e2e.api import admit, manager

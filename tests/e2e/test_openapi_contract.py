@@ -21,9 +21,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from parcours.web import create_app
-from services.notifications.main import ApiServer
+from parcours.bootstrap import create_app
 from shared import fictitious as f
+from shared.api.server import ApiServer
 from shared.runtime.settings import Settings
 from tests.e2e.conftest import HEADERS, referral_json
 from tests.integration.notification_helpers import free_port, wait_until

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from parcours.bootstrap import create_app
 from parcours.cli import app as cli
-from parcours.web import create_app
 from shared import fictitious as f
 from shared.runtime.settings import Settings
 from tests.e2e.api import admit, dump, manager, post, referred

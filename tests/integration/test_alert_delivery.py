@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from parcours.web import create_app
+from parcours.bootstrap import create_app
 from shared import fictitious as f
 from shared.runtime.settings import Settings
 from tests.conftest import bearer

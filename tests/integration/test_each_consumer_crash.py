@@ -10,7 +10,7 @@ from typing import Any, cast
 import psycopg
 import pytest
 
-from parcours.platform import PROJECTIONS
+from parcours.bootstrap import PROJECTIONS
 from services.relay.relay import Relay
 from shared import fictitious as f
 from shared.journal.application import Journal

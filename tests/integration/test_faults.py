@@ -31,7 +31,7 @@ from uuid import uuid4
 
 import psycopg
 
-from parcours.platform import PROJECTIONS as PLATFORM_PROJECTIONS
+from parcours.bootstrap import PROJECTIONS as PLATFORM_PROJECTIONS
 from projections.ruptures.projection import DEADLINES, RupturesProjection
 from services.scheduler.scheduler import Scheduler
 from shared import fictitious as f

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from fastapi.testclient import TestClient
 
-from parcours.web import create_app
+from parcours.bootstrap import create_app
 from projections.caseload.projection import CaseloadProjection
 from services.relay.relay import Relay
 from shared import fictitious as f

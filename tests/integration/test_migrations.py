@@ -9,7 +9,7 @@ from functools import partial
 
 import psycopg
 
-from parcours.platform import PROJECTIONS, build_journal
+from parcours.bootstrap import PROJECTIONS, build_journal
 from services.notifications.consumer import NotificationsProjection
 from shared.domain.clock import system_clock
 from shared.journal.application import Journal

@@ -18,15 +18,17 @@ from typing import Any
 import httpx
 import pytest
 
+from parcours.bootstrap import alerts_projector
+from parcours.web import notifications_app as create_app
 from services.notifications import store
 from services.notifications.consumer import NotificationsProjection
-from services.notifications.main import ApiServer, alerts_projector, create_app
 from services.notifications.outbound import configure
 from services.notifications.preferences import Preferences
 from services.notifications.service import build_distributed, build_embedded
 from services.notifications.settings import NotificationSettings
 from services.notifications.webhook import verify
 from shared.api.auth import verifier_for
+from shared.api.server import ApiServer
 from shared.domain.principal import Principal
 from shared.events import EventEnvelope
 from shared.fictitious import TERRITORY

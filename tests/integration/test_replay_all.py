@@ -5,7 +5,7 @@ from the rebuilt tables without applying anything twice."""
 from functools import partial
 from typing import Any
 
-from parcours.platform import PROJECTIONS
+from parcours.bootstrap import PROJECTIONS
 from shared.journal.application import Journal
 from shared.journal.store import read_log
 from shared.runtime.settings import Settings

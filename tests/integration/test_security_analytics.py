@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from parcours.web import create_app
+from parcours.bootstrap import create_app
 from projections.ruptures.projection import RupturesProjection
 from services.relay.relay import Relay
 from services.scheduler.scheduler import Scheduler

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from parcours.bootstrap import create_app
 from parcours.cli import app as cli
-from parcours.web import create_app
 from shared.runtime.settings import Settings
 from shared.storage.audit import AuditLog, AuditSetupError
 from shared.storage.audit_anchor import AuditAnchor

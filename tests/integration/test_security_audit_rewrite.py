@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from parcours.bootstrap import create_app
 from parcours.cli import app as cli
-from parcours.web import create_app
 from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.conftest import open_territory, referral_json

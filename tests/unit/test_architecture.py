@@ -1,5 +1,7 @@
 """The tree's layering, checked on the source: the domain imports nothing but itself, the event
-contract and pure libraries; no service imports another; no module imports itself in a circle."""
+contract and pure libraries; no service imports another; only ``parcours/``, the composition
+root, builds the stores and clients from the settings, and nothing it builds imports it; no
+module imports itself in a circle."""
 
 import ast
 import sys
@@ -11,6 +13,18 @@ ROOT = Path(__file__).resolve().parents[2]
 FIRST_PARTY = ("shared", "services", "projections", "parcours", "bench")
 DOMAIN_MAY_IMPORT = ("shared.domain", "shared.events", "pydantic", "eventsourcing.domain",
                      "eventsourcing.utils")
+PRODUCT = ("shared", "services", "projections")
+"""What ``parcours/`` builds; ``bench/``, like the tests, drives what it builds."""
+BUILT_BY_THE_ROOT = {"Settings", "WebSettings", "NotificationSettings", "PostgresDatabase",
+                     "SqliteDatabase", "Journal", "JournalReader", "KafkaProjector"}
+"""The settings read from the environment, and the stores and clients made from them."""
+MAY_BUILD = {
+    # The relay's read-ahead child process: a journal cannot cross the process boundary, so
+    # it opens its own from the store's settings it is handed.
+    ("services.relay.reader", "Journal"),
+    # A default for callers that pass no settings (tests); the composition root passes its own.
+    ("services.notifications.service", "NotificationSettings"),
+}
 
 
 def module_name(path: Path) -> str:
@@ -64,6 +78,43 @@ def test_no_service_imports_another() -> None:
         for name, path in known.items() if name.startswith("services.")
         for imported in imports(path, known)
         if imported.startswith("services.") and imported.split(".")[1] != name.split(".")[1]
+    }
+    assert not wrong, sorted(wrong)
+
+
+def test_nothing_but_parcours_imports_the_composition_root() -> None:
+    """A service reaching into ``parcours/`` could take any part from there, or build one: the
+    root stays above what it builds. A package's ``__main__`` is an entry point, and may hand
+    over to the command line."""
+    known = modules()
+    wrong = {
+        f"{name} imports {imported}"
+        for name, path in known.items() if name.split(".")[0] in PRODUCT
+        for imported in imports(path, known)
+        if imported.split(".")[0] == "parcours"
+        and not (name.endswith(".__main__") and imported == "parcours.cli")
+    }
+    assert not wrong, sorted(wrong)
+
+
+def calls(path: Path) -> set[str]:
+    """The names ``path`` calls: ``Journal(...)`` and ``sqldb.PostgresDatabase(...)`` alike."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name):
+                found.add(node.func.id)
+            elif isinstance(node.func, ast.Attribute):
+                found.add(node.func.attr)
+    return found
+
+
+def test_services_and_projections_are_handed_their_stores_and_settings() -> None:
+    wrong = {
+        f"{name} builds {built}"
+        for name, path in modules().items() if name.split(".")[0] in ("services", "projections")
+        for built in calls(path) & BUILT_BY_THE_ROOT
+        if (name, built) not in MAY_BUILD
     }
     assert not wrong, sorted(wrong)
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from services.hl7.bootstrap import check_exposure
 from services.hl7.messages import Header
 from services.hl7.senders import (
     CERTIFICATE_MISMATCH,
@@ -17,6 +16,7 @@ from services.hl7.senders import (
     SenderRefusedError,
     SendersSettingsError,
     bindings_of,
+    check_exposure,
     senders_of,
 )
 from shared.runtime.settings import Settings

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
-from parcours.web import create_app
+from parcours.bootstrap import create_app
 from services.fhir.resources import patient
 from shared import fictitious
 from shared.runtime.settings import Settings

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from parcours.web import create_app
-from services.notifications.main import ApiServer
+from parcours.bootstrap import create_app
+from shared.api.server import ApiServer
 from shared.runtime.settings import Settings
 from tests.e2e.api import manager
 from tests.e2e.conftest import HEADERS

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from parcours.bootstrap import build_platform
 from parcours.cli import app as cli
-from parcours.platform import build_platform
 from shared.runtime.settings import Settings
 from shared.storage.audit_anchor import AuditAnchor, AuditKeyError
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from parcours.web import create_app
-from services.notifications.main import ApiServer
+from parcours.bootstrap import create_app
 from shared import fictitious as f
+from shared.api.server import ApiServer
 from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.api import dump, manager, post

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from parcours.bootstrap import create_app
 from parcours.cli import app as cli
-from parcours.web import create_app
 from shared.api.auth import DevelopmentKeyError, verifier_for
 from shared.runtime.settings import Settings
 

@@ -15,11 +15,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
-from parcours.web import create_app
+from parcours.bootstrap import create_app
 from projections.contacts.api import EXPORTS
-from services.notifications.main import ApiServer
 from shared import fictitious as f
 from shared.api.auth import development_key
+from shared.api.server import ApiServer
 from shared.runtime.settings import Settings
 from tests.conftest import bearer
 from tests.e2e.api import admit, dump, manager, referred

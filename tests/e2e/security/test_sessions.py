@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from parcours.web import create_app
-from services.notifications.main import ApiServer
+from parcours.bootstrap import create_app
 from services.web.sessions import COOKIE, Session, Sessions
 from services.web.settings import WebSettings
+from shared.api.server import ApiServer
 from shared.domain.principal import Principal
 from shared.runtime.settings import Settings
 from tests.integration.notification_helpers import free_port, wait_until

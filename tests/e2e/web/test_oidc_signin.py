@@ -20,9 +20,9 @@ from fastapi import FastAPI, Form, HTTPException
 from fastapi.responses import RedirectResponse
 from fastapi.testclient import TestClient
 
-from parcours.web import create_app
-from services.notifications.main import ApiServer
+from parcours.bootstrap import create_app
 from shared.api.auth import development_key
+from shared.api.server import ApiServer
 from shared.runtime.settings import Settings
 from tests.conftest import _KEY, PUBLIC_KEY
 from tests.integration.notification_helpers import free_port

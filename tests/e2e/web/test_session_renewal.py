@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from parcours.web import create_app
+from parcours.bootstrap import create_app
 from services.web.sessions import COOKIE
 from shared.runtime.settings import Settings
 
