@@ -15,9 +15,7 @@ from projections.caseload.api import router as caseload_router
 from projections.contacts.api import router as contacts_router
 from projections.dysfunctions.api import router as dysfunctions_router
 from projections.ruptures.api import router as alerts_router
-from services.casefile.api import router as casefile_router
-from services.casefile.reads import router as casefile_reads
-from services.casefile.vigilance import router as vigilance_router
+from services.casefile import routes as casefile
 from services.fhir.api import router as fhir_router
 from services.intake.api import router as intake_router
 from services.notifications.api import router as notifications_router
@@ -65,10 +63,10 @@ def http_app(settings: Settings, lifespan: Lifespan) -> FastAPI:
     install_error_handlers(app, settings.max_body_bytes,
                            Failures(settings.auth_max_failures, settings.auth_failure_window_s))
     app.add_middleware(AuditResponses)
-    for router in (intake_router, casefile_router, casefile_reads, caseload_router,
-                   alerts_router, contacts_router, dysfunctions_router, fhir_router):
+    for router in (intake_router, *casefile.COMMANDS, casefile.reads.router, caseload_router,
+                   alerts_router, casefile.alerts.router, contacts_router, dysfunctions_router,
+                   fhir_router, casefile.vigilance.router):
         app.include_router(router)
-    app.include_router(vigilance_router)
     if settings.mode == "embedded":
         # In the distributed mode, `parcours notify` serves these routes itself.
         app.include_router(notifications_router)

@@ -55,11 +55,13 @@ class Meta:
 
 @dataclass(frozen=True)
 class Policy:
-    """Delays of the practice, from the settings."""
+    """Delays and defaults of the practice, from the settings."""
 
     evaluation_interval_days: int = 180
     initial_evaluation_days: int = 30
     return_evaluation_days: int = 7
+    default_capacity: int = 35
+    """Places of a case manager registered without a capacity (a full-time post)."""
 
     def next_evaluation_due(self, admitted_on: date, last_evaluated_on: date | None,
                             discharged_home_on: date | None) -> date:

@@ -127,10 +127,13 @@ class Journal(JournalStore):
             return [territory]
         return self._transact(pathway_id, decide, expected_version, meta, places=True)
 
-    def register_manager(self, territory_code: str, manager_id: str, name: str, capacity: int,
-                         meta: Meta) -> Territory:
-        """Adds a case manager or changes their capacity; waiting persons take the new room."""
+    def register_manager(self, territory_code: str, manager_id: str, name: str,
+                         capacity: int | None, meta: Meta) -> Territory:
+        """Adds a case manager or changes their capacity (without one, the practice's
+        default); waiting persons take the new room."""
         meta = self._stamped(meta)
+        if capacity is None:
+            capacity = self.policy.default_capacity
         with self.territory_locks.hold(territory_code):
             for _ in range(ATTEMPTS):
                 territory = self.territory(territory_code)

@@ -149,6 +149,7 @@ class Settings(BaseSettings):
             evaluation_interval_days=self.evaluation_interval_days,
             initial_evaluation_days=self.initial_evaluation_days,
             return_evaluation_days=self.return_evaluation_days,
+            default_capacity=self.default_capacity,
         )
 
     def delays(self) -> Delays:

@@ -4,10 +4,11 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel
 
+from services.casefile.routes.params import PathwayId
 from shared import events as ev
 from shared.api.http import (
     MAX_VERSION,
@@ -39,7 +40,6 @@ def _file(action: str) -> Any:
 
 Coordinator = Depends(reading("access-log", lambda p, f, d: p.role == "coordinator"
                              and access.reads_file(p, f, d)))
-PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
 
 
 class Member(BaseModel):

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict
 
+from services.casefile.routes.params import PathwayId
 from shared import events as ev
 from shared.api.http import (
     Authenticated,
@@ -24,7 +25,6 @@ from shared.events.values import Text
 
 router = APIRouter(prefix="/pathways/{pathway_id}/identity-vigilance", tags=["dossier"],
                    dependencies=[Authenticated])
-PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
 
 
 class VigilanceView(BaseModel):
