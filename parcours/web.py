@@ -22,6 +22,7 @@ from services.fhir.api import router as fhir_router
 from services.hl7.bootstrap import build_listener
 from services.hl7.listener import running as hl7_running
 from services.intake.api import router as intake_router
+from services.intake.referrals import router as referrals_router
 from services.notifications.api import router as notifications_router
 from services.web import app as web_pages
 from services.web import docs as web_docs
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                    alerts_router, contacts_router, dysfunctions_router, fhir_router):
         app.include_router(router)
     app.include_router(vigilance_router)
+    app.include_router(referrals_router)
     if settings.mode == "embedded":
         # In the distributed mode, `parcours notify` serves these routes itself.
         app.include_router(notifications_router)
