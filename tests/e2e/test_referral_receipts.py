@@ -67,6 +67,12 @@ def test_the_coordinator_resolves_a_repeat_referral_once(client: TestClient) -> 
     assert {k: v for k, v in after.items() if k != "version"} == {
         k: v for k, v in before.items() if k != "version"}  # the episode is unchanged
 
+    board = client.get(f"/caseload/territories/{f.TERRITORY}").json()
+    (listed,) = board["repeat_referrals"]
+    assert (listed["referral_id"], listed["pathway_id"], listed["reason"],
+            listed["sender_id"]) == (referral_id, pathway, "already_followed", "dr-orienteur")
+    assert pathway not in str(board["awaiting_decision"])  # nothing to admit
+
     assert _receipt(client, referral_id).json()["status"] == "received"
     resolved = _resolve(client, pathway, referral_id, "joined")
     assert resolved.status_code == 200, resolved.text
@@ -79,6 +85,8 @@ def test_the_coordinator_resolves_a_repeat_referral_once(client: TestClient) -> 
 
     (repeat,) = _repeats(client, pathway)
     assert (repeat["outcome"], repeat["resolved_by"]) == ("joined", "coord-1")
+    board = client.get(f"/caseload/territories/{f.TERRITORY}").json()
+    assert board["repeat_referrals"] == []
     receipt = _receipt(client, referral_id).json()
     assert receipt["status"] == "joined" and receipt["decided_on"]
 
