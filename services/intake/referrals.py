@@ -2,7 +2,7 @@
 coordination resolves: referrals for a person already followed, or for a known INS with other
 identity traits, which their sender was answered as any other (issue 19, finding 9)."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -21,14 +21,11 @@ from shared.api.http import (
     command_result,
     reading,
 )
+from shared.api.receipts import read_receipt
 from shared.domain import access
 from shared.domain import referral_requests as rq
-from shared.domain.errors import PathwayNotFoundError
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
-from shared.domain.records import Receipt
-from shared.journal.application import Journal
-from shared.storage.audit import Access
 
 router = APIRouter(tags=["orientation et admission"], dependencies=[Authenticated])
 PathwayId = Annotated[UUID, Path(description="Identifiant du parcours")]
@@ -49,28 +46,10 @@ def receipt(referral_id: ReferralId, journal: JournalDep, principal: PrincipalDe
             audit: AuditDep, request: Request) -> ReferralReceipt:
     """Where a referral you sent stands. Only its sender reads it; for anyone else it does
     not exist. It names no pathway and nothing of the person's other episodes."""
-    found = sent_by(journal, audit, principal, referral_id,
-                    request.client.host if request.client else None, "referral-receipt")
+    found = read_receipt(journal, audit, principal, referral_id, "referral-receipt",
+                         request.client.host if request.client else None)
     return ReferralReceipt.model_validate({"referral_id": referral_id, "status": found.status,
                                            "decided_on": found.decided_on})
-
-
-def sent_by(journal: Journal, audit: AuditDep, principal: Principal, referral_id: UUID,
-            address: str | None, action: str) -> Receipt:
-    """The receipt of a referral for its sender, the read recorded in the audit (allowed,
-    refused or unknown); ``PathwayNotFoundError`` alike for an unknown id and another's
-    referral. The web's Mes orientations shares it."""
-    pathway_id = journal.pathway_of_referral(referral_id)
-    found = journal.pathway(pathway_id).receipt(referral_id) if pathway_id else None
-    outcome = "not_found" if found is None else (
-        "allowed" if access.reads_receipt(principal, found.sender_id) else "refused")
-    audit.record(Access(
-        at=datetime.now(UTC), actor_id=principal.id, actor_role=principal.role,
-        territory=principal.territory, action=action,
-        pathway_id=str(pathway_id or referral_id), outcome=outcome, address=address))
-    if found is None or outcome != "allowed":
-        raise PathwayNotFoundError("Orientation introuvable.", referral_id=str(referral_id))
-    return found
 
 
 class RepeatReferralView(BaseModel):
