@@ -31,7 +31,7 @@ from shared.domain import access
 from shared.domain import referral_requests as rq
 from shared.domain.access import PathwayFacts
 from shared.domain.commands import Answer, Meta
-from shared.domain.errors import RuleBrokenError
+from shared.domain.errors import ConcurrentChangeError, RuleBrokenError
 from shared.domain.failures import ForbiddenError
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
@@ -117,7 +117,13 @@ def _received(journal: Journal, referral: ev.Referred, meta: Meta) -> JSONRespon
                     {"Location": f"/referrals/{referral.referral_id}"})
     if meta.idempotency is not None:
         meta = replace(meta, idempotency=replace(meta.idempotency, answer=lambda _: answer))
-    journal.receive_referral(referral, meta)
+    try:
+        journal.receive_referral(referral, meta)
+    except ConcurrentChangeError:
+        # Ten attempts lost to other writes on a known person's pathway: say so without the
+        # pathway's version (the usual answer's ETag would name a stream).
+        raise ConcurrentChangeError("Orientation non enregistrée : réessayez dans un instant.")\
+            from None
     return JSONResponse(dict(answer.body), answer.status_code, headers=dict(answer.headers))
 
 
