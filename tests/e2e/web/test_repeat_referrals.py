@@ -74,6 +74,9 @@ def test_the_coordinator_resolves_what_the_gp_is_not_told(browser: Browser, base
         assert wider == [], wider  # the cards reflow: nothing wider than the screen
     coordinator.set_viewport_size({"width": 1366, "height": 900})
 
+    file_link = already.get_by_role("link", name=re.compile("Ouvrir le dossier")).get_attribute(
+        "href")
+    assert file_link
     resolve = already.get_by_role("form", name=re.compile("Traiter l'orientation"))
     resolve.get_by_label("Commentaire").fill("Même personne : le médecin rejoint le suivi.")
     resolve.get_by_role("button", name="Rattacher au parcours en cours").click()
@@ -82,6 +85,15 @@ def test_the_coordinator_resolves_what_the_gp_is_not_told(browser: Browser, base
     differs.get_by_role("button", name="Décliner").click()
     expect(coordinator.get_by_role("status")).to_contain_text("Orientation déclinée")
     expect(coordinator.get_by_role("article").filter(has_text="DOUBLONNE")).to_have_count(0)
+    coordinator.goto(f"{file_link}?onglet=journal")  # the coordination's journal keeps them
+    timeline = coordinator.locator("ol.timeline")
+    expect(timeline).to_contain_text("Orientation reçue pour une personne connue : déjà suivi")
+    expect(timeline).to_contain_text("rattachée au parcours en cours — Même personne")
+    anne = sign_in(browser, base, "gc-anne")  # the case manager's journal does not
+    anne.goto(f"{file_link}?onglet=journal")
+    expect(anne.locator("ol.timeline")).not_to_contain_text("personne connue")
+    assert "Doublonneau" not in anne.content()
+    anne.context.close()
 
     gp.goto("/orientations")
     rows = gp.get_by_role("row", name=re.compile("DOUBLONNE", re.I))
