@@ -234,7 +234,7 @@ def _followed(base_url: str, token: str, count: int) -> list[str]:
                    json={"name": "Gestionnaire (banc d'essai)", "capacity": 100}
                    ).raise_for_status()
         for _ in range(count):
-            body = fictitious.referral(rng).model_dump(mode="json")
+            body = fictitious.referral(rng).model_dump(mode="json", exclude={"referral_id"})
             for signed_in in ("id", "name"):
                 del body["referrer"][signed_in]
             created = client.post("/pathways", json=body)

@@ -189,9 +189,9 @@ class AdtProcess:
 
 
 def build_adt_process(settings: Settings) -> AdtProcess:
-    # A journal on the store alone, without the settings' policy, delays, zone and store-wait
-    # bound that build_journal gives: what this process has always used.
-    journal = Journal(env=settings.journal_env())
+    # The same journal as the API's: the ADT feed's commands follow the same practice delays,
+    # time zone and outage bound.
+    journal = build_journal(settings)
     views = views_database(settings)
     return AdtProcess(build_listener(settings, journal, views), journal, views)
 

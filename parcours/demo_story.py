@@ -11,7 +11,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, Protocol
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from parcours.demo_cast import (
     BACK_FROM_REHABILITATION,
@@ -213,9 +213,14 @@ class PersonStory:
                             given_by=self.rng.choice(("la personne", "la personne",
                                                       "sa fille, personne de confiance"))),
             context=EARLY_ONSET if self.early_onset else self.rng.choice(CONTEXTS),
+            referral_id=uuid4(),  # not from the story's rng: the story stays the same
         )
+        # A referring professional's referral, as the API receives it: it opens the person's
+        # pathway, or the next episode after a refusal (never a repeat referral here).
         actor = Actor(id=self.referrer.id, role="referrer")
-        self.opened = self.demo.journal.refer(referral, self.meta(actor))
+        received = self.demo.journal.receive_referral(referral, self.meta(actor))
+        assert received.opened, "the demo refers persons without an open pathway"
+        self.opened = received.pathway_id
 
     def _criteria(self) -> NationalCriteria:
         met = {name: Criterion(met=True, justification=text) for name, text in CRITERIA.items()}

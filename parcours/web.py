@@ -18,6 +18,7 @@ from projections.ruptures.api import router as alerts_router
 from services.casefile import routes as casefile
 from services.fhir.api import router as fhir_router
 from services.intake.api import router as intake_router
+from services.intake.referrals import router as referrals_router
 from services.notifications.api import router as notifications_router
 from services.notifications.service import NotificationService
 from services.web import app as web_pages
@@ -67,6 +68,7 @@ def http_app(settings: Settings, lifespan: Lifespan) -> FastAPI:
                    alerts_router, casefile.alerts.router, contacts_router, dysfunctions_router,
                    fhir_router, casefile.vigilance.router):
         app.include_router(router)
+    app.include_router(referrals_router)
     if settings.mode == "embedded":
         # In the distributed mode, `parcours notify` serves these routes itself.
         app.include_router(notifications_router)

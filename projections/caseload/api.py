@@ -37,7 +37,8 @@ def loads(views: ViewsDep, principal: PrincipalDep, now: TodayDep,
 def coordination(territory: str, views: ViewsDep, journal: JournalDep,
                  principal: PrincipalDep, now: TodayDep, today: Today = None) -> dict[str, Any]:
     """For the coordinator: every manager's load and free places, the waiting list in rank
-    order, and the referrals awaiting a decision."""
+    order, the referrals awaiting a decision, and the repeat referrals to resolve (a person
+    already followed, or an INS known with other traits)."""
     forbid_unless(access.coordinates(principal, territory), "voir la file active du territoire")
     today = today or now
     board = journal.territory(territory)
@@ -45,6 +46,7 @@ def coordination(territory: str, views: ViewsDep, journal: JournalDep,
         loads = {m.case_manager_id: asdict(m) for m in q.manager_loads(tx, today, territory)}
         waiting = q.waiting_for_place(tx, territory)
         awaiting = q.awaiting_decision(tx, territory)
+        repeats = q.repeat_referrals(tx, territory)
     managers = []
     for manager_id in sorted(board.managers):
         name, capacity = board.managers[manager_id]
@@ -52,7 +54,8 @@ def coordination(territory: str, views: ViewsDep, journal: JournalDep,
                                       "plans_not_validated": 0, "open_alerts": 0})
         managers.append({**load, "case_manager_id": manager_id, "case_manager_name": name,
                          "capacity": capacity, "free_places": board.free_places(manager_id)})
-    return {"case_managers": managers, "waiting_list": waiting, "awaiting_decision": awaiting}
+    return {"case_managers": managers, "waiting_list": waiting, "awaiting_decision": awaiting,
+            "repeat_referrals": repeats}
 
 
 @router.get("/awaiting-decision")

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from projections.caseload.projection import COLUMNS, TABLE
+from projections.caseload.projection import COLUMNS, REFERRAL_COLUMNS, REFERRALS, TABLE
 from shared.storage.sqldb import Tx
 
 
@@ -73,3 +73,25 @@ def manager_loads(tx: Tx, today: date, territory: str | None = None) -> list[Man
         {"today": today.isoformat(), "t": territory},
     )
     return [ManagerLoad(r[0], r[1], *(int(v) for v in r[2:])) for r in rows]
+
+
+def repeat_referrals(tx: Tx, territory: str) -> list[dict[str, Any]]:
+    """Repeat referrals not yet resolved of the persons the territory follows now, oldest
+    first: each with the name the sender typed and the file's (``person_name``)."""
+    columns = ", ".join(f"r.{c}" for c in REFERRAL_COLUMNS if c != "person_name")
+    rows = tx.execute(
+        f"SELECT {columns}, r.person_name, p.person_name FROM {REFERRALS} r "
+        f"JOIN {TABLE} p ON p.pathway_id = r.pathway_id WHERE r.kind = 'repeat' "
+        "AND r.outcome IS NULL AND p.territory = :t ORDER BY r.received_at, r.referral_id",
+        {"t": territory})
+    names = [*(c for c in REFERRAL_COLUMNS if c != "person_name"), "submitted_name",
+             "person_name"]
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def referrals_sent(tx: Tx, sender_id: str) -> list[dict[str, Any]]:
+    """Every referral a professional sent, the latest first, as they sent it."""
+    rows = tx.execute(f"SELECT {', '.join(REFERRAL_COLUMNS)} FROM {REFERRALS} "
+                      "WHERE sender_id = :s ORDER BY received_at DESC, referral_id",
+                      {"s": sender_id})
+    return [dict(zip(REFERRAL_COLUMNS, row, strict=True)) for row in rows]

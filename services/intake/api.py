@@ -1,11 +1,13 @@
 """Referrals, admission decisions, case managers and the waiting list."""
 
+from dataclasses import replace
 from datetime import date
-from typing import Annotated
-from uuid import UUID
+from typing import Annotated, Literal
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from shared import events as ev
 from shared.api.http import (
@@ -17,7 +19,6 @@ from shared.api.http import (
     JournalDep,
     MetaDep,
     PrincipalDep,
-    SettingsDep,
     TodayDep,
     acting,
     command_result,
@@ -28,7 +29,8 @@ from shared.api.http import (
 from shared.domain import access
 from shared.domain import referral_requests as rq
 from shared.domain.access import PathwayFacts
-from shared.domain.errors import ForbiddenError, RuleBrokenError
+from shared.domain.commands import Answer, Meta
+from shared.domain.errors import ConcurrentChangeError, ForbiddenError, RuleBrokenError
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
 from shared.domain.territory import Territory
@@ -57,12 +59,26 @@ class WaitingPerson(BaseModel):
     person_name: str
 
 
-@router.post("/pathways", status_code=201)
+class ReferralReceived(BaseModel):
+    """What a referring professional is answered: the same whoever the person is."""
+
+    referral_id: UUID = Field(description="Pour suivre l'orientation : GET /referrals/{id}")
+    status: Literal["received"] = "received"
+
+
+RECEIVED_DOC = (
+    "Orientation reçue (professionnel orienteur) : la même réponse que la personne soit "
+    "connue ou non ; la coordination traite un doublon en commission.")
+
+
+@router.post("/pathways", status_code=201, response_model=CommandResult,
+             responses={202: {"model": ReferralReceived, "description": RECEIVED_DOC}})
 def refer(body: rq.ReferralRequest, journal: JournalDep, meta: MetaDep, principal: PrincipalDep,
           today: TodayDep, audit: AuditDep, request: Request,
-          response: Response) -> CommandResult:
-    """Send a referral (fiche d'orientation) in your own name: opens the person's pathway or
-    its next episode."""
+          response: Response) -> CommandResult | JSONResponse:
+    """Send a referral (fiche d'orientation) in your own name. A referring professional is
+    answered 202 with the referral's id, whether the person is new, followed or known before;
+    the DAC's staff, 201 with the pathway (or its next episode), or 409 with the conflict."""
     forbid_unless(access.refers(principal, body.territory),
                   "orienter une personne vers ce territoire")
     if body.referrer.id not in (None, principal.id):
@@ -70,7 +86,10 @@ def refer(body: rq.ReferralRequest, journal: JournalDep, meta: MetaDep, principa
     referrer = Professional(id=principal.id, name=principal.name,
                             **body.referrer.model_dump(include={"profession", "organisation",
                                                                 "contact", "rpps"}))
-    referral = event(ev.Referred, **body.model_dump(exclude={"referrer"}), referrer=referrer)
+    referral = event(ev.Referred, **body.model_dump(exclude={"referrer"}), referrer=referrer,
+                     referral_id=uuid4())
+    if principal.role == "referrer":
+        return _received(journal, referral, meta)
     try:
         pathway_id = journal.refer(referral, meta)
     except RuleBrokenError as error:
@@ -85,6 +104,25 @@ def refer(body: rq.ReferralRequest, journal: JournalDep, meta: MetaDep, principa
         raise told from None
     response.headers["Location"] = f"/pathways/{pathway_id}"
     return command_result(journal.pathway(pathway_id), response)
+
+
+def _received(journal: Journal, referral: ev.Referred, meta: Meta) -> JSONResponse:
+    """A referring professional's referral: one answer, built from the referral alone, for a
+    new person, a person followed or known before, or an INS with other traits (finding 9).
+    The same answer is what the key keeps, for a referral sent again."""
+    answer = Answer(202, ReferralReceived(referral_id=referral.referral_id or uuid4())
+                    .model_dump(mode="json"),
+                    {"Location": f"/referrals/{referral.referral_id}"})
+    if meta.idempotency is not None:
+        meta = replace(meta, idempotency=replace(meta.idempotency, answer=lambda _: answer))
+    try:
+        journal.receive_referral(referral, meta)
+    except ConcurrentChangeError:
+        # Ten attempts lost to other writes on a known person's pathway: say so without the
+        # pathway's version (the usual answer's ETag would name a stream).
+        raise ConcurrentChangeError("Orientation non enregistrée : réessayez dans un instant.")\
+            from None
+    return JSONResponse(dict(answer.body), answer.status_code, headers=dict(answer.headers))
 
 
 def _told_to_readers_only(error: RuleBrokenError, journal: Journal, principal: Principal,
@@ -157,13 +195,13 @@ def transfer(pathway_id: PathwayId, body: rq.Transfer, journal: JournalDep, meta
 
 @router.put("/territories/{territory}/case-managers/{case_manager_id}")
 def register_manager(territory: str, case_manager_id: str, body: rq.CaseManager,
-                     journal: JournalDep, settings: SettingsDep, meta: MetaDep,
+                     journal: JournalDep, meta: MetaDep,
                      principal: PrincipalDep) -> ManagerLoad:
     """Add a case manager to the territory, or change their capacity (part-time work)."""
     forbid_unless(access.manages_territory(principal, territory),
                   "gérer les gestionnaires de cas de ce territoire")
-    capacity = body.capacity or settings.default_capacity
-    places = journal.register_manager(territory, case_manager_id, body.name, capacity, meta)
+    places = journal.register_manager(territory, case_manager_id, body.name, body.capacity,
+                                      meta)
     return _load(places, case_manager_id)
 
 

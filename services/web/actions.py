@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict
@@ -96,7 +96,9 @@ CRITERIA = ("c1a_functional_autonomy", "c1b_medical", "c1c_decisional_autonomy",
             "c2_help_insufficient", "c3_no_resource_person")
 
 
-def refer(parts: Parts, principal: Principal, form: Form) -> UUID:
+def refer(parts: Parts, principal: Principal, form: Form) -> None:
+    """A referring professional's referral is received whoever the person is (its answer
+    the same, finding 9); the DAC's staff are told a rule it breaks, as the JSON route does."""
     data = forms.nest(form)
     data["referrer"] = {**data.get("referrer", {}), "id": principal.id, "name": principal.name}
     data["territory"] = data.get("territory") or principal.territory or ""
@@ -104,11 +106,29 @@ def refer(parts: Parts, principal: Principal, form: Form) -> UUID:
         criterion = data.setdefault("criteria", {}).setdefault(name, {})
         criterion["met"] = form.get(f"criteria.{name}.met") == "on"
     data["neuro_evolutive_disease"] = form.get("neuro_evolutive_disease") == "on"
+    data["referral_id"] = str(uuid4())
     referral = forms.validate(ev.Referred, data)
     if not access.refers(principal, referral.territory):
         raise ForbiddenError("Votre rôle ne permet pas d'orienter une personne vers ce "
                              "territoire.")
-    return parts.journal.refer(referral, _meta(parts, principal, form))
+    if principal.role == "referrer":
+        parts.journal.receive_referral(referral, _meta(parts, principal, form))
+    else:
+        parts.journal.refer(referral, _meta(parts, principal, form))
+
+
+class _RepeatResolution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["joined", "declined"]
+    comment: Text = ""
+
+
+def resolve_repeat(parts: Parts, principal: Principal, pathway_id: UUID, referral_id: UUID,
+                   form: Form) -> Pathway:
+    body = forms.validate(_RepeatResolution, forms.nest(form))
+    _check(parts, principal, pathway_id, _coordinates, "traiter cette orientation")
+    return parts.journal.resolve_repeat_referral(pathway_id, referral_id, body.outcome,
+                                                 body.comment, _meta(parts, principal, form))
 
 
 class _Admission(BaseModel):

@@ -35,6 +35,12 @@ def _coordination(request: Request, user: Principal, parts: Parts, status: int =
         referral = next((e.payload() for e in reversed(reads.journal(parts, pathway_id))
                          if e.type == "Referred"), None)
         referrals.append({**row, "referral": referral})
+    repeats = []
+    for row in board["repeats"]:  # the view may lag: the journal says what is still open
+        pathway = parts.journal.pathway(UUID(row["pathway_id"]))
+        repeat = pathway.repeat_referrals.get(UUID(row["referral_id"]))
+        if repeat is not None and repeat.outcome is None:
+            repeats.append({**row, "repeat": repeat, "person": pathway.person})
     history = None
     dossier = request.query_params.get("historique", "")
     if dossier:
@@ -43,6 +49,7 @@ def _coordination(request: Request, user: Principal, parts: Parts, status: int =
         except ValueError:
             history = []
     return page(request, "coordination.html", status=status, board=board, referrals=referrals,
+                repeats=repeats,
                 persons=reads.persons_of_territory(parts, user.territory),
                 today=reads.today(parts), history=history, historique=dossier,
                 load_chart=charts.loads(board["managers"]),
@@ -55,6 +62,25 @@ def _coordination(request: Request, user: Principal, parts: Parts, status: int =
 @router.get("/coordination")
 def coordination(request: Request, user: User, parts: PartsDep) -> Response:
     return _coordination(request, user, parts)
+
+
+@router.post("/coordination/{pathway_id}/orientations-repetees/{referral_id}")
+def resolve_repeat(request: Request, pathway_id: UUID, referral_id: UUID, user: User,
+                   parts: PartsDep, form: Posted) -> Response:
+    """A repeat referral joined to the pathway in progress, or declined."""
+    try:
+        actions.resolve_repeat(parts, user, pathway_id, referral_id, form)
+    except AlreadyAppliedError:
+        pass  # the same form sent again: done the first time, answered as then
+    except forms.FormError as mistakes:
+        return _coordination(request, user, parts, status=422, errors=mistakes.errors,
+                             errors_for=f"repetee-{referral_id}", values=form)
+    except PathwayNotFoundError:
+        raise
+    except PathwayError as rule:
+        return _coordination(request, user, parts, status=409, banner=rule.message)
+    outcome = "rattachement" if form.get("outcome") == "joined" else "declin"
+    return see_other(f"/coordination?fait={outcome}")
 
 
 @router.post("/coordination/{pathway_id}/{decision}")

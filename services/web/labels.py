@@ -30,6 +30,11 @@ LABELS: dict[str, str] = {
     "DischargeCancelled": "Sortie annulée par l'établissement",
     "MovementCorrected": "Mouvement corrigé par l'établissement",
     "IdentityQualified": "Identité qualifiée reconnue par l'établissement",
+    "ReferralReceivedAgain": "Orientation reçue pour une personne connue",
+    "RepeatReferralResolved": "Orientation reçue de nouveau, traitée",
+    # repeat referrals
+    "already_followed": "déjà suivi", "identity_differs": "identité à vérifier",
+    "joined": "rattachée au parcours en cours", "declined": "déclinée",
     # alert states
     "open": "ouverte", "acknowledged": "prise en compte", "resolved": "résolue",
     "info": "information", "warning": "attention", "critical": "critique",

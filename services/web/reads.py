@@ -2,6 +2,7 @@
 writes here (the read audit excepted, which every read of a person's file records)."""
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -16,11 +17,13 @@ from projections.ruptures.projection import ALERT_COLUMNS, ALERTS
 from services.web import labels
 from services.web.guard import Parts
 from shared.api.http import Rule, load_for_reading, visible_events
+from shared.api.receipts import receipts_of
 from shared.domain import access
 from shared.domain.access import PathwayFacts
 from shared.domain.errors import PathwayNotFoundError
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
+from shared.domain.records import Receipt
 from shared.events import EventEnvelope
 
 
@@ -74,6 +77,7 @@ def coordination(parts: Parts, territory: str) -> dict[str, Any]:
                  for m in caseload.manager_loads(tx, today(parts), territory)}
         waiting = caseload.waiting_for_place(tx, territory)
         awaiting = caseload.awaiting_decision(tx, territory)
+        repeats = caseload.repeat_referrals(tx, territory)
         categories = [(c, int(n)) for c, n in tx.execute(
             f"SELECT category, COUNT(*) FROM {DYSFUNCTIONS} WHERE territory = :t"
             " GROUP BY category ORDER BY category", {"t": territory})]
@@ -84,7 +88,27 @@ def coordination(parts: Parts, territory: str) -> dict[str, Any]:
         managers.append({"id": manager_id, "name": name, "capacity": capacity,
                          "active": active, "free": board.free_places(manager_id)})
     return {"managers": managers, "waiting": waiting, "awaiting": awaiting,
-            "dysfunctions": categories}
+            "repeats": repeats, "dysfunctions": categories}
+
+
+def referrals_sent(parts: Parts, principal: Principal,
+                   request: Request) -> list[tuple[Mapping[str, Any], Receipt]]:
+    """The referrals a professional sent, as they sent them, with their receipts (each read
+    recorded in the audit, as ``GET /referrals/{id}``)."""
+    with fresh(parts).views.transaction() as tx:
+        sent = caseload.referrals_sent(tx, principal.id)
+    return receipts_of(parts.journal, parts.audit, principal, sent, "web:referral-receipt",
+                       request.client.host if request.client else None)
+
+
+def refusal_of(parts: Parts, pathway_id: UUID, episode: int | None) -> Any:
+    """The refusal of one episode, with the orientation given: what its referrer is told."""
+    if episode is None:
+        return None
+    known = parts.journal.pathway(pathway_id).episodes[episode - 1]
+    return next((e.payload() for e in parts.journal.events_of(pathway_id)
+                 if e.type == "AdmissionRefused"
+                 and known.first_version <= e.stream_version <= known.last_version), None)
 
 
 def pathways_where(parts: Parts, member_id: str, role: str) -> list[UUID]:

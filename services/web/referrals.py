@@ -53,14 +53,13 @@ def refer(request: Request, user: User, parts: PartsDep, form: Posted) -> Respon
 
 @router.get("/orientations")
 def my_referrals(request: Request, user: User, parts: PartsDep) -> Response:
+    """Each referral as its sender sent it, with where it stands: nothing of the person's
+    file, nor of the episodes someone else referred (finding 9)."""
     rows = []
-    for pathway_id in reads.pathways_where(parts, user.id, "referrer"):
-        pathway = reads.file(parts, user, pathway_id, "web:referral", request,
-                             access.reads_decision)
-        refusal = next((e.payload() for e in reversed(reads.journal(parts, pathway_id))
-                        if e.type == "AdmissionRefused"), None) \
-            if pathway.status == "refused" else None
-        rows.append({"pathway": pathway, "episode": pathway.episodes[-1], "refusal": refusal})
+    for row, receipt in reads.referrals_sent(parts, user, request):
+        refusal = reads.refusal_of(parts, UUID(row["pathway_id"]), receipt.episode) \
+            if receipt.status == "refused" else None
+        rows.append({"sent": row, "receipt": receipt, "refusal": refusal})
     return page(request, "orientations.html", rows=rows, done=request.query_params.get("fait"))
 
 

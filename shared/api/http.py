@@ -221,14 +221,21 @@ def load_for_reading(journal: Journal, audit: AuditLog, principal: Principal, pa
     return pathway
 
 
+COORDINATION_ONLY = frozenset({"ReferralReceivedAgain", "RepeatReferralResolved"})
+"""Repeat referrals are the commission's business: their traits may be another person's (an
+INS typed wrong), so only the coordination reads them in a journal."""
+
+
 def visible_events(journal: Journal, principal: Principal, pathway_id: UUID,
                    today: date) -> list[EventEnvelope]:
     """The journal of the episodes this professional may read."""
     facts = PathwayFacts.of(journal.pathway(pathway_id))
-    ranges = [(e.first_version, e.last_version)
+    ranges = [(e.first_version, e.last_version, access.coordinates(principal, e.territory))
               for e in access.visible_episodes(principal, facts, today)]
     return [event for event in journal.events_of(pathway_id)
-            if any(low <= event.stream_version <= high for low, high in ranges)]
+            if any(low <= event.stream_version <= high
+                   and (coordinated or event.type not in COORDINATION_ONLY)
+                   for low, high, coordinated in ranges)]
 
 
 def reading(action: str, rule: Rule = access.reads_file) -> Callable[..., Pathway]:

@@ -93,10 +93,18 @@ def visible_episodes(principal: Principal, facts: PathwayFacts, day: date) -> li
 
 
 def reads_decision(principal: Principal, facts: PathwayFacts, day: date) -> bool:
-    """The referrer sees the decision on their own referrals."""
+    """The referrer sees the decision on their own referrals: those that opened an episode
+    (``referrer_ids``), never a repeat referral's sender, who learns nothing of the pathway."""
     return reads_file(principal, facts, day) or (
         principal.role == "referrer" and principal.id in facts.referrer_ids
     )
+
+
+def reads_receipt(principal: Principal, sender_id: str) -> bool:
+    """A referral's receipt (``GET /referrals/{id}``) is its sender's alone: it must tell no
+    one else where a referral went, nor the sender anything of the person's other
+    episodes."""
+    return principal.id == sender_id
 
 
 CARE_ROLES = frozenset({"attending_gp", "nurse", "ssiad", "saad", "physiotherapist",

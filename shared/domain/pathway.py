@@ -31,6 +31,7 @@ from shared.domain.records import (
     Status,
     Vigilance,
 )
+from shared.domain.repeats import REPEAT_PAYLOADS, RepeatReferrals
 from shared.domain.stays import HospitalStays
 from shared.events.values import Person
 
@@ -38,7 +39,7 @@ VIGILANCE_PAYLOADS = (ev.IdentityVigilanceRaised, ev.IdentityVigilanceResolved)
 """Not facts of the person's follow-up: they do not date the episode's last fact."""
 
 
-class Pathway(HospitalStays, AlertLifecycle):
+class Pathway(HospitalStays, AlertLifecycle, RepeatReferrals):
     # -- intake -----------------------------------------------------------------------------
 
     @classmethod
@@ -58,6 +59,21 @@ class Pathway(HospitalStays, AlertLifecycle):
         ended_on = self.episodes[-1].ended_on
         self._dated(referral.referred_on, meta, (ended_on, "la fin de l'épisode précédent"))
         self._record(referral, meta)
+
+    def receive_referral(self, referral: ev.Referred, meta: Meta) -> bool:
+        """A referring professional's referral for a person this stream follows or followed,
+        answered to its sender as any other (see ``repeats.py``): the next episode when the
+        last one ended before the referral's date and the traits are the file's; otherwise a
+        repeat referral for the coordination. Returns whether it opened an episode."""
+        require_not_in_future(referral.referred_on, meta)
+        differing = self.differing_traits(referral.person)
+        ended_on = self.episodes[-1].ended_on
+        if not differing and self.status in ENDED and ended_on is not None \
+                and referral.referred_on >= ended_on:
+            self.refer(referral, meta)
+            return True
+        self._receive_again(referral, differing, meta)
+        return False
 
     def share_episodes(self, shared: ev.EpisodesShared, meta: Meta) -> None:
         """The origin territory's coordinator shares its episodes with the territory the
@@ -289,7 +305,7 @@ class Pathway(HospitalStays, AlertLifecycle):
             self._begin_episode(payload, event.originator_version)
         else:
             evolve(self.state, payload, event.event_id, event.occurred_at, event.actor.id)
-        if not isinstance(payload, ALERT_PAYLOADS + VIGILANCE_PAYLOADS):
+        if not isinstance(payload, ALERT_PAYLOADS + VIGILANCE_PAYLOADS + REPEAT_PAYLOADS):
             self.last_fact_event_id = event.event_id
             fact = payload.fact_date()
             if fact is not None:
@@ -341,6 +357,8 @@ class Pathway(HospitalStays, AlertLifecycle):
                 for membership in self.care_circle:
                     if membership.member.member_id == payload.member_id and not membership.left_on:
                         membership.left_on = payload.left_on
+            case ev.ReferralReceivedAgain() | ev.RepeatReferralResolved():
+                self._when_repeat(payload, event.occurred_at)
             case ev.AlertRaised() | ev.AlertAcknowledged() | ev.AlertResolved():
                 self._when_alert(payload, event.actor.id)
             case ev.Closed():
@@ -362,7 +380,8 @@ class Pathway(HospitalStays, AlertLifecycle):
         self.episodes.append(Episode(
             len(self.episodes) + 1, referral.referred_on, referral.referrer.name,
             referral.referrer.id, criteria_not_met=tuple(referral.criteria.not_met()),
-            territory=referral.territory, first_version=version))
+            territory=referral.territory, first_version=version,
+            referral_id=referral.referral_id))
         self.admitted_on = self.case_manager_id = self.waiting_rank = None
         self.open_stay = self.discharged_stay = None
         self.care_circle, self.follow_up, self.alerts = [], FollowUp(), {}

@@ -5,6 +5,7 @@ Plain records, changed only by the aggregate's ``when``."""
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from uuid import UUID
 
 from pydantic import AwareDatetime
 
@@ -43,6 +44,8 @@ class Episode:
     last_version: int = 0
     shared_with: frozenset[str] = frozenset()
     """Other territories the origin territory's coordinator shared this episode with."""
+    referral_id: UUID | None = None
+    """The id its sender was given (none for referrals stored before ids were given)."""
 
     @property
     def ended_on(self) -> date | None:
@@ -76,6 +79,32 @@ class Vigilance:
     raised_at: AwareDatetime
     resolved_by: str | None = None
     resolved_at: AwareDatetime | None = None
+
+
+@dataclass(frozen=True)
+class RepeatReferral:
+    """A referral for a person the pathway already follows, or for its INS with other
+    traits: the coordination's to resolve. Frozen, like ``Vigilance``."""
+
+    received: ev.ReferralReceivedAgain
+    received_at: AwareDatetime
+    outcome: str | None = None
+    resolved_by: str | None = None
+    resolved_at: AwareDatetime | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the sender of a referral may know of it: received, then the decision on the
+    episode it opened (admitted, refused) or the coordination's on a repeat referral (joined,
+    declined). Nothing of the person's other episodes."""
+
+    referral_id: UUID | None
+    sender_id: str
+    status: str
+    decided_on: date | None = None
+    episode: int | None = None
+    """The episode it opened, for the pages that show its refusal's orientation."""
 
 
 @dataclass

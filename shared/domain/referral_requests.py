@@ -110,3 +110,14 @@ class Sharing(BaseModel):
 
     with_territory: NonEmpty = Field(description="Le territoire où la personne s'installe")
     consent_given_on: date = Field(description="Date du consentement de la personne")
+
+
+class RepeatResolution(BaseModel):
+    """The coordinator's answer to a repeat referral (a person already followed, or an INS
+    known with other traits)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["joined", "declined"] = Field(
+        description="joined : rattachée au parcours en cours ; declined : déclinée")
+    comment: Text = ""

@@ -23,6 +23,7 @@ from shared.domain.records import (
     Episode,
     FollowUp,
     Membership,
+    RepeatReferral,
     Status,
     Stay,
     Vigilance,
@@ -60,6 +61,9 @@ class PathwayState(BaseAggregate[UUID]):
         self.vigilance: dict[UUID, Vigilance] = {}
         """Identity-vigilance incidents, resolved or not, across episodes: the identity is the
         person's, not an episode's."""
+        self.repeat_referrals: dict[UUID, RepeatReferral] = {}
+        """Referrals for the person (or their INS) while the pathway followed them, resolved
+        or not, across episodes, by referral id."""
         self.letter_received = False
         self.last_fact_event_id: UUID | None = None
 
@@ -82,6 +86,7 @@ class PathwayState(BaseAggregate[UUID]):
         twin.alerts = {alert_id: copy(alert) for alert_id, alert in self.alerts.items()}
         twin.fired_keys = set(self.fired_keys)
         twin.vigilance = dict(self.vigilance)
+        twin.repeat_referrals = dict(self.repeat_referrals)
         twin._pending_events = list(self._pending_events)
         memo[id(self)] = twin
         return twin
@@ -109,6 +114,9 @@ class PathwayState(BaseAggregate[UUID]):
 
     def open_vigilance(self) -> list[Vigilance]:
         return [v for v in self.vigilance.values() if v.resolved_by is None]
+
+    def open_repeat_referrals(self) -> list[RepeatReferral]:
+        return [r for r in self.repeat_referrals.values() if r.outcome is None]
 
     # -- guards -----------------------------------------------------------------------------
 

@@ -24,11 +24,13 @@ from shared.events.values import (
     Professional,
     Recipient,
     Scales,
+    SubmittedIdentity,
     Text,
     Value,
 )
 
 MAX_AGE = 120
+IdentityTrait = Literal["family_name", "given_names", "birth_date", "sex"]
 
 
 class Payload(Value):
@@ -45,7 +47,9 @@ class Payload(Value):
 
 
 class Referred(Payload):
-    """A professional sent a referral form (fiche d'orientation / FAMO)."""
+    """A professional sent a referral form (fiche d'orientation / FAMO). ``referral_id`` is
+    the one its sender was given to follow it (``GET /referrals/{id}``); referrals stored
+    before it was given have none."""
 
     referred_on: date
     territory: NonEmpty
@@ -55,6 +59,7 @@ class Referred(Payload):
     criteria: NationalCriteria
     consent: Consent
     context: Text = ""
+    referral_id: UUID | None = None
 
     def fact_date(self) -> date:
         return self.referred_on
@@ -330,6 +335,41 @@ class IdentityCorrected(Payload):
     reason: NonEmpty
 
 
+RepeatReason = Literal["already_followed", "identity_differs"]
+
+
+class ReferralReceivedAgain(Payload):
+    """A referring professional sent a referral for a person this pathway follows
+    (``already_followed``: an episode is open, or the referral is dated before the last one
+    ended), or for its INS with identity traits that differ from the file's
+    (``identity_differs``). The sender was answered as for any referral, since whether a person
+    is known is not theirs to learn; the coordination resolves it. It changes neither the
+    episode, nor its dates, nor its alerts. ``identity``: the traits as the sender typed them,
+    for the coordinator to check (another person's, maybe, when they differ)."""
+
+    referral_id: UUID
+    referrer: Professional
+    referred_on: date
+    territory: NonEmpty
+    """The territory the referral was sent to."""
+    identity: SubmittedIdentity
+    reason: RepeatReason
+    differing_traits: list[IdentityTrait] = Field(default_factory=list)
+
+
+RepeatOutcome = Literal["joined", "declined"]
+
+
+class RepeatReferralResolved(Payload):
+    """The territory's coordinator resolved a repeat referral: ``joined`` to the pathway in
+    progress, or ``declined``."""
+
+    referral_id: UUID
+    outcome: RepeatOutcome
+    resolved_by: NonEmpty
+    comment: Text = ""
+
+
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
     cls.type_name(): cls
     for cls in (
@@ -337,6 +377,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         PlanRevised, PlanValidated, MemberJoined, MemberLeft, Hospitalised, StayTransferred,
         Discharged, DischargeLetterReceived, FollowUpNoted, DysfunctionReported, AlertRaised,
         AlertAcknowledged, AlertResolved, Closed, IdentityCorrected, EpisodesShared,
+        ReferralReceivedAgain, RepeatReferralResolved,
     )
 }
 
@@ -418,9 +459,6 @@ class IdentityQualified(Payload):
 
     qualified_by: NonEmpty
     """The sending facility, "<MSH-3>^<MSH-4>"."""
-
-
-IdentityTrait = Literal["family_name", "given_names", "birth_date", "sex"]
 
 
 class IdentityVigilanceRaised(Payload):

@@ -167,6 +167,12 @@ ALLOWED: dict[tuple[str, int], Spec] = {
     ("MovementCorrected", 1): {"movement": code, "movement_event_id": present, "at": dated,
                                "kind": code, "destination": code},
     ("Closed", 1): {"closed_on": dated, "reason_code": code},
+    # That a person was referred again, and why; never the traits the sender typed (another
+    # person's, maybe), nor the territory it was sent to.
+    ("ReferralReceivedAgain", 1): {"referral_id": keyed("referral"), "reason": code,
+                                   "referred_on": dated, "referrer": {"id": PROFESSIONAL}},
+    ("RepeatReferralResolved", 1): {"referral_id": keyed("referral"), "outcome": code,
+                                    "resolved_by": PROFESSIONAL},
 }
 
 

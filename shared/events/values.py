@@ -66,6 +66,15 @@ class Person(Value):
         return day.year - self.birth_date.year - (0 if had_birthday else 1)
 
 
+class SubmittedIdentity(Value):
+    """The identity traits a referral gave for an INS, as its sender typed them."""
+
+    family_name: NonEmpty
+    given_names: NonEmpty
+    birth_date: date
+    sex: Literal["F", "M", "X"]
+
+
 class Criterion(Value):
     met: bool
     justification: NonEmpty

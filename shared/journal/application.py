@@ -7,7 +7,7 @@ A little over 300 lines on purpose: every use case in one file, each a few lines
 newcomer reads what the platform can do in one place."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
@@ -28,7 +28,9 @@ from shared.domain.errors import (
 )
 from shared.domain.pathway import Pathway
 from shared.domain.person_index import PersonIndex
+from shared.domain.plausibility import require_not_in_future
 from shared.domain.records import ReceivedValidation
+from shared.domain.referral_index import ReferralIndex
 from shared.domain.ruptures import deadlines, wanted_keys
 from shared.domain.territory import Territory
 from shared.journal import idempotency
@@ -58,7 +60,24 @@ class Journal(JournalStore):
     # -- intake -----------------------------------------------------------------------------
 
     def refer(self, referral: ev.Referred, meta: Meta) -> UUID:
-        """Opens a stream for a new person, or the next episode of a known one."""
+        """Opens a stream for a new person, or the next episode of a known one. DAC staff
+        refer so: a rule it breaks (an episode open, other identity traits) is an error."""
+        def known(pathway: Pathway) -> bool:
+            pathway.refer(referral, meta)
+            return True
+        return self._referred(referral, meta, known).pathway_id
+
+    def receive_referral(self, referral: ev.Referred, meta: Meta) -> "Received":
+        """A referring professional's referral: opens a stream or the next episode like
+        ``refer``, or, for a person already followed or an INS with other traits, is recorded
+        on the pathway as a repeat referral for the coordination. Its sender is to be answered
+        the same whichever happened; ``Received`` says which, for the platform only."""
+        require_not_in_future(referral.referred_on, self._stamped(meta))
+        return self._referred(referral, meta,
+                              lambda pathway: pathway.receive_referral(referral, meta))
+
+    def _referred(self, referral: ev.Referred, meta: Meta,
+                  known: Callable[[Pathway], bool]) -> "Received":
         meta = self._stamped(meta)
         idempotency.replay_if_applied(self.recorder, meta)
         if not self.territory_has_managers(referral.territory):
@@ -66,21 +85,38 @@ class Journal(JournalStore):
                 "territory.unknown",
                 f"Le territoire « {referral.territory} » n'a aucun gestionnaire de cas "
                 "enregistré : vérifiez le code du territoire.", territory=referral.territory)
+        referral_id = referral.referral_id
         try:
             index: PersonIndex = self.repository.get(PersonIndex.id_for(referral.person.ins))
         except AggregateNotFoundError:
             pathway = Pathway.open(referral, meta)
+            indexes: list[Any] = [PersonIndex.create(referral.person.ins, pathway.id)]
+            if referral_id is not None:
+                indexes.append(ReferralIndex.create(referral_id, pathway.id))
             try:
-                self.save(pathway, PersonIndex.create(referral.person.ins, pathway.id),
-                          **idempotency.saving(meta, pathway))
+                self.save(pathway, *indexes, **idempotency.saving(meta, pathway))
             except IntegrityError:
                 # The same referral sent twice at once (its answer), or the same person
-                # referred twice at once: the second is a new episode.
+                # referred twice at once: the second is a new episode (or a repeat).
                 idempotency.replay_if_applied(self.recorder, meta)
             else:
-                return pathway.id
+                return Received(pathway.id, opened=True)
             index = self.repository.get(PersonIndex.id_for(referral.person.ins))
-        return self._run(index.pathway_id, lambda p: p.refer(referral, meta), None, meta).id
+        opened: list[bool] = []
+
+        def decide(pathway: Pathway) -> list[Any]:
+            opened[:] = [known(pathway)]
+            return [] if referral_id is None else [ReferralIndex.create(referral_id, pathway.id)]
+        pathway = self._transact(index.pathway_id, decide, None, meta)
+        return Received(pathway.id, opened=opened[0])
+
+    def resolve_repeat_referral(self, pathway_id: UUID, referral_id: UUID,
+                                outcome: ev.payloads.RepeatOutcome, comment: str,
+                                meta: Meta) -> Pathway:
+        """The coordinator joins a repeat referral to the pathway, or declines it."""
+        meta = self._stamped(meta)
+        return self._run(pathway_id, lambda p: p.resolve_repeat_referral(
+            referral_id, outcome, comment, meta), None, meta)
 
     def share_episodes(self, pathway_id: UUID, shared: ev.EpisodesShared, meta: Meta) -> Pathway:
         """The person moves: the origin territory shares its episodes with the new one."""
@@ -378,6 +414,15 @@ class Journal(JournalStore):
                 if expected_version is not None and current != loaded:
                     raise _concurrent(current) from None
         raise _concurrent(self.pathway(pathway_id).version)
+
+
+@dataclass(frozen=True)
+class Received:
+    """Where a referral went: for the platform, never for a referring professional."""
+
+    pathway_id: UUID
+    opened: bool
+    """It opened a stream or an episode; else a repeat referral was recorded."""
 
 
 class _MovedError(Exception):

@@ -19,7 +19,7 @@ from eventsourcing.domain import BaseAggregate, CanSnapshotAggregate
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from shared.domain import alerting, followup, records, stays
+from shared.domain import alerting, followup, records, repeats, stays
 from shared.domain import pathway as domain
 from shared.domain import state as state_module
 from shared.domain import territory as territory_module
@@ -30,6 +30,7 @@ from shared.domain.records import (
     Episode,
     FollowUp,
     Membership,
+    RepeatReferral,
     Status,
     Stay,
     Vigilance,
@@ -57,6 +58,7 @@ class PathwayFields(BaseModel):
     alerts: dict[UUID, Alert]
     fired_keys: set[str]
     vigilance: dict[UUID, Vigilance]
+    repeat_referrals: dict[UUID, RepeatReferral]
     letter_received: bool
     last_fact_event_id: UUID | None
 
@@ -132,7 +134,7 @@ class PathwaySnapshot(AggregateSnapshot):
     state: PathwayFields
 
     FINGERPRINT: ClassVar[str] = _fingerprint(domain, state_module, stays, alerting, records,
-                                            followup)
+                                            followup, repeats)
 
     @classmethod
     def fields_of(cls, aggregate: Any) -> PathwayFields:

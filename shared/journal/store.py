@@ -22,6 +22,7 @@ from shared.domain.errors import PathwayNotFoundError
 from shared.domain.events import EVENT_CLASSES, PathwayEvent, PathwayOpened
 from shared.domain.pathway import Pathway
 from shared.domain.person_index import PersonIndex
+from shared.domain.referral_index import ReferralIndex
 from shared.domain.territory import Territory
 from shared.events import EventEnvelope
 from shared.journal import idempotency
@@ -123,6 +124,15 @@ class JournalStore(Application[UUID]):
             return None
         try:
             index: PersonIndex = self.repository.get(PersonIndex.id_for(normalised))
+        except AggregateNotFoundError:
+            return None
+        return index.pathway_id
+
+    def pathway_of_referral(self, referral_id: UUID) -> UUID | None:
+        """The pathway a referral went to (an episode it opened, or a repeat referral), if
+        any: for its sender's receipt only."""
+        try:
+            index: ReferralIndex = self.repository.get(ReferralIndex.id_for(referral_id))
         except AggregateNotFoundError:
             return None
         return index.pathway_id

@@ -42,11 +42,20 @@ def manager(client: TestClient, manager_id: str, capacity: int | None = None) ->
 
 
 def referred(client: TestClient, seed: int) -> str:
-    """Referred by the fixture's own referring professional, signed in."""
-    referrer = f.referral(random.Random(seed)).referrer.id
-    pathway_id: str = post(client, "/pathways", referral_json(seed), 201,
-                           headers=bearer(referrer, "referrer", None))["pathway_id"]
-    return pathway_id
+    """Referred by the fixture's own referring professional, signed in. They are told the
+    referral's id only (whether the person was known is not theirs to learn): the pathway is
+    the one the platform holds for the person's INS, as the DAC finds it."""
+    referral = f.referral(random.Random(seed))
+    post(client, "/pathways", referral_json(seed), 202,
+         headers=bearer(referral.referrer.id, "referrer", None))
+    return pathway_of(client, referral.person.ins)
+
+
+def pathway_of(client: TestClient, ins: str) -> str:
+    """The pathway the embedded platform holds for an INS (the tests' view from inside)."""
+    pathway_id = client.app.state.journal.pathway_of_person(ins)  # type: ignore[attr-defined]
+    assert pathway_id is not None, ins
+    return str(pathway_id)
 
 
 def admit(client: TestClient, pathway_id: str, manager_id: str | None = None,
@@ -65,4 +74,4 @@ def dump(payload: Any) -> Any:
     return payload.model_dump(mode="json")
 
 
-__all__ = ["admit", "dump", "f", "manager", "post", "referred", "rule", "view"]
+__all__ = ["admit", "dump", "f", "manager", "pathway_of", "post", "referred", "rule", "view"]

@@ -33,7 +33,8 @@ def open_territory(client: TestClient, headers: dict[str, str] = HEADERS) -> Non
 
 def referral_json(seed: int = 1) -> dict[str, Any]:
     """A referral form as a client sends it: who refers comes from the token."""
-    body = fictitious.referral(random.Random(seed)).model_dump(mode="json")
+    body = fictitious.referral(random.Random(seed)).model_dump(mode="json",
+                                                           exclude={"referral_id"})
     for signed_in in ("id", "name"):
         del body["referrer"][signed_in]
     return body

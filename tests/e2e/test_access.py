@@ -17,7 +17,7 @@ from parcours.bootstrap import create_app
 from shared import fictitious as f
 from shared.runtime.settings import Settings
 from tests.conftest import bearer
-from tests.e2e.api import dump
+from tests.e2e.api import dump, pathway_of
 from tests.e2e.conftest import referral_json
 
 T = f.TERRITORY
@@ -61,15 +61,15 @@ def call(client: TestClient, who: str, method: str, path: str, body: Any = None)
 @pytest.fixture
 def pathway(client: TestClient) -> str:
     """Referred by dr-1, admitted, followed by gc-1, nurse-1 in the care circle."""
-    referral = dump(f.referral(random.Random(1)))
+    referral = f.referral(random.Random(1)).model_dump(mode="json", exclude={"referral_id"})
     referral["referrer"]["id"] = "dr-1"
     coordinator = USERS["coordinator"]
     for manager in ("gc-1", "gc-2"):
         client.put(f"/territories/{T}/case-managers/{manager}", json={"name": manager},
                    headers=coordinator).raise_for_status()
     created = client.post("/pathways", json=referral, headers=USERS["its referrer"])
-    assert created.status_code == 201, created.text
-    pathway_id: str = created.json()["pathway_id"]
+    assert created.status_code == 202, created.text  # a referrer is told the referral only
+    pathway_id = pathway_of(client, referral["person"]["ins"])
     client.post(f"/pathways/{pathway_id}/admission",
                 json={"decided_on": "2026-01-20", "case_manager_id": "gc-1"},
                 headers=coordinator).raise_for_status()
@@ -89,7 +89,7 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("POST", "/pathways/{p}/notes", "note", (200, 404, 200, 404, 404, 403, 404, 404)),
     ("POST", "/pathways/{p}/admission", {"decided_on": "2026-01-21"},
      (409, 404, 403, 404, 404, 403, 404, 404)),
-    ("POST", "/pathways", "referral", (201, 403, 201, 201, 201, 201, 403, 403)),
+    ("POST", "/pathways", "referral", (201, 403, 201, 201, 202, 202, 403, 403)),
     ("GET", "/caseload", None, (200, 200, 403, 403, 403, 403, 200, 403)),
     ("GET", "/caseload/gc-1", None, (200, 200, 200, 403, 403, 403, 403, 403)),
     ("GET", "/caseload/awaiting-decision", None, (200, 200, 403, 403, 403, 403, 403, 403)),

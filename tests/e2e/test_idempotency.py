@@ -14,7 +14,7 @@ from parcours.bootstrap import create_app
 from shared import fictitious as f
 from shared.runtime.settings import Settings
 from tests.conftest import bearer
-from tests.e2e.api import admit, dump, facts, referred
+from tests.e2e.api import admit, dump, facts, pathway_of, referred
 from tests.e2e.conftest import HEADERS, open_territory, referral_json
 
 
@@ -91,17 +91,27 @@ def test_a_key_is_one_to_255_characters(client: TestClient) -> None:
 def test_a_referral_sent_twice_opens_one_pathway(client: TestClient) -> None:
     referrer = bearer(f.referral(random.Random(3)).referrer.id, "referrer", None)
     first = _send(client, "/pathways", referral_json(3), "referral-3", referrer)
-    assert first.status_code == 201, first.text
+    assert first.status_code == 202, first.text
     again = _send(client, "/pathways", referral_json(3), "referral-3", referrer)
-    assert again.status_code == 201, again.text
+    assert again.status_code == 202, again.text
     assert again.json() == first.json()
     assert again.headers["Location"] == first.headers["Location"]
-    pathway = first.json()["pathway_id"]
+    pathway = pathway_of(client, referral_json(3)["person"]["ins"])
     journal = client.get(f"/pathways/{pathway}/journal").json()
     assert [e["type"] for e in journal] == ["Referred"]
 
-    # Without the key, the same form sent again is a second referral: the rule answers.
-    assert client.post("/pathways", json=referral_json(3), headers=referrer).status_code == 409
+    # Without the key, the same form sent again is a second referral: answered as the first
+    # (the referrer does not learn the person is known), a repeat for the coordination.
+    second = client.post("/pathways", json=referral_json(3), headers=referrer)
+    assert second.status_code == 202, second.text
+    assert second.json()["referral_id"] != first.json()["referral_id"]
+    journal = client.get(f"/pathways/{pathway}/journal").json()
+    assert [e["type"] for e in journal] == ["Referred", "ReferralReceivedAgain"]
+
+    # The DAC's own staff are told the rule, with the pathway.
+    staff = client.post("/pathways", json=referral_json(3))
+    assert staff.status_code == 409, staff.text
+    assert staff.json()["error"]["details"]["pathway_id"] == pathway
 
 
 def test_keys_belong_to_whoever_sent_them(client: TestClient) -> None:
@@ -152,9 +162,10 @@ def test_a_referral_sent_at_once_many_times_opens_one_pathway(client: TestClient
         thread.start()
     for thread in threads:
         thread.join()
-    assert [a.status_code for a in answers] == [201] * senders, [a.text for a in answers]
-    assert len({a.json()["pathway_id"] for a in answers}) == 1
-    journal = client.get(f"/pathways/{answers[0].json()['pathway_id']}/journal").json()
+    assert [a.status_code for a in answers] == [202] * senders, [a.text for a in answers]
+    assert len({a.text for a in answers}) == 1
+    pathway = pathway_of(client, referral_json(4)["person"]["ins"])
+    journal = client.get(f"/pathways/{pathway}/journal").json()
     assert [e["type"] for e in journal] == ["Referred"]
 
 

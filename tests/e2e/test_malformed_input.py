@@ -44,6 +44,7 @@ def test_no_command_answers_500_to_a_malformed_body(client: TestClient) -> None:
               "professional_id": "coord-1",
               "alert_id": "00000000-0000-4000-8000-000000000000",
               "vigilance_id": "00000000-0000-4000-8000-000000000000",
+              "referral_id": "00000000-0000-4000-8000-000000000000",
               "delivery_id": "00000000-0000-4000-8000-000000000000", "channel": "webhook",
               "resource_id": "00000000-0000-4000-8000-000000000000-1"}
     checked = 0

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from shared import fictitious as f
 from tests.conftest import bearer
-from tests.e2e.api import admit, dump, facts, post, referred, rule, view
+from tests.e2e.api import admit, dump, facts, pathway_of, post, referred, rule, view
 from tests.e2e.conftest import MANAGER, referral_json
 
 GP = bearer("gp-1", "referrer", None)  # a médecin traitant is a referring professional
@@ -131,9 +131,15 @@ def test_a_second_referral_with_other_traits_changes_nothing_and_says_which_diff
     assert view(client, pathway)["person"] == person
     assert len(client.get(f"/pathways/{pathway}/episodes").json()) == 1
 
+    # A referring professional is answered as for anyone (finding 9): the coordination has
+    # the traits that differ to check.
     stranger = bearer("dr-ailleurs", "referrer", None)  # may not read the file
-    told = client.post("/pathways", json=other, headers=stranger).json()["error"]
-    assert told["code"] == "identity.mismatch" and "details" not in told
+    told = client.post("/pathways", json=other, headers=stranger)
+    assert told.status_code == 202, told.text
+    assert view(client, pathway)["person"] == person
+    (repeat,) = client.get(f"/pathways/{pathway}/repeat-referrals").json()
+    assert repeat["referral"]["reason"] == "identity_differs"
+    assert repeat["referral"]["differing_traits"] == ["family_name", "given_names"]
 
     same = referral_json(1) | {"referred_on": "2026-02-01"}
     same["person"] = {**same["person"], "family_name": same["person"]["family_name"].upper()}
@@ -160,12 +166,14 @@ def test_a_coordinator_corrects_an_identity_and_the_journal_shows_it(client: Tes
 
 def test_the_referrer_is_the_signed_in_professional(client: TestClient) -> None:
     mine = referral_json(4)
-    created = post(client, "/pathways", mine, 201, headers=GP)
-    referral = journal(client, created["pathway_id"])[0]
+    created = post(client, "/pathways", mine, 202, headers=GP)
+    pathway = pathway_of(client, mine["person"]["ins"])
+    referral = journal(client, pathway)[0]
     assert referral["data"]["referrer"]["id"] == "gp-1"
     assert referral["data"]["referrer"]["name"] == "Utilisateur gp-1"  # from the token
-    status = client.get(f"/pathways/{created['pathway_id']}/referral", headers=GP)
-    assert status.status_code == 200
+    assert referral["data"]["referral_id"] == created["referral_id"]
+    assert client.get(f"/pathways/{pathway}/referral", headers=GP).status_code == 200
+    assert client.get(f"/referrals/{created['referral_id']}", headers=GP).status_code == 200
 
     in_another_name = referral_json(5)
     in_another_name["referrer"] |= {"id": "dr-quelquun", "name": "Dr Quelqu'un"}

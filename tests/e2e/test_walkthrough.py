@@ -110,8 +110,11 @@ def test_the_walkthrough_runs_next_to_the_demo_then_refuses_to_begin_before_its_
                                env={**os.environ, "BASE": base}, capture_output=True,
                                text=True, timeout=120)
     assert journal_types(output) == JOURNAL
-    # The same person referred again on 2026-10-05, before the episode's closure on 11-20.
+    # The same person referred again on 2026-10-05, before the episode's closure on 11-20:
+    # received as any referral (a repeat referral for the commission), and the closed
+    # episode refuses the admission.
     assert again.returncode != 0
+    assert re.search(r"^referral [0-9a-f-]{36}$", again.stdout, re.M)
     assert "409" in again.stderr
 
 

@@ -26,6 +26,7 @@ def envelope_for(payload: ev.Payload) -> EventEnvelope:
 
 
 VIGILANCE = uuid4()
+REPEAT = uuid4()
 
 
 def hospital_feed_payloads() -> list[ev.Payload]:
@@ -71,6 +72,14 @@ PAYLOADS = [
         reason="Relève du SSIAD", orientation={"to": "SSIAD fictif", "kind": "service"},
     ),
     *hospital_feed_payloads(),
+    ev.ReferralReceivedAgain(
+        referral_id=REPEAT, referrer=fictitious.referral(random.Random(7)).referrer,
+        referred_on=date(2026, 3, 2), territory="dac-a",
+        identity={"family_name": "Fictif", "given_names": "Jeanne",
+                  "birth_date": date(1941, 2, 3), "sex": "F"},
+        reason="identity_differs", differing_traits=["birth_date"]),
+    ev.RepeatReferralResolved(referral_id=REPEAT, outcome="declined", resolved_by="coord-1",
+                              comment="Autre personne : INS mal saisie, vu avec le médecin"),
 ]
 
 
@@ -84,6 +93,15 @@ def test_every_event_type_round_trips_through_json(payload: ev.Payload) -> None:
 
 def test_every_contract_type_is_covered_here() -> None:
     assert {p.type_name() for p in PAYLOADS} == set(ev.PAYLOAD_TYPES)
+
+
+def test_a_referral_stored_before_referral_ids_still_loads() -> None:
+    referral = fictitious.referral(random.Random(7)).model_copy(update={"referral_id": uuid4()})
+    raw = json.loads(envelope_for(referral).to_json())
+    del raw["data"]["referral_id"]
+    old = EventEnvelope.from_json(json.dumps(raw)).payload()
+    assert isinstance(old, ev.Referred) and old.referral_id is None
+    assert old.person == referral.person
 
 
 def test_an_unknown_type_is_an_error() -> None:

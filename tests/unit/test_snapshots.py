@@ -44,7 +44,7 @@ def _cold(journal: Journal, pathway_id: UUID) -> Pathway:
 
 
 COPIED = {"episodes", "open_stay", "discharged_stay", "care_circle", "follow_up", "state",
-          "alerts", "fired_keys", "vigilance", "_pending_events"}
+          "alerts", "fired_keys", "vigilance", "repeat_referrals", "_pending_events"}
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 left the care circle no longer lists, reads, acknowledges or resolves the person's alerts, and
 a relative in the circle reads but does not handle them.
 Finding 6: a referral's conflict tells which pathway a person has only to someone who may read
-it, and the attempt is in the read audit."""
+it, and the attempt is in the read audit (a referring professional is told of no conflict: see
+test_referral_oracle.py)."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -77,7 +78,7 @@ def test_a_relative_reads_the_alert_but_does_not_handle_it(platform: Platform) -
 def test_a_referral_conflict_names_the_pathway_only_to_its_readers(platform: Platform) -> None:
     client = platform.client
     pathway = followed(platform, 1)
-    outsider = bearer("dr-ailleurs", "referrer", None)
+    outsider = bearer("gc-2", "case_manager")  # DAC staff who does not follow the person
     answer = client.post("/pathways", json=referral_json(1), headers=outsider)
     assert answer.status_code == 409, answer.text
     error = answer.json()["error"]
@@ -87,6 +88,13 @@ def test_a_referral_conflict_names_the_pathway_only_to_its_readers(platform: Pla
     told = client.post("/pathways", json=referral_json(1), headers=HEADERS).json()["error"]
     assert told["details"]["pathway_id"] == pathway  # the territory's coordinator reads it
 
+    # A referring professional is not told of a conflict at all (finding 9): their referral
+    # is received, and the coordination sees it beside the pathway.
+    referrer = client.post("/pathways", json=referral_json(1),
+                           headers=bearer("dr-ailleurs", "referrer", None))
+    assert referrer.status_code == 202, referrer.text
+    assert pathway not in referrer.text
+
     log = client.get(f"/pathways/{pathway}/access-log").json()
     attempts = [(r["actor_id"], r["outcome"]) for r in log if r["action"] == "referral-conflict"]
-    assert attempts == [("dr-ailleurs", "refused"), ("coord-1", "allowed")]
+    assert attempts == [("gc-2", "refused"), ("coord-1", "allowed")]

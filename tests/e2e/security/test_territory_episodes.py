@@ -32,8 +32,8 @@ def _moved(client: TestClient) -> str:
                headers=COORD_B).raise_for_status()
     again = referral_json(1) | {"referred_on": "2026-07-10", "territory": ELSEWHERE}
     answer = client.post("/pathways", json=again, headers=bearer("dr-b", "referrer", None))
-    assert answer.status_code == 201, answer.text
-    assert answer.json()["pathway_id"] == pathway
+    assert answer.status_code == 202, answer.text
+    assert pathway not in answer.text  # the referrer is not told the person was known
     admit_b = client.post(f"/pathways/{pathway}/admission",
                           json={"decided_on": "2026-07-14", "case_manager_id": "gc-b"},
                           headers=COORD_B)

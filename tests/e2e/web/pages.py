@@ -59,7 +59,7 @@ def refer_and_admit(browser: Browser, base: str, referral: Referred, manager: st
     gp.goto("/orientation")
     fill_referral(gp, referral, days_ago(5))
     gp.get_by_role("button", name="Envoyer la fiche d'orientation").click()
-    expect(gp.get_by_role("status")).to_contain_text("Fiche d'orientation envoyée")
+    expect(gp.get_by_role("status")).to_contain_text("Orientation reçue")
     coordinator = sign_in(browser, base, "coord-demo")
     admit = coordinator.get_by_role(
         "form", name=re.compile(f"Admettre .*{referral.person.family_name}", re.I))

@@ -67,7 +67,7 @@ def test_the_referral_form_with_the_keyboard_only(browser: Browser, base: str) -
     assert page.evaluate("document.activeElement.textContent").strip() == \
         "Envoyer la fiche d'orientation"
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("Fiche d'orientation envoyée")
+    expect(page.get_by_role("status")).to_contain_text("Orientation reçue")
     expect(page.get_by_role("row", name=re.compile(person.family_name, re.I))).to_be_visible()
     page.context.close()
 
@@ -109,7 +109,7 @@ def test_a_file_outside_ones_rights_is_a_french_404_and_recorded(browser: Browse
     gp.goto("/orientation")
     fill_referral(gp, referral, days_ago(5))
     gp.get_by_role("button", name="Envoyer la fiche d'orientation").click()
-    expect(gp.get_by_role("status")).to_contain_text("Fiche d'orientation envoyée")
+    expect(gp.get_by_role("status")).to_contain_text("Orientation reçue")
 
     coordinator = sign_in(browser, base, "coord-demo")
     admit = coordinator.get_by_role(

@@ -31,7 +31,7 @@ def test_from_referral_to_closure_through_the_pages(browser: Browser, base: str)
     expect(gp).to_have_title(re.compile("Orienter une personne"))
     fill_referral(gp, referral, days_ago(20))
     gp.get_by_role("button", name="Envoyer la fiche d'orientation").click()
-    expect(gp.get_by_role("status")).to_contain_text("Fiche d'orientation envoyée")
+    expect(gp.get_by_role("status")).to_contain_text("Orientation reçue")
     expect(gp.get_by_role("row", name=re.compile(family, re.I))).to_contain_text(
         "en attente de décision")
 
