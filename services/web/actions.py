@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict
 
-from services.web import forms
+from services.web import forms, reads
 from services.web.guard import Parts
 from shared import events as ev
 from shared.domain import access
@@ -55,7 +55,7 @@ def _sent_once(principal: Principal, form: Form) -> IdempotentRequest | None:
 
 
 def _today(parts: Parts) -> date:
-    return parts.clock().date()
+    return reads.today(parts)
 
 
 def _check(parts: Parts, principal: Principal, pathway_id: UUID, rule: Rule,

@@ -20,6 +20,7 @@ from shared.api.http import Rule, load_for_reading, visible_events
 from shared.api.receipts import receipts_of
 from shared.domain import access
 from shared.domain.access import PathwayFacts
+from shared.domain.dates import local_day
 from shared.domain.errors import PathwayNotFoundError
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
@@ -28,7 +29,8 @@ from shared.events import EventEnvelope
 
 
 def today(parts: Parts) -> date:
-    return parts.clock().date()
+    """Today in the territory: a form's default date is the facts' calendar, not UTC's."""
+    return local_day(parts.clock(), parts.settings.zone())
 
 
 def fresh(parts: Parts) -> Parts:
@@ -139,10 +141,10 @@ def alerts_for(parts: Parts, principal: Principal, state: str | None = None,
     for alert in alerts:
         alert["recipients"] = json.loads(alert["recipients"])
     if principal.role != "coordinator":  # addressed to them, and the file's rule holds today
-        today = parts.clock().date()
+        day = today(parts)
         alerts = [a for a in alerts
                   if any(r["professional_id"] == principal.id for r in a["recipients"])
-                  and access.reads_file(principal, _facts(parts, a["pathway_id"]), today)]
+                  and access.reads_file(principal, _facts(parts, a["pathway_id"]), day)]
     return alerts
 
 

@@ -27,6 +27,7 @@ from shared.domain import access
 from shared.domain.access import PathwayFacts
 from shared.domain.clock import Clock, system_clock
 from shared.domain.commands import Answer, IdempotentRequest, Meta
+from shared.domain.dates import local_day
 from shared.domain.errors import (
     ConcurrentChangeError,
     ForbiddenError,
@@ -188,8 +189,9 @@ def event(payload_class: type[P], **fields: Any) -> P:
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None
 
 
-def _today(clock: ClockDep) -> date:
-    return clock().date()
+def _today(clock: ClockDep, settings: SettingsDep) -> date:
+    """Today in the territory, the calendar the facts are dated in (not the server's UTC)."""
+    return local_day(clock(), settings.zone())
 
 
 TodayDep = Annotated[date, Depends(_today)]
