@@ -46,9 +46,10 @@ from parcours.demo_cast import (
 )
 from shared import events as ev
 from shared import fictitious
+from shared.domain import referral_requests as rrq
+from shared.domain import requests as rq
 from shared.domain.commands import Meta
 from shared.domain.dates import DEFAULT_TIME_ZONE
-from shared.domain.records import ReceivedValidation
 from shared.events import Actor
 from shared.events.values import (
     CareCircleMember,
@@ -205,16 +206,19 @@ class PersonStory:
         yield from self.follow()
 
     def refer(self) -> None:
-        referral = ev.Referred(
-            referred_on=self.day, territory=TERRITORY, referrer=self.referrer,
+        details = rrq.ReferrerDetails(**self.referrer.model_dump(
+            include={"profession", "organisation", "contact", "rpps"}))
+        request = rrq.ReferralRequest(
+            referred_on=self.day, territory=TERRITORY, referrer=details,
             person=self.person, neuro_evolutive_disease=self.early_onset,
             criteria=self._criteria(),
             consent=Consent(given_on=self.day,
                             given_by=self.rng.choice(("la personne", "la personne",
                                                       "sa fille, personne de confiance"))),
             context=EARLY_ONSET if self.early_onset else self.rng.choice(CONTEXTS),
-            referral_id=uuid4(),  # not from the story's rng: the story stays the same
         )
+        # The referral's id is not from the story's rng: the story stays the same.
+        referral = request.payload(self.referrer.id, self.referrer.name, uuid4())
         # A referring professional's referral, as the API receives it: it opens the person's
         # pathway, or the next episode after a refusal (never a repeat referral here).
         actor = Actor(id=self.referrer.id, role="referrer")
@@ -234,13 +238,16 @@ class PersonStory:
         if reason_code == "person_declined":
             orientation = orientation.model_copy(update={"to": f"{self.gp.name} (médecin "
                                                                "traitant)"})
-        refusal = ev.AdmissionRefused(decided_on=self.day, reason_code=reason_code,
-                                      reason=reason, orientation=orientation)
-        self.demo.journal.refuse(self.pathway_id, refusal, self.meta(COORDINATOR, COMMISSION))
+        refusal = rrq.Refusal(decided_on=self.day, reason_code=reason_code, reason=reason,
+                              orientation=orientation)
+        self.demo.journal.refuse(self.pathway_id, refusal.payload(),
+                                 self.meta(COORDINATOR, COMMISSION))
 
     def admit(self) -> None:
-        decision = ev.Admitted(decided_on=self.day, notes="Admission validée en commission.")
-        pathway = self.demo.journal.admit(self.pathway_id, decision, None,
+        decision = rrq.AdmissionDecision(decided_on=self.day,
+                                         notes="Admission validée en commission.")
+        pathway = self.demo.journal.admit(self.pathway_id, decision.payload(),
+                                          decision.case_manager_id,
                                           self.meta(COORDINATOR, COMMISSION))
         self.manager = pathway.case_manager_id
         if pathway.waiting_rank is not None:
@@ -307,7 +314,7 @@ class PersonStory:
                                 contact=f"aidant-{self.number:03d}@exemple.invalid")
 
     def join(self, member: CareCircleMember) -> None:
-        joined = ev.MemberJoined(member=member, joined_on=self.day)
+        joined = rq.Joining(member=member, joined_on=self.day).payload()
         self.demo.journal.join_care_circle(self.pathway_id, joined, self.meta(self.case_manager))
         self.members[member.member_id] = member
 
@@ -315,8 +322,9 @@ class PersonStory:
         """The family changes home-help service, or one is set up for the first time."""
         current = [m for m in self.members.values() if m.role == "saad"]
         if current:
-            left = ev.MemberLeft(member_id=current[0].member_id, left_on=self.day,
-                                 reason="Changement de SAAD à la demande de la famille.")
+            left = rq.Departure(left_on=self.day,
+                                reason="Changement de SAAD à la demande de la famille."
+                                ).payload(current[0].member_id)
             self.demo.journal.leave_care_circle(self.pathway_id, left,
                                                  self.meta(self.case_manager))
             del self.members[current[0].member_id]
@@ -325,10 +333,11 @@ class PersonStory:
     def evaluate(self, kind: ev.payloads.EvaluationKind) -> None:
         if kind != "initial":
             self._worsen(self.rng.choice(list(self.scales)))
-        evaluation = ev.Evaluated(kind=kind, evaluated_on=self.day, domains=self._domains(),
-                                  scales=Scales(**self.scales),
-                                  summary=EVALUATION_SUMMARIES[kind])
-        self.demo.journal.evaluate(self.pathway_id, evaluation, self.meta(self.case_manager))
+        evaluation = rq.Evaluation(kind=kind, evaluated_on=self.day, domains=self._domains(),
+                                   scales=Scales(**self.scales),
+                                   summary=EVALUATION_SUMMARIES[kind])
+        self.demo.journal.evaluate(self.pathway_id, evaluation.payload(),
+                                   self.meta(self.case_manager))
 
     def _worsen(self, scale: str) -> None:
         ceiling = {"adl_hierarchy": 6, "cps": 6, "chess": 5, "drs": 14, "maple": 5}[scale]
@@ -354,12 +363,13 @@ class PersonStory:
                 added = self.rng.choice(new)
                 lines[added] = PROBLEMS[added][4]
         self.plan.revision += 1
-        plan = ev.PlanRevised(revision=self.plan.revision, problems=self._problems(),
-                              revised_on=self.day,
-                              summary="PSI élaboré avec la personne et son entourage."
-                              if self.plan.revision == 1 else
-                              "PSI révisé après l'évolution de la situation.")
-        self.demo.journal.revise_plan(self.pathway_id, plan, self.meta(self.case_manager))
+        plan = rq.PlanRevision(revision=self.plan.revision, problems=self._problems(),
+                               revised_on=self.day,
+                               summary="PSI élaboré avec la personne et son entourage."
+                               if self.plan.revision == 1 else
+                               "PSI révisé après l'évolution de la situation.")
+        self.demo.journal.revise_plan(self.pathway_id, plan.payload(),
+                                      self.meta(self.case_manager))
 
     def _problems(self) -> list[Problem]:
         problems = []
@@ -375,21 +385,21 @@ class PersonStory:
     def validate_plan(self) -> None:
         """The case manager records the médecin traitant's validation of the latest plan."""
         revision = self.plan.revision
-        received = ReceivedValidation(means="messagerie_securisee", received_on=self.day)
-        self.demo.journal.validate_plan(self.pathway_id, revision, self.day, received,
-                                        self.meta(self.case_manager))
+        validation = rq.Validation(validated_on=self.day, received_via="messagerie_securisee",
+                                   received_on=self.day)
+        self.demo.journal.validate_plan(self.pathway_id, revision, validation.validated_on,
+                                        validation.received(), self.meta(self.case_manager))
         self.plan.validated = revision
 
     def note(self, note: Note) -> None:
         kind, with_whom, summary = note
-        noted = ev.FollowUpNoted(kind=kind, with_whom=with_whom, contact_on=self.day,
-                                 summary=summary)
-        self.demo.journal.note(self.pathway_id, noted, self.meta(self.case_manager))
+        noted = rq.Note(kind=kind, with_whom=with_whom, contact_on=self.day, summary=summary)
+        self.demo.journal.note(self.pathway_id, noted.payload(), self.meta(self.case_manager))
 
     def report(self, category: ev.payloads.DysfunctionCategory, description: str) -> None:
-        report = ev.DysfunctionReported(category=category, description=description,
-                                        territory=TERRITORY, reported_on=self.day)
-        self.demo.journal.report_dysfunction(self.pathway_id, report,
+        report = rq.DysfunctionReport(category=category, description=description,
+                                      reported_on=self.day)
+        self.demo.journal.report_dysfunction(self.pathway_id, report.payload(TERRITORY),
                                              self.meta(self.case_manager))
 
     # -- hospital stays: the follow-up goes on during the stay --------------------------------
@@ -398,12 +408,13 @@ class PersonStory:
         """A stay from admission to discharge and what follows; True when it ends the file."""
         emergency = self.rng.random() < 0.75
         establishment, ward, reason = self.rng.choice(EMERGENCIES if emergency else PLANNED)
-        stay = ev.Hospitalised(establishment=establishment, ward=ward, reason=reason,
-                               admitted_at=self.moment(ANY_HOUR if emergency
-                                                       else WORKING_HOURS),
-                               kind="emergency" if emergency else "planned")
+        stay = rq.Hospitalisation(establishment=establishment, ward=ward, reason=reason,
+                                  admitted_at=self.moment(ANY_HOUR if emergency
+                                                          else WORKING_HOURS),
+                                  kind="emergency" if emergency else "planned")
         # No occurred_at in the meta: the stay's own admission time is when it happened.
-        self.demo.journal.hospitalise(self.pathway_id, stay, Meta(actor=self.case_manager))
+        self.demo.journal.hospitalise(self.pathway_id, stay.payload(),
+                                      Meta(actor=self.case_manager))
         self.in_hospital = True
         length = self.rng.randint(3, 28) if emergency else self.rng.randint(2, 10)
         elapsed = 0
@@ -424,15 +435,16 @@ class PersonStory:
 
     def transfer_stay(self) -> None:
         establishment, ward = self.rng.choice(TRANSFERS)
-        transfer = ev.StayTransferred(establishment=establishment, ward=ward,
-                                      transferred_at=self.moment())
-        self.demo.journal.transfer_stay(self.pathway_id, transfer,
+        transfer = rq.StayTransfer(establishment=establishment, ward=ward,
+                                   transferred_at=self.moment())
+        self.demo.journal.transfer_stay(self.pathway_id, transfer.payload(),
                                         Meta(actor=self.case_manager))
 
     def discharge(self, destination: ev.payloads.DischargeDestination) -> None:
-        discharge = ev.Discharged(discharged_at=self.moment(), destination=destination,
-                                  discharge_letter_received=self.rng.random() < 0.65)
-        self.demo.journal.discharge(self.pathway_id, discharge, Meta(actor=self.case_manager))
+        discharge = rq.Discharge(discharged_at=self.moment(), destination=destination,
+                                 discharge_letter_received=self.rng.random() < 0.65)
+        self.demo.journal.discharge(self.pathway_id, discharge.payload(),
+                                    Meta(actor=self.case_manager))
         self.in_hospital = False
 
     def after_discharge(self, destination: str) -> Generator[int, None, bool]:
@@ -455,8 +467,8 @@ class PersonStory:
     def close(self, reason: ev.payloads.ClosureReason, comment: str) -> None:
         handed_over_to = (f"{self.gp.name} (médecin traitant)" if reason == "stabilisation"
                           else None)
-        closure = ev.Closed(closed_on=self.day, reason_code=reason,
-                            handed_over_to=handed_over_to, comment=comment)
-        self.demo.journal.close_episode(self.pathway_id, closure,
+        closure = rq.Closure(closed_on=self.day, reason_code=reason,
+                             handed_over_to=handed_over_to, comment=comment)
+        self.demo.journal.close_episode(self.pathway_id, closure.payload(),
                                         self.meta(self.case_manager, CLOSING))
         self.demo.followed.pop(self.number, None)

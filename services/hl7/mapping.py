@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from services.hl7.corrections import Correction, same
 from services.hl7.messages import AdtMessage, MessageRejectedError, Traits
 from shared import events as ev
+from shared.domain import requests as rq
 from shared.domain.commands import Meta
 from shared.domain.pathway import Pathway
 from shared.events.payloads import (
@@ -214,19 +215,20 @@ def _command_for(message: AdtMessage, sender: Sender) -> HospitalCommand:
                                                     "hospitalisation.")
     if trigger in ("A01", "A04"):
         admitted_at = _required(message.admitted_at or movement_time, "PV1-44", message)
-        return HospitalCommand(trigger, ev.Hospitalised(
+        return HospitalCommand(trigger, rq.Hospitalisation(
             establishment=establishment, ward=ward, admitted_at=admitted_at,
-            kind=_kind(message, trigger) or "planned"), admitted_at, "Hospitalisation")
+            kind=_kind(message, trigger) or "planned").payload(), admitted_at,
+            "Hospitalisation")
     if trigger == "A02":
         moved_at = _required(movement_time, "ZBE-2", message)
-        return HospitalCommand(trigger, ev.StayTransferred(
-            establishment=establishment, ward=ward, transferred_at=moved_at), moved_at,
-            "Changement d'unité")
+        return HospitalCommand(trigger, rq.StayTransfer(
+            establishment=establishment, ward=ward, transferred_at=moved_at).payload(),
+            moved_at, "Changement d'unité")
     if trigger == "A03":
         discharged_at = _required(message.discharged_at or movement_time, "PV1-45", message)
-        return HospitalCommand(trigger, ev.Discharged(
+        return HospitalCommand(trigger, rq.Discharge(
             discharged_at=discharged_at, destination=destination(message),
-            discharge_letter_received=False), discharged_at, "Sortie")
+            discharge_letter_received=False).payload(), discharged_at, "Sortie")
     cancelled_at = _required(event_time or message.movement_at, "EVN-6", message)
     if trigger == "A11":
         admitted_at = _required(message.admitted_at or message.movement_at, "PV1-44", message)

@@ -34,10 +34,7 @@ from shared.domain.errors import ConcurrentChangeError, ForbiddenError, RuleBrok
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
 from shared.domain.territory import Territory
-from shared.events.values import (
-    Person,
-    Professional,
-)
+from shared.events.values import Person
 from shared.journal.application import Journal
 from shared.storage.audit import Access
 
@@ -83,11 +80,7 @@ def refer(body: rq.ReferralRequest, journal: JournalDep, meta: MetaDep, principa
                   "orienter une personne vers ce territoire")
     if body.referrer.id not in (None, principal.id):
         raise ForbiddenError("Vous ne pouvez orienter une personne qu'en votre propre nom.")
-    referrer = Professional(id=principal.id, name=principal.name,
-                            **body.referrer.model_dump(include={"profession", "organisation",
-                                                                "contact", "rpps"}))
-    referral = event(ev.Referred, **body.model_dump(exclude={"referrer"}), referrer=referrer,
-                     referral_id=uuid4())
+    referral = event(lambda: body.payload(principal.id, principal.name, uuid4()))
     if principal.role == "referrer":
         return _received(journal, referral, meta)
     try:
@@ -171,10 +164,8 @@ def admit(pathway_id: PathwayId, decision: rq.AdmissionDecision, journal: Journa
     """Admit the person: a case manager with room is assigned, or the person waits. A
     referral that does not meet every national criterion needs the commission's
     justification (criteria_override)."""
-    override = decision.criteria_override
-    admitted = ev.Admitted(decided_on=decision.decided_on, notes=decision.notes,
-                           criteria_override=override.justification if override else None)
-    pathway = journal.admit(pathway_id, admitted, decision.case_manager_id, meta, expected)
+    pathway = journal.admit(pathway_id, decision.payload(), decision.case_manager_id, meta,
+                            expected)
     return command_result(pathway, response)
 
 

@@ -1,32 +1,32 @@
 """Every call the web forms make to the application layer, in one place.
 
-Each function takes the signed-in professional and the submitted form, builds the command's
-payload (``forms.FormError`` for a mistake, shown next to its field), checks the same access
-rule as the JSON route, and calls the ``Journal``. The application layer's signatures change
-here only."""
+Each function takes the signed-in professional and the submitted form, validates it into the
+JSON route's request model (``shared.domain.requests``, ``referral_requests``: one contract
+per use case, mapped to its event by ``payload()``; ``forms.FormError`` for a mistake, shown
+next to its field), checks the same access rule as the JSON route, and calls the ``Journal``.
+The application layer's signatures change here only."""
 
 import hashlib
 import json
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from services.web import forms, reads
 from services.web.guard import Parts
-from shared import events as ev
 from shared.domain import access
+from shared.domain import referral_requests as rrq
+from shared.domain import requests as rq
 from shared.domain.access import PathwayFacts
 from shared.domain.commands import Answer, IdempotentRequest, Meta
 from shared.domain.errors import ForbiddenError, PathwayNotFoundError
 from shared.domain.pathway import Pathway
 from shared.domain.principal import Principal
-from shared.domain.records import ReceivedValidation
 from shared.events import Actor
 from shared.events.payloads import ValidationMeans
-from shared.events.values import NonEmpty, Text
 from shared.journal.application import Journal
 
 Form = Mapping[str, str]
@@ -106,8 +106,8 @@ def refer(parts: Parts, principal: Principal, form: Form) -> None:
         criterion = data.setdefault("criteria", {}).setdefault(name, {})
         criterion["met"] = form.get(f"criteria.{name}.met") == "on"
     data["neuro_evolutive_disease"] = form.get("neuro_evolutive_disease") == "on"
-    data["referral_id"] = str(uuid4())
-    referral = forms.validate(ev.Referred, data)
+    request = forms.validate(rrq.ReferralRequest, data)
+    referral = forms.built(lambda: request.payload(principal.id, principal.name, uuid4()))
     if not access.refers(principal, referral.territory):
         raise ForbiddenError("Votre rôle ne permet pas d'orienter une personne vers ce "
                              "territoire.")
@@ -117,51 +117,36 @@ def refer(parts: Parts, principal: Principal, form: Form) -> None:
         parts.journal.refer(referral, _meta(parts, principal, form))
 
 
-class _RepeatResolution(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcome: Literal["joined", "declined"]
-    comment: Text = ""
-
-
 def resolve_repeat(parts: Parts, principal: Principal, pathway_id: UUID, referral_id: UUID,
                    form: Form) -> Pathway:
-    body = forms.validate(_RepeatResolution, forms.nest(form))
+    body = forms.validate(rrq.RepeatResolution, forms.nest(form))
     _check(parts, principal, pathway_id, _coordinates, "traiter cette orientation")
     return parts.journal.resolve_repeat_referral(pathway_id, referral_id, body.outcome,
                                                  body.comment, _meta(parts, principal, form))
 
 
-class _Admission(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    decided_on: date
-    case_manager_id: NonEmpty | None = None
-    notes: Text = ""
-    criteria_override: NonEmpty | None = None
-
-
 def admit(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
-    decision = forms.validate(_Admission, forms.nest(form))
+    data = forms.nest(form)
+    if "criteria_override" in data:  # the form's one field: the commission's justification
+        data["criteria_override"] = {"justification": data["criteria_override"]}
+    try:
+        decision = forms.validate(rrq.AdmissionDecision, data)
+    except forms.FormError as mistakes:  # named after the form's field
+        raise forms.FormError({name.removesuffix(".justification"): message
+                               for name, message in mistakes.errors.items()}) from None
     _check(parts, principal, pathway_id, _coordinates, "prendre cette décision")
-    admitted = ev.Admitted(decided_on=decision.decided_on, notes=decision.notes,
-                           criteria_override=decision.criteria_override)
-    return parts.journal.admit(pathway_id, admitted, decision.case_manager_id,
+    return parts.journal.admit(pathway_id, decision.payload(), decision.case_manager_id,
                                _meta(parts, principal, form))
 
 
 def refuse(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
-    decision = forms.validate(ev.AdmissionRefused, forms.nest(form))
+    decision = forms.validate(rrq.Refusal, forms.nest(form))
     _check(parts, principal, pathway_id, _coordinates, "prendre cette décision")
-    return parts.journal.refuse(pathway_id, decision, _meta(parts, principal, form))
-
-
-class _Transfer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    case_manager_id: NonEmpty
-    reason: NonEmpty
+    return parts.journal.refuse(pathway_id, decision.payload(), _meta(parts, principal, form))
 
 
 def transfer(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
-    body = forms.validate(_Transfer, forms.nest(form))
+    body = forms.validate(rrq.Transfer, forms.nest(form))
     _check(parts, principal, pathway_id, _coordinates, "transférer ce dossier")
     return parts.journal.transfer(pathway_id, body.case_manager_id, body.reason,
                                   _meta(parts, principal, form))
@@ -179,7 +164,7 @@ def evaluate(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -
         finding = data.setdefault("domains", {}).setdefault(name, {})
         needs = finding.pop("needs", "")
         finding["needs"] = [n.strip() for n in needs.split(",") if n.strip()]
-    evaluation = forms.validate(ev.Evaluated, data)
+    evaluation = forms.validate(rq.Evaluation, data).payload()
     return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.evaluate(pathway_id, evaluation, m))
 
@@ -196,7 +181,7 @@ def revise_plan(parts: Parts, principal: Principal, pathway_id: UUID,
     data["problems"] = [{**problem, "objectives": [objective]}]
     data["revision"] = revision
     try:
-        plan = forms.validate(ev.PlanRevised, data)
+        plan = forms.validate(rq.PlanRevision, data).payload()
     except forms.FormError as mistakes:  # name the form's fields, not the nested lists
         raise forms.FormError({
             name.replace("problems.0.objectives.0.services.0", "problem.service")
@@ -207,7 +192,10 @@ def revise_plan(parts: Parts, principal: Principal, pathway_id: UUID,
                     lambda j, m: j.revise_plan(pathway_id, plan, m))
 
 
-class _Validation(BaseModel):
+class _ValidationForm(BaseModel):
+    """The two forms' fields (the received validation's also names its revision): the
+    missing day of reception is told next to its field, after the access check."""
+
     validated_on: date
     received_via: ValidationMeans | None = None
     received_on: date | None = None
@@ -215,25 +203,29 @@ class _Validation(BaseModel):
 
 def validate_plan(parts: Parts, principal: Principal, pathway_id: UUID, revision: int,
                   form: Form) -> Pathway:
-    body = forms.validate(_Validation, forms.nest(form))
+    body = forms.validate(_ValidationForm, forms.nest(form))
     _check(parts, principal, pathway_id, access.validates_plan, "valider ce PSI")
-    received = None
+    received: dict[str, Any] = {}
     if body.received_via and body.received_via != "signed_in":
         if body.received_on is None:
             raise forms.FormError({"received_on": "Indiquez la date de réception."})
-        received = ReceivedValidation(body.received_via, body.received_on)
-    return parts.journal.validate_plan(pathway_id, revision, body.validated_on, received,
-                                       _meta(parts, principal, form))
+        received = {"received_via": body.received_via, "received_on": body.received_on}
+    request = rq.Validation.model_validate({"validated_on": body.validated_on, **received})
+    return parts.journal.validate_plan(pathway_id, revision, request.validated_on,
+                                       request.received(), _meta(parts, principal, form))
 
 
 def join(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
-    joined = forms.validate(ev.MemberJoined, forms.nest(form))
+    joined = forms.validate(rq.Joining, forms.nest(form)).payload()
     return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.join_care_circle(pathway_id, joined, m))
 
 
 def leave(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
-    left = forms.validate(ev.MemberLeft, forms.nest(form))
+    data = forms.nest(form)
+    member_id = data.pop("member_id", "")  # the JSON route takes it from its path
+    departure = forms.validate(rq.Departure, data)
+    left = forms.built(lambda: departure.payload(member_id))
     return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.leave_care_circle(pathway_id, left, m))
 
@@ -242,7 +234,7 @@ def hospitalise(parts: Parts, principal: Principal, pathway_id: UUID,
                 form: Form) -> Pathway:
     data = forms.nest(form)
     data["admitted_at"] = forms.paris_datetime(data.get("admitted_at"))
-    stay = forms.validate(ev.Hospitalised, data)
+    stay = forms.validate(rq.Hospitalisation, data).payload()
     return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.hospitalise(pathway_id, stay, m))
 
@@ -251,7 +243,7 @@ def transfer_stay(parts: Parts, principal: Principal, pathway_id: UUID,
                   form: Form) -> Pathway:
     data = forms.nest(form)
     data["transferred_at"] = forms.paris_datetime(data.get("transferred_at"))
-    move = forms.validate(ev.StayTransferred, data)
+    move = forms.validate(rq.StayTransfer, data).payload()
     return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.transfer_stay(pathway_id, move, m))
 
@@ -261,34 +253,33 @@ def discharge(parts: Parts, principal: Principal, pathway_id: UUID,
     data = forms.nest(form)
     data["discharged_at"] = forms.paris_datetime(data.get("discharged_at"))
     data.update(_checked(form, "discharge_letter_received"))
-    out = forms.validate(ev.Discharged, data)
+    out = forms.validate(rq.Discharge, data).payload()
     return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.discharge(pathway_id, out, m))
 
 
 def receive_letter(parts: Parts, principal: Principal, pathway_id: UUID,
                    form: Form) -> Pathway:
-    letter = forms.validate(ev.DischargeLetterReceived, forms.nest(form))
+    letter = forms.validate(rq.DischargeLetter, forms.nest(form)).payload()
     return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.receive_discharge_letter(pathway_id, letter, m))
 
 
 def note(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
-    noted = forms.validate(ev.FollowUpNoted, forms.nest(form))
+    noted = forms.validate(rq.Note, forms.nest(form)).payload()
     return _execute(parts, principal, pathway_id, form, lambda j, m: j.note(pathway_id, noted, m))
 
 
 def report_dysfunction(parts: Parts, principal: Principal, pathway_id: UUID,
                        form: Form) -> Pathway:
-    data = forms.nest(form)
-    data["territory"] = parts.journal.pathway(pathway_id).territory
-    report = forms.validate(ev.DysfunctionReported, data)
+    territory = parts.journal.pathway(pathway_id).territory  # as the route: the pathway's
+    report = forms.validate(rq.DysfunctionReport, forms.nest(form)).payload(territory)
     return _execute(parts, principal, pathway_id, form,
                     lambda j, m: j.report_dysfunction(pathway_id, report, m))
 
 
 def close(parts: Parts, principal: Principal, pathway_id: UUID, form: Form) -> Pathway:
-    closure = forms.validate(ev.Closed, forms.nest(form))
+    closure = forms.validate(rq.Closure, forms.nest(form)).payload()
     _check(parts, principal, pathway_id, _follows, "clore ce dossier")
     return parts.journal.close_episode(pathway_id, closure, _meta(parts, principal, form))
 

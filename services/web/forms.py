@@ -3,7 +3,7 @@
 Form fields are named after the model's dotted path (``person.family_name``), so pydantic's
 error locations name the very field the message belongs next to."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -87,6 +87,15 @@ def french(error: Mapping[str, Any]) -> str:
 def validate(model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
+    except ValidationError as invalid:
+        raise FormError(errors_of(invalid)) from None
+
+
+def built(build: Callable[[], M]) -> M:
+    """The event a valid request maps to (its ``payload()``): a rule of the event broken by
+    the request (a person outside the public) is a mistake of the form too."""
+    try:
+        return build()
     except ValidationError as invalid:
         raise FormError(errors_of(invalid)) from None
 

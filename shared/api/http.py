@@ -179,11 +179,12 @@ def _answer(status_code: int, pathway: Pathway) -> Answer:
     return Answer(status_code=status_code, body=body, headers=headers)
 
 
-def event(payload_class: type[P], **fields: Any) -> P:
-    """Builds an event payload from a request; a rule of the payload broken by the request
-    (a person outside the public, a birth date after the referral) is the caller's 422."""
+def event(build: Callable[[], P]) -> P:
+    """Builds an event payload from a request (its ``payload()``); a rule of the payload
+    broken by the request (a person outside the public, a birth date after the referral) is
+    the caller's 422."""
     try:
-        return payload_class(**fields)
+        return build()
     except ValidationError as error:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from None

@@ -3,6 +3,7 @@ per route, apart from the stored events."""
 
 from datetime import date
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +47,15 @@ class ReferralRequest(BaseModel):
     consent: Consent
     context: Text = ""
 
+    def payload(self, referrer_id: str, referrer_name: str, referral_id: UUID) -> ev.Referred:
+        """Who refers is the one signed in, never what the request declares: the referrer's
+        ``id`` and ``name`` are theirs, the rest of ``referrer`` how to reach them."""
+        referrer = {**self.referrer.model_dump(include={"profession", "organisation",
+                                                         "contact", "rpps"}),
+                    "id": referrer_id, "name": referrer_name}
+        return ev.Referred(**self.model_dump(exclude={"referrer"}), referrer=referrer,
+                           referral_id=referral_id)
+
 
 class CriteriaOverride(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -63,6 +73,11 @@ class AdmissionDecision(BaseModel):
         "ou la liste d'attente si tous sont complets.")
     notes: Text = ""
     criteria_override: CriteriaOverride | None = None
+
+    def payload(self) -> ev.Admitted:
+        override = self.criteria_override
+        return ev.Admitted(decided_on=self.decided_on, notes=self.notes,
+                           criteria_override=override.justification if override else None)
 
 
 class IdentityCorrection(BaseModel):

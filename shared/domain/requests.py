@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared import events as ev
+from shared.domain.records import ReceivedValidation
 from shared.events.payloads import (
     ClosureReason,
     ContactKind,
@@ -62,6 +63,12 @@ class Validation(Request):
             raise ValueError("une validation reçue précise le moyen (received_via) et la date "
                              "de réception (received_on)")
         return self
+
+    def received(self) -> ReceivedValidation | None:
+        """How the validation reached the case manager; None when the GP signed it in."""
+        if self.received_via is None or self.received_on is None:
+            return None
+        return ReceivedValidation(means=self.received_via, received_on=self.received_on)
 
 
 class Joining(Request):

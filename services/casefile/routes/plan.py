@@ -16,7 +16,6 @@ from shared.api.http import (
 )
 from shared.domain import access
 from shared.domain import requests as rq
-from shared.domain.records import ReceivedValidation
 
 router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
                    dependencies=[Authenticated])
@@ -38,8 +37,6 @@ def validate_plan(pathway_id: PathwayId, revision: Revision, body: rq.Validation
                   response: Response) -> CommandResult:
     """The médecin traitant validates a plan revision; or the case manager records the
     validation received from them, with the means and the day it arrived."""
-    received = (ReceivedValidation(means=body.received_via, received_on=body.received_on)
-                if body.received_via and body.received_on else None)
-    pathway = journal.validate_plan(pathway_id, revision, body.validated_on, received, meta,
-                                    expected)
+    pathway = journal.validate_plan(pathway_id, revision, body.validated_on, body.received(),
+                                    meta, expected)
     return command_result(pathway, response)
