@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -29,6 +29,12 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 inline."""
 
 
+def favicon() -> FileResponse:
+    """Where every browser looks for the tab's icon, whatever the page says."""
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
 def is_page(path: str) -> bool:
     return path == "/" or path.startswith(PREFIXES) or path.startswith("/static/")
 
@@ -40,6 +46,7 @@ def install(app: FastAPI, web: WebSettings, sessions: Sessions) -> None:
     for pages in (signin, oidc, casefile, alerts, referrals, coordination):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
     json_handlers = dict(app.exception_handlers)
 
     def refresh_session(scope: Scope, headers: MutableHeaders) -> None:
