@@ -21,12 +21,11 @@ log = logging.getLogger(__name__)
 
 
 def abort_orphans(bootstrap: str | list[str], partitions: Iterable[TopicPartition],
-                  producer_id: int, epoch: int) -> list[TopicPartition]:
+                  producer_id: int, epoch: int) -> None:
     """Aborts what ``producer_id`` left open, under an epoch before ``epoch``, on these
-    partitions; returns where it did."""
+    partitions, and says where."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="parcours-relay")
     try:
-        aborted = []
         for partition, state in admin.describe_producers(list(partitions)).items():
             for producer in state.active_producers:
                 if producer.producer_id == producer_id and producer.producer_epoch < epoch \
@@ -41,7 +40,5 @@ def abort_orphans(bootstrap: str | list[str], partitions: Iterable[TopicPartitio
                                 partition.topic, partition.partition,
                                 producer.current_transaction_start_offset, producer_id,
                                 producer.producer_epoch)
-                    aborted.append(partition)
-        return aborted
     finally:
         admin.close()

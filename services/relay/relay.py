@@ -6,13 +6,15 @@ its position, or nothing of it. A relay killed at any moment leaves at most an o
 transaction, which the next one aborts when it starts (same transactional id) before reading
 its position back from Kafka; so it publishes again exactly what was not committed. A broker
 that dies during a commit may finish it after its restart: the commit's wait is bounded, and
-the position is read only once no transaction is open on its partition. The
+the position is read only once the transactions open on its partition have ended, after
+leftovers of a transaction the broker lost are aborted (``services.relay.orphans``). The
 consumers' stream-version check (``shared.streaming.projecting``) stays as a second guard."""
 
 import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from kafka import KafkaProducer, TopicPartition
 from kafka.errors import KafkaTimeoutError
@@ -211,12 +213,17 @@ class Relay:
         return int(row[0]) if row else 0
 
 
-def _producer_id_and_epoch(producer: KafkaProducer) -> tuple[int, int]:
-    """What the broker gave the relay's transactional id at ``init_transactions`` (not public
-    in kafka-python)."""
+def _transactions(producer: KafkaProducer) -> Any:
+    """kafka-python's transaction manager of the producer: not public, but the only way to a
+    bounded commit and to the producer id and epoch the broker gave."""
     manager = producer._transaction_manager
     assert manager is not None, "the relay's producer is transactional"
-    current = manager.producer_id_and_epoch
+    return manager
+
+
+def _producer_id_and_epoch(producer: KafkaProducer) -> tuple[int, int]:
+    """What the broker gave the relay's transactional id at ``init_transactions``."""
+    current = _transactions(producer).producer_id_and_epoch
     return int(current.producer_id), int(current.epoch)
 
 
@@ -225,11 +232,8 @@ def _commit(producer: KafkaProducer) -> None:
     answer, and a broker killed during a commit may never give it: the relay would hang. On
     timeout it raises; the relay then drops the producer, and the next one's
     ``init_transactions`` makes the broker finish that commit (or abort the transaction)
-    before the position is read back. Uses the producer's private transaction manager: the
-    public method takes no timeout."""
-    manager = producer._transaction_manager
-    assert manager is not None, "the relay's producer is transactional"
-    result = manager.begin_commit()
+    before the position is read back."""
+    result = _transactions(producer).begin_commit()
     producer._sender.wakeup()
     if not result.wait(timeout_ms=COMMIT_TIMEOUT_S * 1000):
         raise KafkaTimeoutError(f"the batch's commit had no answer within {COMMIT_TIMEOUT_S} s")

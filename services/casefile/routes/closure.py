@@ -1,10 +1,9 @@
 """The closure of an episode."""
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
-from services.casefile.routes.params import PathwayId
+from services.casefile.routes.params import PathwayId, pathway_router
 from shared.api.http import (
-    Authenticated,
     CommandResult,
     ExpectedVersionDep,
     Follows,
@@ -14,8 +13,7 @@ from shared.api.http import (
 )
 from shared.domain import requests as rq
 
-router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
-                   dependencies=[Authenticated])
+router = pathway_router()
 
 
 @router.post("/closure", dependencies=[Follows])

@@ -1,10 +1,9 @@
 """Dysfunctions met while following a person, reported in the pathway's territory."""
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
-from services.casefile.routes.params import PathwayId
+from services.casefile.routes.params import PathwayId, pathway_router
 from shared.api.http import (
-    Authenticated,
     CommandResult,
     ExpectedVersionDep,
     Follows,
@@ -15,8 +14,7 @@ from shared.api.http import (
 from shared.domain import requests as rq
 from shared.domain.errors import ImplausibleInputError
 
-router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
-                   dependencies=[Authenticated])
+router = pathway_router()
 
 
 @router.post("/dysfunctions", dependencies=[Follows])

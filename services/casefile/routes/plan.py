@@ -1,10 +1,9 @@
 """The service plan (PSI): its revisions and their validation by the médecin traitant."""
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
-from services.casefile.routes.params import PathwayId
+from services.casefile.routes.params import PathwayId, pathway_router
 from shared.api.http import (
-    Authenticated,
     CommandResult,
     ExpectedVersionDep,
     Follows,
@@ -17,8 +16,7 @@ from shared.api.http import (
 from shared.domain import access
 from shared.domain import requests as rq
 
-router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
-                   dependencies=[Authenticated])
+router = pathway_router()
 ValidatesPlan = Depends(acting(access.validates_plan, "valider ce PSI"))
 
 

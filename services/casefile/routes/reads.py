@@ -4,16 +4,15 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel
 
-from services.casefile.routes.params import PathwayId
+from services.casefile.routes.params import PathwayId, pathway_router
 from shared import events as ev
 from shared.api.http import (
     MAX_VERSION,
     AuditDep,
-    Authenticated,
     JournalDep,
     PrincipalDep,
     Revision,
@@ -30,8 +29,7 @@ from shared.domain.plans import PlanDiff, diff
 from shared.events import EventEnvelope
 from shared.events.values import CareCircleMember, Person
 
-router = APIRouter(prefix="/pathways/{pathway_id}", tags=["dossier"],
-                   dependencies=[Authenticated])
+router = pathway_router()
 
 
 def _file(action: str) -> Any:
